@@ -1,0 +1,52 @@
+// On-device batch pipeline (airbench style): the whole split lives on the
+// training device as uint8; every batch is gathered, augmented and normalised
+// there, driven by a seeded CPU generator so runs reproduce on any device.
+#pragma once
+#include "datasets/dataset.h"
+
+namespace nrs::data {
+
+struct Batch {
+  torch::Tensor x;  // float32 [B, C, H, W], normalised
+  torch::Tensor y;  // int64 [B]
+};
+
+struct AugmentOptions {
+  std::string mode = "none";      // none | basic (pad-crop + flip) | cutout (basic + Cutout)
+  int64_t pad = 4;                // crop padding in pixels
+  std::string pad_mode = "zero";  // zero | reflect
+  bool flip = true;               // horizontal flip in basic/cutout
+  int64_t cutout = 16;            // Cutout square side
+  static void validate(const AugmentOptions& a);  // throws std::invalid_argument naming the flag
+};
+
+class BatchPipeline {
+ public:
+  BatchPipeline(const Split& split, const DatasetInfo& info, int64_t batch_size, torch::Device device,
+                AugmentOptions aug, bool shuffle, uint64_t seed);
+
+  // Starts epoch `epoch`: the order and augmentation draws are a pure function
+  // of (seed, epoch), so a resumed or repeated epoch sees the same batches.
+  void start_epoch(int64_t epoch);
+  bool next(Batch& out);
+  int64_t batches_per_epoch() const;
+  int64_t size() const { return n_; }
+
+  // Normalises a raw batch (uint8 pixels or float) without augmentation.
+  torch::Tensor normalize(const torch::Tensor& raw) const;
+  // Applies the augmentation to a raw (un-normalised) batch with `gen`.
+  torch::Tensor augment(const torch::Tensor& raw, at::Generator& gen) const;
+
+ private:
+  torch::Tensor images_, labels_, mean_, inv_std_;
+  bool is_uint8_;
+  int64_t n_, batch_size_, pos_ = 0;
+  torch::Device device_;
+  AugmentOptions aug_;
+  bool shuffle_;
+  uint64_t seed_;
+  torch::Tensor order_;
+  at::Generator gen_;
+};
+
+}  // namespace nrs::data

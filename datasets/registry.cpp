@@ -1,0 +1,50 @@
+#include "datasets/registry.h"
+#include "datasets/mnist_idx.h"
+#include "datasets/synthetic.h"
+
+namespace nrs::data {
+namespace {
+
+std::function<bool(const std::string&)> exactly(std::string n) {
+  return [n](const std::string& s) { return s == n; };
+}
+
+}  // namespace
+
+const std::vector<DatasetEntry>& dataset_registry() {
+  static const std::vector<DatasetEntry> entries = {
+      {"fashion-mnist", "Fashion-MNIST 28x28x1, 10 classes, 60k/10k (IDX; Debian dataset-fashion-mnist)",
+       exactly("fashion-mnist"), [](const std::string&, const DatasetOptions& o) { return load_fashion_mnist(o); }},
+      {"mnist", "MNIST 28x28x1, 10 classes, 60k/10k (IDX files under --data-dir)", exactly("mnist"),
+       [](const std::string&, const DatasetOptions& o) { return load_mnist(o); }},
+      {"synthetic[-CxHxW[-K]]", "seeded Gaussian class clusters (default 3x32x32, 10 classes), float32",
+       [](const std::string& n) { return parse_synthetic_name(n, nullptr); },
+       [](const std::string& n, const DatasetOptions& o) {
+         SyntheticSpec spec;
+         parse_synthetic_name(n, &spec);
+         spec.train = o.synthetic_train;
+         spec.test = o.synthetic_test;
+         spec.seed = o.seed;
+         auto ds = make_synthetic(spec);
+         if (o.val_split > 0) carve_validation(ds, o.val_split, o.seed);
+         return ds;
+       }},
+  };
+  return entries;
+}
+
+bool has_dataset(const std::string& name) {
+  for (const auto& e : dataset_registry())
+    if (e.matches(name)) return true;
+  return false;
+}
+
+Dataset make_dataset(const std::string& name, const DatasetOptions& opts) {
+  for (const auto& e : dataset_registry())
+    if (e.matches(name)) return e.make(name, opts);
+  std::string names;
+  for (const auto& e : dataset_registry()) names += (names.empty() ? "" : ", ") + e.pattern;
+  throw DataError("--dataset '" + name + "': unknown dataset (expected one of: " + names + ")");
+}
+
+}  // namespace nrs::data

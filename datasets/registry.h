@@ -1,0 +1,20 @@
+// Name -> factory registry for datasets (`nrsbench list` prints it).
+#pragma once
+#include "datasets/dataset.h"
+#include <functional>
+
+namespace nrs::data {
+
+struct DatasetEntry {
+  std::string pattern;      // as shown by `nrsbench list`, e.g. "synthetic[-CxHxW[-K]]"
+  std::string description;
+  std::function<bool(const std::string&)> matches;
+  std::function<Dataset(const std::string& name, const DatasetOptions&)> make;
+};
+
+const std::vector<DatasetEntry>& dataset_registry();
+// Throws DataError naming the dataset when unknown.
+Dataset make_dataset(const std::string& name, const DatasetOptions& opts);
+bool has_dataset(const std::string& name);
+
+}  // namespace nrs::data

@@ -1,0 +1,17 @@
+// Facts about this binary and the machine, for `nrsbench version` and results.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace nrs {
+
+std::string suite_version();
+std::string git_commit();        // "<sha>" or "<sha>-dirty"; "unknown" outside a checkout
+std::string build_type();
+std::string torch_version();
+std::string cpu_model();         // from /proc/cpuinfo
+std::string gpu_name(int index); // "" when no CUDA device
+bool cuda_available();
+nlohmann::json version_json();   // everything `nrsbench version` prints
+
+}  // namespace nrs

@@ -1,0 +1,91 @@
+// nrsbench: entry point; dispatches subcommands and turns every input error
+// into one line on stderr with exit code 2.
+#include "datasets/dataset.h"
+#include "suite/cli/cli_common.h"
+
+#include <iostream>
+
+namespace nrs::cli {
+
+std::string join_command_line(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) {
+    if (i) s += ' ';
+    std::string a = argv[i];
+    s += a.find_first_of(" \t\"'") == std::string::npos ? a : "'" + a + "'";
+  }
+  return s;
+}
+
+bool parse_or_help(const std::string& sub, const std::string& usage, const po::options_description& desc,
+                   const std::vector<std::string>& args, po::variables_map& vm,
+                   const po::positional_options_description* pos) {
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::cout << "usage: nrsbench " << sub << " " << usage << "\n\n" << desc << "\n";
+      return false;
+    }
+  }
+  try {
+    auto parser = po::command_line_parser(args).options(desc);
+    if (pos) parser.positional(*pos);
+    po::store(parser.run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (see nrsbench " + sub + " --help)");
+  }
+  return true;
+}
+
+}  // namespace nrs::cli
+
+namespace {
+
+const char* kUsage =
+    "usage: nrsbench <command> [options]\n\n"
+    "commands:\n"
+    "  run        train one cell from flags (or a protocol with --protocol)\n"
+    "  hessian    top-k Hessian eigenvalues / trace of saved weights\n"
+    "  list       models, datasets and optimizers with their parameters\n"
+    "  version    suite version, git commit, LibTorch, build type, CUDA\n\n"
+    "`nrsbench <command> --help` lists each command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace nrs::cli;
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string sub = argv[1];
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  std::vector<std::string> args(argv + 2, argv + argc);
+  const std::string cmdline = join_command_line(argc, argv);
+  try {
+    if (sub == "run") return cmd_run(args, cmdline);
+    if (sub == "list") return cmd_list(args);
+    if (sub == "version" || sub == "--version") return cmd_version(args);
+    if (sub == "hessian") return cmd_hessian(args, cmdline);
+    std::cerr << "nrsbench: unknown command '" << sub << "' (expected run, hessian, list or version)\n";
+    return 2;
+  } catch (const UsageError& e) {
+    std::cerr << "nrsbench " << sub << ": " << e.what() << "\n";
+    return 2;
+  } catch (const nrs::data::DataError& e) {
+    std::cerr << "nrsbench " << sub << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "nrsbench " << sub << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    // LibTorch errors carry a C++ backtrace; the first line says what failed.
+    msg = msg.substr(0, msg.find('\n'));
+    std::cerr << "nrsbench " << sub << ": error: " << msg << "\n";
+    return 1;
+  }
+}

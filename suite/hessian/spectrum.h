@@ -1,0 +1,32 @@
+// Hessian spectrum of a trained model: the settings and the report that
+// `nrsbench run --hessian-top-k` and `nrsbench hessian` write into results.
+#pragma once
+#include "datasets/dataset.h"
+#include "models/net.h"
+
+#include <nlohmann/json.hpp>
+
+namespace nrs::hessian {
+
+struct HessianOptions {
+  int64_t samples = 1024;         // fixed, seeded subset of the training split
+  int64_t top_k = 5;
+  std::string method = "lanczos"; // lanczos | power
+  std::string which = "largest_algebraic";  // largest_algebraic | largest_magnitude
+  double tol = 1e-3;              // relative change AND relative residual
+  int64_t max_iter = 100;
+  uint64_t seed = 0;
+  std::string bn_mode = "eval";   // eval | train
+  int64_t batch_size = 256;       // micro-batch for HVPs (refused with bn_mode=train)
+  int64_t trace_probes = 0;       // Hutchinson probes; 0 = no trace
+  nlohmann::json to_json() const;
+  void validate() const;          // throws std::invalid_argument naming the flag
+};
+
+// Computes the top-k eigenvalues (with residuals, iterations, converged flags),
+// lambda_max/lambda_5 when k >= 5, and the trace when asked. The model's
+// train/eval mode is restored afterwards. Images are normalised with `info`.
+nlohmann::json hessian_report(models::Net& model, const data::Split& train, const data::DatasetInfo& info,
+                              const HessianOptions& opts, torch::Device device);
+
+}  // namespace nrs::hessian

@@ -1,0 +1,128 @@
+#include "suite/optim/strategies.h"
+
+namespace nrs::optim {
+
+NrsStep::NrsStep(const StrategyOptions& o, models::Net& model, BaseSgd& base)
+    : opts_(o),
+      snapshot_(base.params()),
+      buffers_(model),
+      gen_(at::make_generator<at::CPUGeneratorImpl>(o.seed ^ 0x4e5253ULL)) {}
+
+std::string NrsStep::variant() const {
+  return "nrs-" + opts_.nrs_neighbor + (opts_.nrs_neighbor == "gradient" ? "" : "-k" + std::to_string(opts_.nrs_samples)) +
+         "-" + opts_.nrs_target;
+}
+
+torch::Tensor NrsStep::apply_neighbor(BaseSgd& base) {
+  torch::NoGradGuard ng;
+  const auto& params = base.params();
+  if (opts_.nrs_neighbor == "gradient") {
+    // delta = r * g / ||g|| with g the first-pass gradient (still in p.grad()).
+    auto norm = global_grad_norm(params);
+    auto scale = safe_scale(opts_.nrs_radius, norm);
+    for (auto& p : params)
+      if (p.grad().defined()) p.addcmul_(p.grad(), scale.to(p.device()));
+    return scale * norm;
+  }
+  if (direction_.empty())
+    for (const auto& p : params) direction_.push_back(torch::empty_like(p));
+  // Random directions come from the strategy's own seeded generator on CPU
+  // (device-independent draws); on an accelerator from that device's generator.
+  for (auto& d : direction_) {
+    if (d.is_cpu()) d.normal_(0.0, 1.0, gen_); else d.normal_(0.0, 1.0);
+  }
+  if (opts_.nrs_neighbor == "filter") {
+    // Li et al. (2018): each filter (slice along dim 0) of a weight tensor is
+    // rescaled to the norm of the same filter of w; 1-D tensors get no move.
+    std::vector<torch::Tensor> norms;
+    for (size_t i = 0; i < params.size(); ++i) {
+      auto& d = direction_[i];
+      if (params[i].dim() <= 1) {
+        d.zero_();
+        continue;
+      }
+      auto wn = params[i].flatten(1).norm(2, {1}, true);
+      auto dn = d.flatten(1).norm(2, {1}, true);
+      std::vector<int64_t> shape(d.dim(), 1);
+      shape[0] = d.size(0);
+      auto f = (wn / dn.clamp_min(1e-12)).view(shape);
+      d.mul_(f * opts_.nrs_radius);
+      norms.push_back(d.to(torch::kFloat32).norm());
+      params[i].add_(d);
+    }
+    return norms.empty() ? torch::zeros({}, torch::kFloat32) : torch::stack(norms).norm();
+  }
+  // random: delta = r * u / ||u||, u ~ N(0, I) over all trainable parameters.
+  std::vector<torch::Tensor> norms;
+  for (auto& d : direction_) norms.push_back(d.to(torch::kFloat32).norm());
+  auto scale = safe_scale(opts_.nrs_radius, torch::stack(norms).norm());
+  for (size_t i = 0; i < params.size(); ++i) params[i].addcmul_(direction_[i], scale.to(params[i].device()));
+  return scale * torch::stack(norms).norm();
+}
+
+namespace {
+// KL(p || q) per batch (mean over samples), p given by its log-probabilities.
+torch::Tensor kl_from_logp(const torch::Tensor& logp, const torch::Tensor& logits_q) {
+  auto logq = torch::log_softmax(logits_q, 1);
+  return (logp.exp() * (logp - logq)).sum(1).mean();
+}
+}  // namespace
+
+StepStats NrsStep::step(StepContext& ctx) {
+  auto& base = ctx.base;
+  base.zero_grad();
+  auto logits = forward_logits(ctx);
+  auto loss = ctx.objective.data_loss(logits, ctx.batch.y);
+  with_penalty(ctx, loss).backward();
+  StepStats s;
+  s.loss = loss.detach();
+  s.correct = logits.detach().argmax(1).eq(ctx.batch.y).sum();
+  s.grad_norm = global_grad_norm(base.params());
+  const auto logp = torch::log_softmax(logits.detach(), 1);
+
+  const int64_t K = opts_.nrs_samples;
+  const double w = opts_.nrs_alpha / static_cast<double>(K);
+  const bool full = opts_.nrs_target == "full";
+  torch::Tensor kl_sum, delta_norm_sum, mean_logq;
+  snapshot_.save();
+  for (int64_t k = 0; k < K; ++k) {
+    if (k > 0) snapshot_.restore();
+    auto dn = apply_neighbor(base);
+    // Gradients accumulate on top of grad CE(w): no second copy of g is kept.
+    BufferGuard guard(buffers_, opts_.bn_stats == "first");
+    auto logits_k = forward_logits(ctx);
+    auto kl = kl_from_logp(logp, logits_k);
+    (kl * w).backward();
+    kl_sum = kl_sum.defined() ? kl_sum + kl.detach() : kl.detach();
+    delta_norm_sum = delta_norm_sum.defined() ? delta_norm_sum + dn : dn;
+    if (full) {
+      auto lq = torch::log_softmax(logits_k.detach(), 1) / static_cast<double>(K);
+      mean_logq = mean_logq.defined() ? mean_logq + lq : lq;
+    }
+  }
+  snapshot_.restore();
+  if (full) {
+    // Gradient through p_w: d/dw sum p_w (log p_w - mean_k log q_k), at w.
+    BufferGuard guard(buffers_, true);
+    auto logp_w = torch::log_softmax(forward_logits(ctx), 1);
+    ((logp_w.exp() * (logp_w - mean_logq)).sum(1).mean() * opts_.nrs_alpha).backward();
+  }
+  base.step(ctx.lr);
+  s.kl = kl_sum / static_cast<double>(K);
+  s.perturb_norm = delta_norm_sum / static_cast<double>(K);
+  return s;
+}
+
+nlohmann::json NrsStep::describe() const {
+  return {{"name", "nrs"},
+          {"variant", variant()},
+          {"nrs_radius", opts_.nrs_radius},
+          {"nrs_alpha", opts_.nrs_alpha},
+          {"nrs_neighbor", opts_.nrs_neighbor},
+          {"nrs_samples", opts_.nrs_samples},
+          {"nrs_target", opts_.nrs_target},
+          {"bn_stats", opts_.bn_stats},
+          {"definition", "CE(w) + alpha * mean_k KL(p_w || p_{w+delta_k}); nrsbench definition, not the paper's code"}};
+}
+
+}  // namespace nrs::optim

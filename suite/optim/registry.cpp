@@ -1,0 +1,33 @@
+#include "suite/optim/strategies.h"
+
+namespace nrs::optim {
+
+const std::vector<StrategyEntry>& strategy_registry() {
+  static const std::vector<StrategyEntry> entries = {
+      {"sgd", "w <- base_update(w, grad L(w))", {}},
+      {"sam", "e = rho g/||g||; w <- base_update(w, grad L(w + e)); BN stats from the unperturbed pass",
+       {{"--rho", "0.05 (ascent radius)"}, {"--bn-stats", "first | both"}}},
+      {"asam", "T = |w| + eta on *weight tensors; e = rho T^2 g/||T g||; w <- base_update(w, grad L(w + e))",
+       {{"--rho", "0.05 (use ~0.5 on CIFAR-10 as SamsungLabs/ASAM)"}, {"--asam-eta", "0.01"}, {"--bn-stats", "first | both"}}},
+      {"nrs",
+       "L = CE(w) + alpha mean_k KL(p_w || p_{w+delta_k}); neighbours gradient (r g/||g||), random (r u/||u||), "
+       "filter (per-filter normalised, relative radius r)",
+       {{"--nrs-radius", "0.1 (r)"},
+        {"--nrs-alpha", "1.0 (alpha)"},
+        {"--nrs-neighbor", "gradient | random | filter"},
+        {"--nrs-samples", "1 (K; random/filter only)"},
+        {"--nrs-target", "detached | full (gradient also through p_w; one more forward)"},
+        {"--bn-stats", "first | both"}}},
+  };
+  return entries;
+}
+
+std::unique_ptr<StepStrategy> make_strategy(const StrategyOptions& opts, models::Net& model, BaseSgd& base) {
+  opts.validate();
+  if (opts.name == "sgd") return std::make_unique<SgdStep>();
+  if (opts.name == "sam") return std::make_unique<SamStep>(opts, model, base);
+  if (opts.name == "asam") return std::make_unique<AsamStep>(opts, model, base);
+  return std::make_unique<NrsStep>(opts, model, base);
+}
+
+}  // namespace nrs::optim

@@ -1,0 +1,69 @@
+#include "suite/optim/step_strategy.h"
+
+#include <ATen/autocast_mode.h>
+
+namespace nrs::optim {
+
+torch::Tensor Objective::data_loss(const torch::Tensor& logits, const torch::Tensor& y) const {
+  namespace F = torch::nn::functional;
+  return F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().label_smoothing(label_smoothing));
+}
+
+namespace {
+// bf16 autocast for the forward only; backward runs in the dtypes autocast
+// recorded. Restores the previous state so nested use stays correct.
+struct AutocastScope {
+  explicit AutocastScope(bool on, bool cuda) : on_(on), cuda_(cuda) {
+    if (!on_) return;
+    if (cuda_) {
+      prev_ = at::autocast::is_enabled();
+      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+      at::autocast::set_enabled(true);
+    } else {
+      prev_ = at::autocast::is_cpu_enabled();
+      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+      at::autocast::set_cpu_enabled(true);
+    }
+  }
+  ~AutocastScope() {
+    if (!on_) return;
+    if (cuda_) at::autocast::set_enabled(prev_); else at::autocast::set_cpu_enabled(prev_);
+    at::autocast::clear_cache();
+  }
+  bool on_, cuda_, prev_ = false;
+};
+}  // namespace
+
+torch::Tensor forward_logits(StepContext& ctx) {
+  AutocastScope scope(ctx.precision == Precision::kBFloat16, ctx.batch.x.is_cuda());
+  return ctx.model.forward(ctx.batch.x).to(torch::kFloat32);
+}
+
+torch::Tensor with_penalty(StepContext& ctx, const torch::Tensor& data_loss) {
+  auto pen = ctx.base.l2_penalty();
+  return pen.defined() ? data_loss + pen : data_loss;
+}
+
+torch::Tensor safe_scale(double r, const torch::Tensor& norm) {
+  return torch::where(norm > 0, r / norm, torch::zeros_like(norm));
+}
+
+void StrategyOptions::validate() const {
+  if (name != "sgd" && name != "sam" && name != "asam" && name != "nrs")
+    throw std::invalid_argument("--optimizer '" + name + "': expected sgd, sam, asam or nrs");
+  if (rho < 0) throw std::invalid_argument("--rho: expected a value >= 0");
+  if (asam_eta < 0) throw std::invalid_argument("--asam-eta: expected a value >= 0");
+  if (nrs_radius < 0) throw std::invalid_argument("--nrs-radius: expected a value >= 0");
+  if (nrs_alpha < 0) throw std::invalid_argument("--nrs-alpha: expected a value >= 0");
+  if (nrs_neighbor != "gradient" && nrs_neighbor != "random" && nrs_neighbor != "filter")
+    throw std::invalid_argument("--nrs-neighbor '" + nrs_neighbor + "': expected gradient, random or filter");
+  if (nrs_samples < 1) throw std::invalid_argument("--nrs-samples: expected an integer >= 1");
+  if (nrs_neighbor == "gradient" && nrs_samples != 1)
+    throw std::invalid_argument("--nrs-samples: must be 1 with --nrs-neighbor gradient (one worst-case direction)");
+  if (nrs_target != "detached" && nrs_target != "full")
+    throw std::invalid_argument("--nrs-target '" + nrs_target + "': expected detached or full");
+  if (bn_stats != "first" && bn_stats != "both")
+    throw std::invalid_argument("--bn-stats '" + bn_stats + "': expected first or both");
+}
+
+}  // namespace nrs::optim

@@ -1,0 +1,86 @@
+// The training-step contract shared by SGD, SAM, ASAM and NRS.
+//
+// step(ctx) is called with the model in train mode at weights w. It must
+//   1. evaluate the objective on ctx.batch at w (this pass, and only this one,
+//      advances BatchNorm running statistics unless bn_stats == "both");
+//   2. compute whatever extra passes the method needs at perturbed weights,
+//      restoring w exactly (bitwise) afterwards;
+//   3. leave in p.grad() the gradient the method prescribes and call
+//      ctx.base.step(ctx.lr) once.
+// It returns statistics as 0-dim tensors on the training device, so a step
+// never forces a device-to-host sync.
+#pragma once
+#include "datasets/pipeline.h"
+#include "models/net.h"
+#include "suite/optim/base_sgd.h"
+
+#include <memory>
+
+namespace nrs::optim {
+
+// CE (with optional label smoothing) + the L2 term when wd_mode == l2.
+struct Objective {
+  double label_smoothing = 0.0;
+  torch::Tensor data_loss(const torch::Tensor& logits, const torch::Tensor& y) const;
+};
+
+enum class Precision { kFloat32, kBFloat16 };
+
+struct StepContext {
+  models::Net& model;
+  const data::Batch& batch;
+  const Objective& objective;
+  BaseSgd& base;
+  double lr;
+  Precision precision = Precision::kFloat32;
+};
+
+struct StepStats {
+  torch::Tensor loss;          // data loss at w (first pass)
+  torch::Tensor correct;       // correctly classified samples at w (first pass)
+  torch::Tensor grad_norm;     // ||g|| of the first-pass gradient
+  torch::Tensor perturb_norm;  // ||delta|| (0 for SGD)
+  torch::Tensor kl;            // mean KL over neighbours (NRS), else undefined
+};
+
+class StepStrategy {
+ public:
+  virtual ~StepStrategy() = default;
+  virtual StepStats step(StepContext& ctx) = 0;
+  // Name, variant and every hyperparameter that defines the update.
+  virtual nlohmann::json describe() const = 0;
+};
+
+struct StrategyOptions {
+  std::string name = "sgd";           // sgd | sam | asam | nrs
+  double rho = 0.05;                  // SAM / ASAM radius
+  double asam_eta = 0.01;             // ASAM: T_w = |w| + eta
+  double nrs_radius = 0.1;            // NRS: ||delta|| (relative per filter for `filter`)
+  double nrs_alpha = 1.0;             // NRS: weight of the KL term
+  std::string nrs_neighbor = "gradient";  // gradient | random | filter
+  int64_t nrs_samples = 1;            // K neighbours (random / filter)
+  std::string nrs_target = "detached";    // detached | full
+  std::string bn_stats = "first";     // first | both
+  uint64_t seed = 0;                  // random neighbours
+  void validate() const;              // throws std::invalid_argument naming the flag
+};
+
+struct StrategyEntry {
+  std::string name;
+  std::string description;  // the exact update, one line
+  std::vector<std::pair<std::string, std::string>> params;  // flag -> default/meaning
+};
+
+const std::vector<StrategyEntry>& strategy_registry();
+std::unique_ptr<StepStrategy> make_strategy(const StrategyOptions& opts, models::Net& model, BaseSgd& base);
+
+// ---- helpers shared by the strategies ----
+
+// Forward pass in the context's precision; logits are returned in float32.
+torch::Tensor forward_logits(StepContext& ctx);
+// Objective at w: data loss + L2 penalty (l2 mode) for the backward pass.
+torch::Tensor with_penalty(StepContext& ctx, const torch::Tensor& data_loss);
+// Scale factor s with s*||g|| = r, and 0 when ||g|| = 0 (no NaN, no sync).
+torch::Tensor safe_scale(double r, const torch::Tensor& norm);
+
+}  // namespace nrs::optim

@@ -1,0 +1,67 @@
+// The concrete step strategies. Construct them through make_strategy(); the
+// classes are visible for tests that drive a single step by hand.
+#pragma once
+#include "suite/optim/snapshot.h"
+#include "suite/optim/step_strategy.h"
+
+namespace nrs::optim {
+
+// w <- base_update(w, g(w)).
+class SgdStep : public StepStrategy {
+ public:
+  StepStats step(StepContext& ctx) override;
+  nlohmann::json describe() const override;
+};
+
+// SAM (Foret et al. 2021): e = rho * g / ||g|| (global norm, e = 0 if g = 0);
+// g_SAM = grad L(w + e) with BN statistics from the first pass only;
+// restore w exactly, w <- base_update(w, g_SAM).
+class SamStep : public StepStrategy {
+ public:
+  SamStep(const StrategyOptions& o, models::Net& model, BaseSgd& base);
+  StepStats step(StepContext& ctx) override;
+  nlohmann::json describe() const override;
+
+ protected:
+  // Perturbation e_i for parameter i given first-pass gradients; returns ||e||.
+  virtual torch::Tensor perturb(BaseSgd& base);
+  StrategyOptions opts_;
+  ParamSnapshot snapshot_;
+  BufferSnapshot buffers_;
+};
+
+// ASAM (Kwon et al. 2021, SamsungLabs/ASAM convention): T_i = |w_i| + eta on
+// tensors whose name ends in "weight" (conv/linear weights, BN gamma), T_i = 1
+// elsewhere; e_i = rho * T_i^2 g_i / ||T g||.
+class AsamStep : public SamStep {
+ public:
+  using SamStep::SamStep;
+  nlohmann::json describe() const override;
+
+ protected:
+  torch::Tensor perturb(BaseSgd& base) override;
+};
+
+// NRS (nrsbench definition, ../shared/reference/nrs-paper.md):
+//   L = CE(w) + alpha * mean_k KL(p_w || p_{w+delta_k})
+// gradient = grad CE(w) + alpha/K * sum_k grad_w KL(p_w.detach() || p_{w+delta_k})
+// evaluated at w + delta_k (delta held constant), plus, with target=full, the
+// gradient through p_w at w (one extra forward at w).
+class NrsStep : public StepStrategy {
+ public:
+  NrsStep(const StrategyOptions& o, models::Net& model, BaseSgd& base);
+  StepStats step(StepContext& ctx) override;
+  nlohmann::json describe() const override;
+  std::string variant() const;
+
+ private:
+  // Writes delta_k into the parameters (w + delta) and returns ||delta||.
+  torch::Tensor apply_neighbor(BaseSgd& base);
+  StrategyOptions opts_;
+  ParamSnapshot snapshot_;
+  BufferSnapshot buffers_;
+  std::vector<torch::Tensor> direction_;
+  at::Generator gen_;
+};
+
+}  // namespace nrs::optim

@@ -1,0 +1,85 @@
+#include "suite/results.h"
+#include "suite/build_info.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace nrs {
+
+void write_json_atomic(const std::string& path, const nlohmann::json& j) {
+  const fs::path target(path);
+  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const std::string text = j.dump(2) + "\n";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw std::runtime_error(path + ": cannot create temporary file " + tmp);
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw std::runtime_error(path + ": write failed");
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(path + ": rename from " + tmp + " failed");
+  }
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + ": not valid JSON (" + std::string(e.what()) + ")");
+  }
+}
+
+const std::vector<std::string>& required_result_keys() {
+  static const std::vector<std::string> keys = {
+      "schema_version", "suite_version", "git_commit", "command_line", "config",      "seed",
+      "variant",        "device",        "environment", "threads",     "start_time", "end_time",
+      "history",        "final",         "throughput", "wall_time_s", "status"};
+  return keys;
+}
+
+std::string iso8601_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+nlohmann::json environment_info(const std::string& device) {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  nlohmann::json j = {{"suite_version", suite_version()}, {"git_commit", git_commit()},
+                      {"libtorch_version", torch_version()}, {"build_type", build_type()},
+                      {"hostname", host},                   {"cpu_model", cpu_model()},
+                      {"hardware_threads", std::thread::hardware_concurrency()}};
+  if (device.rfind("cuda", 0) == 0) {
+    const int idx = device.size() > 5 ? std::stoi(device.substr(5)) : 0;
+    j["gpu"] = gpu_name(idx);
+  }
+  return j;
+}
+
+}  // namespace nrs
