@@ -140,7 +140,12 @@ nlohmann::json run_training(const RunConfig& cfg, const std::string& command_lin
   auto model = models::make_model(cfg.model, spec);
   if (!cfg.init_weights.empty()) load_weights(*model, cfg.init_weights);
   model->to(device);
-  if (cfg.channels_last) model->to(torch::MemoryFormat::ChannelsLast);
+  if (cfg.channels_last) {
+    // Module::to has no memory-format overload: convert 4-D weights in place.
+    torch::NoGradGuard ng;
+    for (auto& p : model->parameters())
+      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  }
   model->train();
 
   std::vector<std::pair<std::string, torch::Tensor>> named;
