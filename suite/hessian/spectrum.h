@@ -17,12 +17,22 @@ struct HessianOptions {
   int64_t max_iter = 100;
   uint64_t seed = 0;
   std::string bn_mode = "eval";   // eval | train
-  int64_t batch_size = 256;       // micro-batch for HVPs (refused with bn_mode=train)
+  int64_t batch_size = 0;         // HVP micro-batch; 0 = 256 (eval) / all samples (train);
+                                  // an explicit size < samples is refused with bn_mode=train
   int64_t trace_probes = 0;       // Hutchinson probes; 0 = no trace
+  int64_t graph_cache_mb = 2048;  // keep first-order graphs up to this much memory (hvp.h)
   nlohmann::json to_json() const;
   void validate() const;          // throws std::invalid_argument naming the flag
 };
 
+// The report (docs/hessian.md explains every field): "eigenvalues" (numbers,
+// best first), "eigenpairs" (value, relative_residual, relative_change,
+// iterations, converged), "lambda_max", "lambda_max_over_lambda_5" (k >= 5),
+// "all_converged", "trace" {estimate, standard_error, probes} when asked,
+// "loss", "parameters", "samples_used", "hvp_count", "wall_time_s", "settings".
+// The Hessian is that of the mean cross-entropy (no label smoothing, no
+// weight decay) over `samples` training images drawn without replacement
+// with `seed`, normalised but not augmented.
 // Computes the top-k eigenvalues (with residuals, iterations, converged flags),
 // lambda_max/lambda_5 when k >= 5, and the trace when asked. The model's
 // train/eval mode is restored afterwards. Images are normalised with `info`.
