@@ -42,6 +42,8 @@ struct DatasetOptions {
   std::string cifar100_labels = "fine";
   int64_t synthetic_train = 2048;  // synthetic dataset sizes
   int64_t synthetic_test = 512;
+  int64_t image_size = 224;        // imagefolder: side after resize + centre crop
+  int decode_threads = 2;          // imagefolder / cifar10-jpeg decode workers
 };
 
 // Error for bad or missing data; the message names the file and what was

@@ -1,4 +1,7 @@
 #include "datasets/registry.h"
+#include "datasets/cifar10_jpeg.h"
+#include "datasets/cifar_binary.h"
+#include "datasets/image_folder.h"
 #include "datasets/mnist_idx.h"
 #include "datasets/synthetic.h"
 
@@ -17,6 +20,23 @@ const std::vector<DatasetEntry>& dataset_registry() {
        exactly("fashion-mnist"), [](const std::string&, const DatasetOptions& o) { return load_fashion_mnist(o); }},
       {"mnist", "MNIST 28x28x1, 10 classes, 60k/10k (IDX files under --data-dir)", exactly("mnist"),
        [](const std::string&, const DatasetOptions& o) { return load_mnist(o); }},
+      {"cifar10", "CIFAR-10 32x32x3, 10 classes, 50k/10k (official binary files under --data-dir)",
+       exactly("cifar10"), [](const std::string&, const DatasetOptions& o) { return load_cifar10(o); }},
+      {"cifar100[-fine|-coarse]",
+       "CIFAR-100 32x32x3, 100 fine or 20 coarse classes, 50k/10k (official binary; default --cifar100-labels)",
+       [](const std::string& n) { return n == "cifar100" || n == "cifar100-fine" || n == "cifar100-coarse"; },
+       [](const std::string& n, const DatasetOptions& o) {
+         // A suffix in the name wins over the option so a name alone fixes the task.
+         const std::string labels = n == "cifar100" ? o.cifar100_labels : n.substr(9);
+         return load_cifar100(o, labels);
+       }},
+      {"cifar10-jpeg",
+       "CIFAR-10 JPEG q75 copy from ../shared/data/cifar10-jpeg, decoded once into a cache (lossy: not cifar10)",
+       exactly("cifar10-jpeg"), [](const std::string&, const DatasetOptions& o) { return load_cifar10_jpeg(o); }},
+      {"imagefolder[-SIZE]",
+       "DIR/{train,val}/<class>/<image> JPEG/PNG from --data-dir, decoded once at SIZE (default 224)",
+       [](const std::string& n) { return parse_image_folder_name(n, nullptr); },
+       [](const std::string& n, const DatasetOptions& o) { return load_image_folder(n, o); }},
       {"synthetic[-CxHxW[-K]]", "seeded Gaussian class clusters (default 3x32x32, 10 classes), float32",
        [](const std::string& n) { return parse_synthetic_name(n, nullptr); },
        [](const std::string& n, const DatasetOptions& o) {

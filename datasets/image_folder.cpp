@@ -1,0 +1,284 @@
+#include "datasets/image_folder.h"
+#include "datasets/locate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <regex>
+
+#ifdef NRSBENCH_HAVE_OPENCV
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#endif
+
+namespace fs = std::filesystem;
+
+namespace nrs::data {
+namespace {
+
+const char* kNoDecoder =
+    "this nrsbench was built without OpenCV imgcodecs, so it cannot decode JPEG/PNG; install "
+    "libopencv-imgcodecs-dev and libopencv-imgproc-dev (scripts/setup) and rebuild";
+
+bool is_image_file(const fs::path& p) {
+  auto ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+}
+
+// Per-sample seed: the draw for a sample must not depend on which thread or
+// in which order it is decoded.
+uint64_t mix(uint64_t a, uint64_t b) {
+  uint64_t z = a * 0x9e3779b97f4a7c15ULL + b + 0x632be59bd9b4e019ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+bool have_image_decoder() {
+#ifdef NRSBENCH_HAVE_OPENCV
+  return true;
+#else
+  return false;
+#endif
+}
+
+ImageFolderIndex scan_image_folder(const std::string& dir, const std::vector<std::string>& classes) {
+  if (!fs::is_directory(dir)) throw DataError(dir + ": not a directory (expected <class>/<image> subfolders)");
+  ImageFolderIndex idx;
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_directory()) found.push_back(e.path().filename().string());
+  std::sort(found.begin(), found.end());
+  idx.classes = classes.empty() ? found : classes;
+  if (idx.classes.empty()) throw DataError(dir + ": no class subdirectories");
+  for (const auto& c : found) {
+    auto it = std::find(idx.classes.begin(), idx.classes.end(), c);
+    if (it == idx.classes.end())
+      throw DataError(dir + "/" + c + ": class not present in the training tree");
+    const int64_t label = it - idx.classes.begin();
+    std::vector<std::string> files;
+    for (const auto& f : fs::directory_iterator(fs::path(dir) / c))
+      if (f.is_regular_file() && is_image_file(f.path())) files.push_back(f.path().string());
+    std::sort(files.begin(), files.end());
+    for (auto& f : files) idx.samples.emplace_back(std::move(f), label);
+  }
+  // Class-major order is already deterministic; keep it.
+  std::stable_sort(idx.samples.begin(), idx.samples.end(),
+                   [](const auto& a, const auto& b) { return a.second < b.second; });
+  return idx;
+}
+
+std::optional<torch::Tensor> load_image(const std::string& path, const ImageTransform& t, uint64_t rng_seed) {
+#ifdef NRSBENCH_HAVE_OPENCV
+  try {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.empty()) return std::nullopt;
+    cv::Mat img = cv::imdecode(bytes, cv::IMREAD_COLOR);
+    if (img.empty() || img.cols <= 0 || img.rows <= 0) return std::nullopt;
+    const int S = static_cast<int>(t.size);
+    std::mt19937_64 rng(rng_seed);
+    std::uniform_real_distribution<double> U(0.0, 1.0);
+    cv::Mat out;
+    if (t.train) {
+      // torchvision's RandomResizedCrop: 10 tries at a random area and aspect
+      // ratio, then the largest centred square as a fallback.
+      const int W = img.cols, H = img.rows;
+      cv::Rect roi;
+      bool ok = false;
+      for (int i = 0; i < 10 && !ok; ++i) {
+        const double area = W * H * (t.scale_min + (t.scale_max - t.scale_min) * U(rng));
+        const double ar = std::exp(std::log(3.0 / 4.0) + (std::log(4.0 / 3.0) - std::log(3.0 / 4.0)) * U(rng));
+        const int w = static_cast<int>(std::lround(std::sqrt(area * ar)));
+        const int h = static_cast<int>(std::lround(std::sqrt(area / ar)));
+        if (w > 0 && h > 0 && w <= W && h <= H) {
+          const int x = static_cast<int>(U(rng) * (W - w + 1)), y = static_cast<int>(U(rng) * (H - h + 1));
+          roi = cv::Rect(std::min(x, W - w), std::min(y, H - h), w, h);
+          ok = true;
+        }
+      }
+      if (!ok) {
+        const int s = std::min(W, H);
+        roi = cv::Rect((W - s) / 2, (H - s) / 2, s, s);
+      }
+      cv::resize(img(roi), out, cv::Size(S, S), 0, 0, cv::INTER_LINEAR);
+      if (t.flip && U(rng) < 0.5) cv::flip(out, out, 1);
+    } else {
+      const int R = static_cast<int>(t.resize);
+      const int W = img.cols, H = img.rows;
+      cv::Mat resized = img;
+      if (std::min(W, H) != R) {
+        const double s = static_cast<double>(R) / std::min(W, H);
+        const int nw = std::max(R, static_cast<int>(std::lround(W * s)));
+        const int nh = std::max(R, static_cast<int>(std::lround(H * s)));
+        cv::resize(img, resized, cv::Size(nw, nh), 0, 0, s < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
+      }
+      out = resized(cv::Rect((resized.cols - S) / 2, (resized.rows - S) / 2, S, S)).clone();
+    }
+    cv::cvtColor(out, out, cv::COLOR_BGR2RGB);
+    if (!out.isContinuous()) out = out.clone();
+    return torch::from_blob(out.data, {S, S, 3}, torch::kUInt8).permute({2, 0, 1}).contiguous();
+  } catch (...) {
+    // Decoder or allocation failure on one file must not end a run.
+    return std::nullopt;
+  }
+#else
+  (void)path; (void)t; (void)rng_seed;
+  throw DataError(kNoDecoder);
+#endif
+}
+
+ImageFolderLoader::ImageFolderLoader(ImageFolderIndex index, ImageTransform t, int threads, int64_t prefetch,
+                                     uint64_t seed)
+    : index_(std::move(index)), t_(t), threads_(std::max(1, threads)), prefetch_(std::max<int64_t>(1, prefetch)),
+      seed_(seed) {
+  if (!have_image_decoder()) throw DataError(kNoDecoder);
+  if (t_.size <= 0 || (!t_.train && t_.resize < t_.size))
+    throw DataError("imagefolder: need size > 0 and resize >= size (got size " + std::to_string(t_.size) +
+                    ", resize " + std::to_string(t_.resize) + ")");
+}
+
+ImageFolderLoader::~ImageFolderLoader() { stop(); }
+
+void ImageFolderLoader::stop() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+}
+
+void ImageFolderLoader::start_epoch(int64_t epoch, bool shuffle) {
+  stop();
+  const int64_t n = size();
+  epoch_seed_ = mix(seed_, static_cast<uint64_t>(epoch));
+  order_.resize(n);
+  for (int64_t i = 0; i < n; ++i) order_[i] = i;
+  if (shuffle) {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(epoch_seed_);
+    auto perm = torch::randperm(n, gen, torch::kInt64);
+    std::memcpy(order_.data(), perm.data_ptr<int64_t>(), sizeof(int64_t) * n);
+  }
+  ready_.clear();
+  claimed_ = consumed_ = 0;
+  stopping_ = false;
+  for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { worker(); });
+}
+
+void ImageFolderLoader::worker() {
+  const int64_t n = size();
+  for (;;) {
+    int64_t pos;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      // Bounded queue: never run more than prefetch_ samples ahead of the consumer.
+      cv_.wait(lk, [&] { return stopping_ || claimed_ >= n || claimed_ < consumed_ + prefetch_; });
+      if (stopping_ || claimed_ >= n) return;
+      pos = claimed_++;
+    }
+    const int64_t s = order_[pos];
+    auto img = load_image(index_.samples[s].first, t_, mix(epoch_seed_, static_cast<uint64_t>(s)));
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      ready_[pos] = std::move(img);
+    }
+    cv_.notify_all();
+  }
+}
+
+bool ImageFolderLoader::next(int64_t batch, torch::Tensor& images, torch::Tensor& labels) {
+  std::vector<torch::Tensor> imgs;
+  std::vector<int64_t> labs;
+  const int64_t n = size();
+  while (static_cast<int64_t>(imgs.size()) < batch) {
+    std::unique_lock<std::mutex> lk(mu_);
+    if (consumed_ >= n) break;
+    cv_.wait(lk, [&] { return ready_.count(consumed_) > 0; });
+    auto node = ready_.extract(consumed_);
+    const int64_t s = order_[consumed_++];
+    lk.unlock();
+    cv_.notify_all();
+    if (!node.mapped()) {
+      const int64_t k = ++skipped_;
+      std::cerr << "warning: skipped undecodable image " << index_.samples[s].first << " (" << k
+                << " skipped so far)\n";
+      continue;
+    }
+    imgs.push_back(std::move(*node.mapped()));
+    labs.push_back(index_.samples[s].second);
+  }
+  if (imgs.empty()) return false;
+  images = torch::stack(imgs);
+  labels = torch::tensor(labs, torch::kInt64);
+  return true;
+}
+
+Split decode_image_folder(const ImageFolderIndex& index, const ImageTransform& t, int threads, int64_t* skipped) {
+  ImageFolderLoader loader(index, t, threads, 256, 0);
+  loader.start_epoch(0, /*shuffle=*/false);
+  std::vector<torch::Tensor> imgs, labs;
+  torch::Tensor x, y;
+  while (loader.next(1024, x, y)) {
+    imgs.push_back(x);
+    labs.push_back(y);
+  }
+  if (skipped) *skipped = loader.skipped();
+  if (imgs.empty()) return Split{torch::empty({0, 3, t.size, t.size}, torch::kUInt8), torch::empty({0}, torch::kInt64)};
+  return Split{torch::cat(imgs), torch::cat(labs)};
+}
+
+bool parse_image_folder_name(const std::string& name, int64_t* size) {
+  static const std::regex re(R"(imagefolder(?:-(\d+))?)");
+  std::smatch m;
+  if (!std::regex_match(name, m, re)) return false;
+  if (size && m[1].matched) *size = std::stoll(m[1]);
+  return true;
+}
+
+Dataset load_image_folder(const std::string& name, const DatasetOptions& opts) {
+  int64_t size = opts.image_size;
+  parse_image_folder_name(name, &size);
+  if (size <= 0) throw DataError("--dataset " + name + ": image size must be positive");
+  const auto root = locate_dataset("imagefolder", opts, "imagefolder", {"train"},
+                                   "pass --data-dir DIR with DIR/train/<class>/<image> and DIR/val/<class>/<image>");
+  std::string eval_dir = (fs::path(root) / "val").string();
+  if (!fs::is_directory(eval_dir)) eval_dir = (fs::path(root) / "test").string();
+  if (!fs::is_directory(eval_dir)) throw DataError(root + ": no val/ (or test/) directory next to train/");
+
+  auto train_idx = scan_image_folder((fs::path(root) / "train").string());
+  auto eval_idx = scan_image_folder(eval_dir, train_idx.classes);
+  const int64_t total = static_cast<int64_t>(train_idx.samples.size() + eval_idx.samples.size());
+  // Everything is held decoded in memory (and later on the device).
+  const double gib = static_cast<double>(total) * 3 * size * size / (1 << 30);
+  if (gib > 16.0)
+    throw DataError(root + ": " + std::to_string(total) + " images at " + std::to_string(size) + "x" +
+                    std::to_string(size) + " need " + std::to_string(gib) +
+                    " GiB decoded; imagefolder holds the whole tree in memory, use a smaller size "
+                    "(--dataset imagefolder-64) or a subset");
+  ImageTransform t;
+  t.size = size;
+  t.resize = std::max<int64_t>(size, std::lround(size * 256.0 / 224.0));
+  int64_t skipped_train = 0, skipped_eval = 0;
+  Dataset ds;
+  ds.train = decode_image_folder(train_idx, t, opts.decode_threads, &skipped_train);
+  ds.test = decode_image_folder(eval_idx, t, opts.decode_threads, &skipped_eval);
+  if (ds.train.size() == 0) throw DataError(root + "/train: no decodable images");
+  ds.info = DatasetInfo{name, 3, size, size, static_cast<int64_t>(train_idx.classes.size()),
+                        {0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}, train_idx.classes, root};
+  if (skipped_train + skipped_eval > 0)
+    ds.info.source += " (" + std::to_string(skipped_train + skipped_eval) + " undecodable images skipped)";
+  if (opts.val_split > 0) carve_validation(ds, opts.val_split, opts.seed);
+  return ds;
+}
+
+}  // namespace nrs::data

@@ -1,0 +1,88 @@
+// ImageFolder trees (root/{train,val}/<class>/<image>): JPEG/PNG decoding
+// with OpenCV imgcodecs on worker threads feeding a bounded, ordered prefetch
+// queue. Corrupt images are skipped and counted, never fatal.
+#pragma once
+#include "datasets/dataset.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace nrs::data {
+
+struct ImageFolderIndex {
+  std::vector<std::string> classes;                         // sorted directory names
+  std::vector<std::pair<std::string, int64_t>> samples;     // (path, class index)
+};
+
+// Classes are the sorted subdirectories of `dir`; files with an image
+// extension (.jpg .jpeg .png, any case) are samples. `classes` (when not
+// empty) fixes the class list so val uses train's indices; a val class
+// missing from it is an error. Throws DataError when `dir` is missing.
+ImageFolderIndex scan_image_folder(const std::string& dir, const std::vector<std::string>& classes = {});
+
+struct ImageTransform {
+  bool train = false;   // random-resized-crop + flip; else resize + centre crop
+  int64_t size = 224;   // output side
+  int64_t resize = 256; // eval: shorter side before the centre crop
+  double scale_min = 0.08, scale_max = 1.0;  // random-resized-crop area range
+  bool flip = true;
+};
+
+// True when this build can decode images (OpenCV imgcodecs was found).
+bool have_image_decoder();
+
+// Decodes one file and applies `t` with randomness from `rng_seed`. Returns
+// uint8 [3, size, size] RGB, or nullopt when the file cannot be decoded.
+std::optional<torch::Tensor> load_image(const std::string& path, const ImageTransform& t, uint64_t rng_seed);
+
+class ImageFolderLoader {
+ public:
+  ImageFolderLoader(ImageFolderIndex index, ImageTransform t, int threads, int64_t prefetch, uint64_t seed);
+  ~ImageFolderLoader();
+  ImageFolderLoader(const ImageFolderLoader&) = delete;
+  ImageFolderLoader& operator=(const ImageFolderLoader&) = delete;
+
+  // Sample order and transform draws are a pure function of (seed, epoch),
+  // independent of the thread count.
+  void start_epoch(int64_t epoch, bool shuffle);
+  // Up to `batch` decoded images (uint8 [B,3,S,S]) and labels; false at the
+  // end of the epoch. Corrupt files are skipped and counted.
+  bool next(int64_t batch, torch::Tensor& images, torch::Tensor& labels);
+  int64_t skipped() const { return skipped_.load(); }
+  int64_t size() const { return static_cast<int64_t>(index_.samples.size()); }
+
+ private:
+  void stop();
+  void worker();
+
+  ImageFolderIndex index_;
+  ImageTransform t_;
+  int threads_;
+  int64_t prefetch_;
+  uint64_t seed_;
+  uint64_t epoch_seed_ = 0;
+  std::vector<int64_t> order_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<int64_t, std::optional<torch::Tensor>> ready_;  // position -> result
+  int64_t claimed_ = 0, consumed_ = 0;
+  bool stopping_ = false;
+  std::atomic<int64_t> skipped_{0};
+};
+
+// Decodes a whole index with the eval transform into one uint8 Split.
+Split decode_image_folder(const ImageFolderIndex& index, const ImageTransform& t, int threads,
+                          int64_t* skipped = nullptr);
+
+// `--dataset imagefolder[-SIZE] --data-dir DIR`: DIR/train and DIR/val (or
+// DIR/test) decoded once at SIZExSIZE (default from opts.image_size) so the
+// on-device BatchPipeline serves them.
+Dataset load_image_folder(const std::string& name, const DatasetOptions& opts);
+bool parse_image_folder_name(const std::string& name, int64_t* size);
+
+}  // namespace nrs::data
