@@ -3,7 +3,7 @@
 
 namespace nrs::models {
 
-void init_weights(torch::nn::Module& root) {
+void init_weights(torch::nn::Module& root, const InitOptions& opts) {
   torch::NoGradGuard ng;
   for (auto& m : root.modules(/*include_self=*/true)) {
     if (auto* c = m->as<torch::nn::Conv2d>()) {
@@ -17,6 +17,9 @@ void init_weights(torch::nn::Module& root) {
       if (b1->bias.defined()) b1->bias.zero_();
     }
   }
+  if (!opts.zero_init_residual) return;
+  for (auto& m : root.modules(/*include_self=*/true))
+    if (auto* r = dynamic_cast<ResidualBranchEnd*>(m.get())) r->branch_end_bn()->weight.zero_();
 }
 
 int64_t count_trainable_parameters(const torch::nn::Module& m) {

@@ -1,6 +1,7 @@
 // Name -> factory registry for models, timm style. A family matches a name
 // pattern (e.g. "wrn-D-K[-mini]") and builds the model for a dataset's shape.
 #pragma once
+#include "models/init.h"
 #include "models/net.h"
 #include <functional>
 #include <vector>
@@ -17,7 +18,7 @@ struct ModelEntry {
 const std::vector<ModelEntry>& model_registry();
 // Builds and initialises (models/init.h) the named model. Throws
 // std::invalid_argument naming the model when unknown or malformed.
-NetPtr make_model(const std::string& name, const ModelSpec& spec);
+NetPtr make_model(const std::string& name, const ModelSpec& spec, const InitOptions& init = {});
 bool has_model(const std::string& name);
 
 }  // namespace nrs::models
