@@ -1,0 +1,132 @@
+#include "datasets/image_folder.h"
+#include "datasets/registry.h"
+#include "tests/data/temp_dir.h"
+
+#include <gtest/gtest.h>
+
+#if __has_include(<opencv2/imgcodecs.hpp>)  // OpenCV found at configure time
+#include <opencv2/imgcodecs.hpp>
+
+using namespace nrs::data;
+using nrs::test::TempDir;
+using nrs::test::write_bytes;
+
+namespace {
+
+// Class k is a solid RGB colour far from the others, so the decoded pixel
+// identifies the class even after JPEG rounding.
+const std::vector<std::string> kClasses = {"cat", "dog", "eel"};  // sorted: indices 0, 1, 2
+cv::Vec3b rgb_of(int k) { return k == 0 ? cv::Vec3b(220, 20, 20) : k == 1 ? cv::Vec3b(20, 220, 20) : cv::Vec3b(20, 20, 220); }
+
+void write_image(const std::string& path, int k, int w, int h) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  const auto c = rgb_of(k);
+  cv::Mat m(h, w, CV_8UC3, cv::Scalar(c[2], c[1], c[0]));  // OpenCV stores BGR
+  ASSERT_TRUE(cv::imwrite(path, m));
+}
+
+// Per class: two PNGs and one JPEG of odd sizes; plus two undecodable files.
+void make_tree(const std::string& root) {
+  for (const std::string split : {"train", "val"})
+    for (int k = 0; k < 3; ++k) {
+      const auto dir = root + "/" + split + "/" + kClasses[k] + "/";
+      write_image(dir + "a.png", k, 20, 24);
+      write_image(dir + "b.PNG", k, 40, 30);
+      write_image(dir + "c.jpg", k, 33, 33);
+    }
+  write_bytes(root + "/train/dog/broken.jpg", "this is not a jpeg");
+  write_bytes(root + "/train/eel/empty.png", "");
+}
+
+int class_of_pixel(const torch::Tensor& img) {
+  auto r = img[0][5][5].item<int>(), g = img[1][5][5].item<int>(), b = img[2][5][5].item<int>();
+  for (int k = 0; k < 3; ++k) {
+    const auto c = rgb_of(k);
+    if (std::abs(r - c[0]) < 12 && std::abs(g - c[1]) < 12 && std::abs(b - c[2]) < 12) return k;
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST(ImageFolder, LoadsTreeWithRightLabelsAndSkipsCorruptFiles) {
+  TempDir d;
+  make_tree(d.str());
+  DatasetOptions o;
+  o.data_dir = d.str();
+  ::testing::internal::CaptureStderr();
+  auto ds = make_dataset("imagefolder-16", o);
+  const auto err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(ds.info.class_names, kClasses);
+  EXPECT_EQ(ds.info.num_classes, 3);
+  EXPECT_EQ(ds.info.height, 16);
+  ASSERT_EQ(ds.train.size(), 9);  // 11 files, 2 undecodable
+  ASSERT_EQ(ds.test.size(), 9);
+  EXPECT_EQ(ds.train.images.sizes(), (std::vector<int64_t>{9, 3, 16, 16}));
+  EXPECT_NE(ds.info.source.find("2 undecodable images skipped"), std::string::npos) << ds.info.source;
+  EXPECT_NE(err.find("broken.jpg"), std::string::npos) << err;
+  EXPECT_NE(err.find("empty.png"), std::string::npos) << err;
+  for (const Split* s : {&ds.train, &ds.test})
+    for (int64_t i = 0; i < s->size(); ++i)
+      EXPECT_EQ(class_of_pixel(s->images[i]), s->labels[i].item<int64_t>()) << "sample " << i;
+}
+
+TEST(ImageFolder, LoaderCountsSkipsAndIsThreadCountIndependent) {
+  TempDir d;
+  make_tree(d.str());
+  auto index = scan_image_folder(d / "train");
+  ASSERT_EQ(index.samples.size(), 11u);
+  ImageTransform t;
+  t.train = true;
+  t.size = 12;
+  auto run = [&](int threads) {
+    ImageFolderLoader loader(index, t, threads, /*prefetch=*/2, /*seed=*/42);
+    loader.start_epoch(1, /*shuffle=*/true);
+    std::vector<torch::Tensor> xs, ys;
+    torch::Tensor x, y;
+    while (loader.next(4, x, y)) {
+      xs.push_back(x);
+      ys.push_back(y);
+    }
+    EXPECT_EQ(loader.skipped(), 2);
+    return std::make_pair(torch::cat(xs), torch::cat(ys));
+  };
+  ::testing::internal::CaptureStderr();
+  auto [x1, y1] = run(1);
+  auto [x2, y2] = run(2);
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(x1.sizes(), (std::vector<int64_t>{9, 3, 12, 12}));
+  EXPECT_TRUE(torch::equal(x1, x2));
+  EXPECT_TRUE(torch::equal(y1, y2));
+  // Random-resized crops of a solid image are still that solid colour.
+  for (int64_t i = 0; i < 9; ++i) EXPECT_EQ(class_of_pixel(x1[i]), y1[i].item<int64_t>());
+}
+
+TEST(ImageFolder, EvalTransformCentreCropsAfterResize) {
+  TempDir d;
+  // Left half red, right half blue, 64x32: after resizing the shorter side to
+  // 18 (36x18) and a 16x16 centre crop, column 0 is red and column 15 blue.
+  cv::Mat m(32, 64, CV_8UC3, cv::Scalar(0, 0, 255));
+  m(cv::Rect(32, 0, 32, 32)).setTo(cv::Scalar(255, 0, 0));
+  ASSERT_TRUE(cv::imwrite(d / "x.png", m));
+  ImageTransform t;
+  t.size = 16;
+  t.resize = 18;
+  auto img = load_image(d / "x.png", t, 0);
+  ASSERT_TRUE(img.has_value());
+  EXPECT_EQ(img->sizes(), (std::vector<int64_t>{3, 16, 16}));
+  EXPECT_EQ((*img)[0][8][0].item<int>(), 255);
+  EXPECT_EQ((*img)[2][8][0].item<int>(), 0);
+  EXPECT_EQ((*img)[2][8][15].item<int>(), 255);
+  EXPECT_FALSE(load_image(d / "missing.png", t, 0).has_value());
+}
+
+TEST(ImageFolder, ValClassMissingFromTrainIsAnError) {
+  TempDir d;
+  write_image(d / "train/cat/a.png", 0, 8, 8);
+  write_image(d / "val/zebra/a.png", 1, 8, 8);
+  EXPECT_THROW(scan_image_folder(d / "val", scan_image_folder(d / "train").classes), DataError);
+}
+#else
+TEST(ImageFolder, NeedsOpenCv) { GTEST_SKIP() << "built without OpenCV imgcodecs"; }
+#endif
