@@ -34,9 +34,10 @@ EigenResult lanczos(SymmetricOperator& op, const EigenOptions& opts) {
   const auto vopt = op.vector_options();
   const int64_t applies0 = op.applies();
 
-  std::vector<torch::Tensor> vs;
   std::vector<double> alpha, beta;  // beta[j] couples v_j and v_{j+1}
-  torch::Tensor basis;              // [j, n] rows = vs, rebuilt lazily
+  // Preallocated so the basis is never copied as it grows.
+  auto storage = torch::empty({m_max, n}, vopt);
+  torch::Tensor basis;  // first m rows of storage
 
   auto v = seeded_randn(n, opts.seed, vopt);
   v = v / v.norm();
@@ -49,8 +50,8 @@ EigenResult lanczos(SymmetricOperator& op, const EigenOptions& opts) {
   int64_t restarts = 0;
 
   for (int64_t j = 0; j < m_max; ++j) {
-    vs.push_back(v);
-    basis = torch::stack(vs);
+    storage[j].copy_(v);
+    basis = storage.narrow(0, 0, j + 1);
     auto w = op.apply(v);
     const double a = torch::dot(w, v).item<double>();
     alpha.push_back(a);

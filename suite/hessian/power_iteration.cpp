@@ -28,7 +28,10 @@ EigenPair run_one(SymmetricOperator& op, const EigenOptions& opts, const std::ve
     p.value = lambda;
     p.vector = v;
     p.iterations = it;
-    p.relative_residual = (hv - lambda * v).norm().item<double>() / denom;
+    // Residual of the deflated operator: the undeflated one has a floor of
+    // about the earlier pairs' residuals (u_j . H v = r_j . v), which this
+    // pair cannot remove; power_iteration() measures the true one at the end.
+    p.relative_residual = project_out(hv - lambda * v, found).norm().item<double>() / denom;
     p.relative_change = std::isnan(prev) ? std::numeric_limits<double>::infinity() : std::abs(lambda - prev) / denom;
     prev = lambda;
     p.converged = p.relative_residual < opts.tol && p.relative_change < opts.tol;
@@ -41,6 +44,49 @@ EigenPair run_one(SymmetricOperator& op, const EigenOptions& opts, const std::ve
     v = w / nw;
   }
   return p;
+}
+
+
+// Rayleigh-Ritz on the span of the deflated vectors, then the true residuals.
+// An earlier pair's error lies mostly along the next eigenvector (the slowest
+// decaying direction), so rotating within the span removes most of it; the
+// residuals reported are those of the rotated vectors against the
+// undeflated operator. Costs one apply per pair.
+void rayleigh_ritz(SymmetricOperator& op, std::vector<EigenPair>& pairs, const EigenOptions& opts) {
+  const int64_t k = static_cast<int64_t>(pairs.size());
+  if (k == 0) return;
+  std::vector<torch::Tensor> cols, hcols;
+  for (const auto& p : pairs) {
+    cols.push_back(p.vector);
+    hcols.push_back(op.apply(p.vector));
+  }
+  auto u = torch::stack(cols, 1), hu = torch::stack(hcols, 1);  // [n, k]
+  auto small = torch::mm(u.t(), hu).cpu();
+  small = 0.5 * (small + small.t());
+  auto [theta, s] = torch::linalg_eigh(small);
+  // Pair the rotated vectors with the originals by largest overlap, keeping
+  // each pair's iteration count and last relative change.
+  auto su = s.to(u.device());
+  auto new_u = torch::mm(u, su), new_hu = torch::mm(hu, su);
+  auto overlap = s.abs();  // [old, new]
+  std::vector<bool> taken(k, false);
+  for (int64_t i = 0; i < k; ++i) {
+    int64_t best = -1;
+    double best_v = -1.0;
+    for (int64_t c = 0; c < k; ++c) {
+      const double o = overlap[i][c].item<double>();
+      if (!taken[c] && o > best_v) best_v = o, best = c;
+    }
+    taken[best] = true;
+    auto& p = pairs[i];
+    p.value = theta[best].item<double>();
+    auto y = new_u.select(1, best);
+    const double ny = y.norm().item<double>();
+    p.vector = y / ny;
+    auto r = new_hu.select(1, best) / ny - p.value * p.vector;
+    p.relative_residual = r.norm().item<double>() / std::max(std::abs(p.value), 1e-300);
+    p.converged = p.relative_residual < opts.tol && p.relative_change < opts.tol;
+  }
 }
 
 }  // namespace
@@ -65,6 +111,7 @@ EigenResult power_iteration(SymmetricOperator& op, const EigenOptions& opts) {
     }
     res.pairs.push_back(std::move(p));
   }
+  rayleigh_ritz(op, res.pairs, opts);
   std::stable_sort(res.pairs.begin(), res.pairs.end(), [&](const EigenPair& a, const EigenPair& b) {
     return rank_key(a.value, opts.which) > rank_key(b.value, opts.which);
   });

@@ -8,7 +8,10 @@ namespace nrs::hessian {
 // a unit vector kept orthogonal to the pairs already found (projection
 // deflation: P A P with P = I - U U^T), and stops when the relative change of
 // the Rayleigh quotient AND the relative residual ||A v - lambda v|| / |lambda|
-// of the undeflated operator are both below tol, or after max_iter iterations.
+// of the deflated operator are both below tol, or after max_iter iterations.
+// A final Rayleigh-Ritz step on the span of the k vectors (k more applies)
+// gives the reported values and residuals, measured on the undeflated
+// operator; `converged` needs that residual and the last change below tol.
 // Power iteration converges to the largest |lambda|; for largest_algebraic,
 // when that is negative, the operator is shifted by it (A - sigma I is then
 // positive semi-definite, its dominant eigenvalue is lambda_max - sigma) and
