@@ -255,6 +255,16 @@ Dataset load_cifar10_jpeg(const DatasetOptions& opts) {
   HashCheck hc;
   const auto dir = ensure_cifar10_jpeg_cache(opts, &hc);
   auto ds = load_cifar10_dir(dir, "cifar10-jpeg", opts);
+  // The cache is sorted by class (the hashes fix that layout), so the first N
+  // records would all be airplanes and --train-subset/--test-subset take a
+  // prefix. A fixed permutation, the same for every run and seed, mixes them
+  // the way the official batches are mixed.
+  for (Split* s : {&ds.train, &ds.val, &ds.test}) {
+    if (s->size() == 0) continue;
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(0xc1fa10ULL);
+    auto perm = torch::randperm(s->size(), gen, torch::kInt64);
+    *s = Split{s->images.index_select(0, perm), s->labels.index_select(0, perm)};
+  }
   ds.info.source = dir + " [" + hc.summary + "]";
   return ds;
 }
