@@ -11,6 +11,7 @@
 
 #if __has_include(<opencv2/imgcodecs.hpp>)  // OpenCV found at configure time
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #endif
 
 using namespace nrs::data;
@@ -52,7 +53,7 @@ void BM_ResNet18Step(benchmark::State& state) {
   auto y = torch::randint(0, 10, {batch}, torch::kInt64);
   for (auto _ : state) {
     model->zero_grad();
-    auto loss = torch::cross_entropy_loss(model->forward(x), y);
+    auto loss = torch::nn::functional::cross_entropy(model->forward(x), y);
     loss.backward();
   }
   state.counters["images/s"] =
