@@ -25,5 +25,6 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
 int cmd_list(const std::vector<std::string>& args);
 int cmd_version(const std::vector<std::string>& args);
 int cmd_hessian(const std::vector<std::string>& args, const std::string& command_line);
+int cmd_table(const std::vector<std::string>& args);
 
 }  // namespace nrs::cli

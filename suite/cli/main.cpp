@@ -46,6 +46,7 @@ const char* kUsage =
     "commands:\n"
     "  run        train one cell from flags (or a protocol with --protocol)\n"
     "  hessian    top-k Hessian eigenvalues / trace of saved weights\n"
+    "  table      comparison table of a results directory\n"
     "  list       models, datasets and optimizers with their parameters\n"
     "  version    suite version, git commit, LibTorch, build type, CUDA\n\n"
     "`nrsbench <command> --help` lists each command's options.\n";
@@ -70,7 +71,8 @@ int main(int argc, char** argv) {
     if (sub == "list") return cmd_list(args);
     if (sub == "version" || sub == "--version") return cmd_version(args);
     if (sub == "hessian") return cmd_hessian(args, cmdline);
-    std::cerr << "nrsbench: unknown command '" << sub << "' (expected run, hessian, list or version)\n";
+    if (sub == "table") return cmd_table(args);
+    std::cerr << "nrsbench: unknown command '" << sub << "' (expected run, hessian, table, list or version)\n";
     return 2;
   } catch (const UsageError& e) {
     std::cerr << "nrsbench " << sub << ": " << e.what() << "\n";

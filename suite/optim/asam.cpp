@@ -17,7 +17,7 @@ torch::Tensor AsamStep::perturb(BaseSgd& base) {
   for (size_t i = 0; i < params.size(); ++i) {
     if (!params[i].grad().defined()) continue;
     tg[i] = is_adaptive(names[i]) ? (params[i].abs() + opts_.asam_eta) * params[i].grad() : params[i].grad().clone();
-    norms.push_back(tg[i].to(torch::kFloat32).norm());
+    norms.push_back(wide_norm(tg[i]));
   }
   if (norms.empty()) return torch::zeros({}, torch::kFloat32);
   auto scale = safe_scale(opts_.rho, torch::stack(norms).norm());
@@ -27,7 +27,7 @@ torch::Tensor AsamStep::perturb(BaseSgd& base) {
     // e = rho * T * (T g) / ||T g||; T is taken at w before any update.
     auto e = is_adaptive(names[i]) ? (params[i].abs() + opts_.asam_eta) * tg[i] : tg[i];
     e.mul_(scale.to(e.device()));
-    eps_norms.push_back(e.to(torch::kFloat32).norm());
+    eps_norms.push_back(wide_norm(e));
     params[i].add_(e);
   }
   return torch::stack(eps_norms).norm();

@@ -30,11 +30,15 @@ BaseSgd::BaseSgd(std::vector<std::pair<std::string, torch::Tensor>> named_params
   }
 }
 
+torch::Tensor wide_norm(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kFloat64 ? t.norm() : t.to(torch::kFloat32).norm();
+}
+
 torch::Tensor global_grad_norm(const std::vector<torch::Tensor>& params) {
   std::vector<torch::Tensor> norms;
   norms.reserve(params.size());
   for (const auto& p : params)
-    if (p.grad().defined()) norms.push_back(p.grad().detach().to(torch::kFloat32).norm());
+    if (p.grad().defined()) norms.push_back(wide_norm(p.grad().detach()));
   if (norms.empty()) return torch::zeros({}, torch::kFloat32);
   return torch::stack(norms).norm();
 }

@@ -51,6 +51,9 @@ class BaseSgd {
   SgdOptions opts_;
 };
 
+// L2 norm accumulated in at least fp32 (fp64 tensors keep fp64).
+torch::Tensor wide_norm(const torch::Tensor& t);
+
 // Global L2 norm of the gradients of `params` (tensors without grad count 0).
 torch::Tensor global_grad_norm(const std::vector<torch::Tensor>& params);
 

@@ -47,14 +47,14 @@ torch::Tensor NrsStep::apply_neighbor(BaseSgd& base) {
       shape[0] = d.size(0);
       auto f = (wn / dn.clamp_min(1e-12)).view(shape);
       d.mul_(f * opts_.nrs_radius);
-      norms.push_back(d.to(torch::kFloat32).norm());
+      norms.push_back(wide_norm(d));
       params[i].add_(d);
     }
     return norms.empty() ? torch::zeros({}, torch::kFloat32) : torch::stack(norms).norm();
   }
   // random: delta = r * u / ||u||, u ~ N(0, I) over all trainable parameters.
   std::vector<torch::Tensor> norms;
-  for (auto& d : direction_) norms.push_back(d.to(torch::kFloat32).norm());
+  for (auto& d : direction_) norms.push_back(wide_norm(d));
   auto scale = safe_scale(opts_.nrs_radius, torch::stack(norms).norm());
   for (size_t i = 0; i < params.size(); ++i) params[i].addcmul_(direction_[i], scale.to(params[i].device()));
   return scale * torch::stack(norms).norm();

@@ -6,6 +6,7 @@ namespace nrs::optim {
 
 torch::Tensor Objective::data_loss(const torch::Tensor& logits, const torch::Tensor& y) const {
   namespace F = torch::nn::functional;
+  if (custom) return custom(logits, y);
   return F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().label_smoothing(label_smoothing));
 }
 
@@ -36,7 +37,10 @@ struct AutocastScope {
 
 torch::Tensor forward_logits(StepContext& ctx) {
   AutocastScope scope(ctx.precision == Precision::kBFloat16, ctx.batch.x.is_cuda());
-  return ctx.model.forward(ctx.batch.x).to(torch::kFloat32);
+  auto out = ctx.model.forward(ctx.batch.x);
+  // Loss, KL and norms in fp32 (or the model's own fp64 in exactness tests).
+  const auto t = out.scalar_type();
+  return (t == torch::kBFloat16 || t == torch::kHalf) ? out.to(torch::kFloat32) : out;
 }
 
 torch::Tensor with_penalty(StepContext& ctx, const torch::Tensor& data_loss) {

@@ -18,9 +18,12 @@
 
 namespace nrs::optim {
 
-// CE (with optional label smoothing) + the L2 term when wd_mode == l2.
+// The data loss: cross-entropy with optional label smoothing, or a custom
+// function of (model output, targets) — closed-form tests use a quadratic.
+// The L2 term of wd_mode == l2 is added separately (with_penalty).
 struct Objective {
   double label_smoothing = 0.0;
+  std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)> custom;
   torch::Tensor data_loss(const torch::Tensor& logits, const torch::Tensor& y) const;
 };
 

@@ -1,0 +1,138 @@
+// Results files: atomic writes survive a crash mid-write; runs are complete
+// and deterministic; saved weights reload bitwise.
+#include "models/registry.h"
+#include "suite/results.h"
+#include "suite/train.h"
+#include "suite/weights.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temp_dir(const std::string& tag) {
+  auto d = fs::temp_directory_path() / ("nrsbench-" + tag + "-" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+nrs::RunConfig tiny_run(uint64_t seed) {
+  nrs::RunConfig c;
+  c.model = "small-cnn-mini";
+  c.dataset = "synthetic-1x8x8-3";
+  c.epochs = 1;
+  c.batch_size = 32;
+  c.seed = seed;
+  c.threads = 1;
+  c.schedule.base_lr = 0.05;
+  c.strategy.name = "nrs";
+  c.strategy.nrs_neighbor = "random";
+  c.strategy.nrs_samples = 2;
+  c.augment.mode = "basic";
+  c.augment.pad = 1;
+  return c;
+}
+
+nrs::Progress quiet() { return {false, true}; }
+
+}  // namespace
+
+TEST(Results, AtomicWriteNeverLeavesAPartialFile) {
+  auto dir = temp_dir("atomic");
+  const auto path = (dir / "r.json").string();
+  nlohmann::json big;
+  for (int i = 0; i < 20000; ++i) big["k" + std::to_string(i)] = std::string(50, 'x');
+  for (int trial = 0; trial < 20; ++trial) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      for (;;) nrs::write_json_atomic(path, big);
+    }
+    ::usleep(2000 + 1500 * trial);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    if (fs::exists(path)) {
+      auto j = nrs::read_json_file(path);  // throws on a partial file
+      EXPECT_EQ(j.size(), big.size());
+    }
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Results, ReadReportsTheFileOnBadJson) {
+  auto dir = temp_dir("bad");
+  const auto path = (dir / "bad.json").string();
+  std::ofstream(path) << "{\"truncated\": ";
+  try {
+    nrs::read_json_file(path);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Results, RunCarriesEveryRequiredKey) {
+  auto r = nrs::run_training(tiny_run(1), "test", quiet());
+  for (const auto& k : nrs::required_result_keys()) EXPECT_TRUE(r.contains(k)) << k;
+  EXPECT_EQ(r["status"], "ok");
+  EXPECT_EQ(r["variant"], "nrs-random-k2-detached");
+  EXPECT_EQ(r["history"].size(), 1u);
+  EXPECT_TRUE(r["final"].contains("test_acc"));
+  EXPECT_GT(r["throughput"]["train_images_per_s"].get<double>(), 0.0);
+}
+
+TEST(Results, SameSeedGivesIdenticalMetrics) {
+  auto a = nrs::run_training(tiny_run(3), "t", quiet());
+  auto b = nrs::run_training(tiny_run(3), "t", quiet());
+  auto c = nrs::run_training(tiny_run(4), "t", quiet());
+  for (const char* k : {"train_loss", "train_acc", "test_loss", "test_acc", "grad_norm", "kl"}) {
+    EXPECT_EQ(a["history"][0][k], b["history"][0][k]) << k;
+  }
+  EXPECT_NE(a["history"][0]["train_loss"], c["history"][0]["train_loss"]);
+}
+
+TEST(Results, DivergedRunIsRecordedNotThrown) {
+  auto cfg = tiny_run(1);
+  cfg.strategy.name = "sgd";
+  cfg.schedule.base_lr = 1e30;
+  auto r = nrs::run_training(cfg, "t", quiet());
+  EXPECT_EQ(r["status"], "diverged");
+  EXPECT_TRUE(r.contains("reason"));
+}
+
+TEST(Weights, SaveAndReloadIsBitwise) {
+  auto dir = temp_dir("weights");
+  const auto path = (dir / "w.pt").string();
+  torch::manual_seed(1);
+  auto a = nrs::models::make_model("small-cnn-mini", {1, 8, 8, 3});
+  {
+    torch::NoGradGuard ng;
+    a->forward(torch::randn({4, 1, 8, 8}));  // non-trivial BN buffers
+  }
+  nrs::save_weights(*a, path);
+  torch::manual_seed(2);
+  auto b = nrs::models::make_model("small-cnn-mini", {1, 8, 8, 3});
+  nrs::load_weights(*b, path);
+  auto pb = b->named_parameters();
+  for (const auto& kv : a->named_parameters()) EXPECT_TRUE(torch::equal(kv.value(), pb[kv.key()])) << kv.key();
+  auto bb = b->named_buffers();
+  for (const auto& kv : a->named_buffers()) EXPECT_TRUE(torch::equal(kv.value(), bb[kv.key()])) << kv.key();
+  // A model of another shape is refused with the key named.
+  auto c = nrs::models::make_model("small-cnn-mini", {1, 8, 8, 5});
+  try {
+    nrs::load_weights(*c, path);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("fc2"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}

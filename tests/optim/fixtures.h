@@ -1,0 +1,69 @@
+// Small models and helpers shared by the optimizer tests.
+#pragma once
+#include "models/net.h"
+#include "suite/optim/strategies.h"
+
+#include <gtest/gtest.h>
+
+namespace nrs::testing {
+
+// Output = the parameter vector w itself, so a custom objective can make the
+// loss any closed-form function of w (here: quadratics).
+class VectorNet : public models::Net {
+ public:
+  explicit VectorNet(torch::Tensor w0) { w = register_parameter("w", w0.clone()); }
+  torch::Tensor forward(torch::Tensor) override { return w.unsqueeze(0); }
+  torch::Tensor w;
+};
+
+// Softmax regression logits = x W^T + b, in the dtype of W.
+class Linear : public models::Net {
+ public:
+  Linear(torch::Tensor W0, torch::Tensor b0) {
+    W = register_parameter("weight", W0.clone());
+    b = register_parameter("bias", b0.clone());
+  }
+  torch::Tensor forward(torch::Tensor x) override { return torch::matmul(x, W.t()) + b; }
+  torch::Tensor W, b;
+};
+
+// 2-layer MLP with named tensors fc1.weight, fc1.bias, fc2.weight, fc2.bias.
+class Mlp2 : public models::Net {
+ public:
+  Mlp2(int64_t in, int64_t hidden, int64_t out, torch::Dtype dt) {
+    fc1 = register_module("fc1", torch::nn::Linear(in, hidden));
+    fc2 = register_module("fc2", torch::nn::Linear(hidden, out));
+    to(dt);
+  }
+  torch::Tensor forward(torch::Tensor x) override { return fc2(torch::relu(fc1(x))); }
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+};
+
+inline std::vector<std::pair<std::string, torch::Tensor>> named_params(models::Net& m) {
+  std::vector<std::pair<std::string, torch::Tensor>> v;
+  for (const auto& kv : m.named_parameters()) v.emplace_back(kv.key(), kv.value());
+  return v;
+}
+
+// Runs `steps` steps of a strategy on one batch.
+inline void run_steps(models::Net& model, optim::StrategyOptions so, optim::SgdOptions sgd, const data::Batch& batch,
+                      double lr, int steps, const optim::Objective& obj = {}) {
+  optim::BaseSgd base(named_params(model), sgd);
+  auto strat = optim::make_strategy(so, model, base);
+  for (int i = 0; i < steps; ++i) {
+    optim::StepContext ctx{model, batch, obj, base, lr};
+    strat->step(ctx);
+  }
+}
+
+inline bool states_equal(const torch::nn::Module& a, const torch::nn::Module& b) {
+  auto pa = a.named_parameters(), pb = b.named_parameters();
+  for (const auto& kv : pa)
+    if (!torch::equal(kv.value(), pb[kv.key()])) return false;
+  auto ba = a.named_buffers(), bb = b.named_buffers();
+  for (const auto& kv : ba)
+    if (!torch::equal(kv.value(), bb[kv.key()])) return false;
+  return true;
+}
+
+}  // namespace nrs::testing

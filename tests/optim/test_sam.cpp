@@ -1,0 +1,150 @@
+// SAM and ASAM against closed forms and hand computations.
+#include "fixtures.h"
+
+using namespace nrs;
+using namespace nrs::testing;
+
+namespace {
+
+torch::Tensor spd_matrix() {
+  return torch::tensor({{3.0, 1.0, 0.0}, {1.0, 2.0, 0.5}, {0.0, 0.5, 1.0}}, torch::kFloat64);
+}
+
+optim::Objective quadratic(torch::Tensor A) {
+  optim::Objective o;
+  o.custom = [A](const torch::Tensor& out, const torch::Tensor&) {
+    auto w = out.squeeze(0);
+    return 0.5 * torch::dot(w, torch::mv(A, w));
+  };
+  return o;
+}
+
+data::Batch dummy_batch() { return {torch::zeros({1, 1}, torch::kFloat64), torch::zeros({1}, torch::kInt64)}; }
+
+optim::SgdOptions plain_sgd() {
+  optim::SgdOptions s;
+  s.momentum = 0.0;
+  return s;
+}
+
+}  // namespace
+
+TEST(Sam, QuadraticStepMatchesClosedForm) {
+  auto A = spd_matrix();
+  auto w0 = torch::tensor({1.0, -2.0, 0.5}, torch::kFloat64);
+  const double lr = 0.1, rho = 0.05;
+  VectorNet net(w0);
+  optim::StrategyOptions so;
+  so.name = "sam";
+  so.rho = rho;
+  run_steps(net, so, plain_sgd(), dummy_batch(), lr, 1, quadratic(A));
+  auto g = torch::mv(A, w0);
+  auto expected = w0 - lr * torch::mv(A, w0 + rho * g / g.norm());
+  EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14)) << net.w << expected;
+}
+
+TEST(Sam, L2ModePutsWeightDecayIntoThePerturbation) {
+  auto A = spd_matrix();
+  auto w0 = torch::tensor({1.0, -2.0, 0.5}, torch::kFloat64);
+  const double lr = 0.1, rho = 0.05, wd = 0.3;
+  VectorNet net(w0);
+  optim::StrategyOptions so;
+  so.name = "sam";
+  so.rho = rho;
+  auto sgd = plain_sgd();
+  sgd.weight_decay = wd;
+  sgd.wd_mode = "l2";
+  run_steps(net, so, sgd, dummy_batch(), lr, 1, quadratic(A));
+  auto Aw = A + wd * torch::eye(3, torch::kFloat64);
+  auto g = torch::mv(Aw, w0);
+  auto expected = w0 - lr * torch::mv(Aw, w0 + rho * g / g.norm());
+  EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14));
+}
+
+TEST(Sam, DecoupledModeKeepsWeightDecayOutOfThePerturbation) {
+  auto A = spd_matrix();
+  auto w0 = torch::tensor({1.0, -2.0, 0.5}, torch::kFloat64);
+  const double lr = 0.1, rho = 0.05, wd = 0.3;
+  VectorNet net(w0);
+  optim::StrategyOptions so;
+  so.name = "sam";
+  so.rho = rho;
+  auto sgd = plain_sgd();
+  sgd.weight_decay = wd;
+  run_steps(net, so, sgd, dummy_batch(), lr, 1, quadratic(A));
+  auto g = torch::mv(A, w0);
+  auto expected = w0 - lr * (torch::mv(A, w0 + rho * g / g.norm()) + wd * w0);
+  EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14));
+}
+
+TEST(Sam, ZeroGradientGivesNoPerturbationAndNoNaN) {
+  auto A = spd_matrix();
+  VectorNet net(torch::zeros({3}, torch::kFloat64));  // minimum: g = 0
+  optim::StrategyOptions so;
+  so.name = "sam";
+  optim::BaseSgd base(named_params(net), plain_sgd());
+  auto strat = optim::make_strategy(so, net, base);
+  auto batch = dummy_batch();
+  auto obj = quadratic(A);
+  optim::StepContext ctx{net, batch, obj, base, 0.1};
+  auto st = strat->step(ctx);
+  EXPECT_EQ(st.perturb_norm.item<double>(), 0.0);
+  EXPECT_TRUE(torch::equal(net.w.detach(), torch::zeros({3}, torch::kFloat64)));
+}
+
+TEST(Sam, ZeroLearningRateLeavesParametersBitwiseUnchanged) {
+  // Exact restore: a SAM step with lr 0 must return w bit for bit (a
+  // subtraction-based restore would drift in float32).
+  torch::manual_seed(3);
+  auto net = std::make_shared<Mlp2>(5, 7, 3, torch::kFloat32);
+  auto before = std::make_shared<Mlp2>(5, 7, 3, torch::kFloat32);
+  {
+    torch::NoGradGuard ng;
+    for (auto& kv : before->named_parameters()) kv.value().copy_(net->named_parameters()[kv.key()]);
+  }
+  data::Batch b{torch::randn({8, 5}), torch::randint(0, 3, {8}, torch::kInt64)};
+  optim::StrategyOptions so;
+  so.name = "sam";
+  so.rho = 0.7;
+  run_steps(*net, so, plain_sgd(), b, 0.0, 3);
+  EXPECT_TRUE(states_equal(*net, *before));
+}
+
+TEST(Asam, PerturbationMatchesHandComputation) {
+  // Expose the protected perturbation so the test can inspect e alone.
+  struct Probe : optim::AsamStep {
+    using optim::AsamStep::AsamStep;
+    using optim::AsamStep::perturb;
+  };
+  torch::manual_seed(11);
+  Mlp2 net(3, 4, 2, torch::kFloat64);
+  std::map<std::string, torch::Tensor> w0, g;
+  for (auto& kv : net.named_parameters()) {
+    w0[kv.key()] = kv.value().detach().clone();
+    g[kv.key()] = torch::randn_like(kv.value());
+    kv.value().mutable_grad() = g[kv.key()].clone();
+  }
+  optim::StrategyOptions so;
+  so.name = "asam";
+  so.rho = 0.5;
+  so.asam_eta = 0.01;
+  optim::BaseSgd base(named_params(net), plain_sgd());
+  Probe probe(so, net, base);
+  probe.perturb(base);
+
+  // Hand computation: T = |w| + eta for *.weight, 1 for *.bias;
+  // e = rho * T^2 g / sqrt(sum ||T g||^2).
+  double denom = 0.0;
+  std::map<std::string, torch::Tensor> T;
+  for (auto& [k, w] : w0) {
+    const bool adaptive = k.size() >= 6 && k.substr(k.size() - 6) == "weight";
+    T[k] = adaptive ? w.abs() + 0.01 : torch::ones_like(w);
+    denom += (T[k] * g[k]).pow(2).sum().item<double>();
+  }
+  denom = std::sqrt(denom);
+  for (auto& kv : net.named_parameters()) {
+    const auto& k = kv.key();
+    auto expected = w0[k] + 0.5 * T[k] * T[k] * g[k] / denom;
+    EXPECT_TRUE(torch::allclose(kv.value().detach(), expected, 0, 1e-14)) << k;
+  }
+}
