@@ -104,9 +104,15 @@ std::pair<double, double> evaluate(models::Net& model, const data::Split& split,
 
 namespace {
 
-data::Split head(const data::Split& s, int64_t n) {
+// --train-subset/--test-subset: a fixed random subset (the same for every
+// seed, so cells stay comparable), in original order; a prefix would be
+// single-class on class-sorted files.
+data::Split subset(const data::Split& s, int64_t n) {
   if (n <= 0 || n >= s.size()) return s;
-  return data::Split{s.images.slice(0, 0, n), s.labels.slice(0, 0, n)};
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(0x5b5e7ULL);
+  auto idx = std::get<0>(torch::randperm(s.size(), gen, torch::kInt64).slice(0, 0, n).sort());
+  return data::Split{s.images.index_select(0, idx.to(s.images.device())),
+                     s.labels.index_select(0, idx.to(s.labels.device()))};
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -133,8 +139,8 @@ nlohmann::json run_training(const RunConfig& cfg, const std::string& command_lin
   dopts.val_split = cfg.val_split;
   dopts.seed = cfg.seed;
   auto ds = data::make_dataset(cfg.dataset, dopts);
-  ds.train = head(ds.train, cfg.train_subset);
-  ds.test = head(ds.test, cfg.test_subset);
+  ds.train = subset(ds.train, cfg.train_subset);
+  ds.test = subset(ds.test, cfg.test_subset);
 
   models::ModelSpec spec{ds.info.channels, ds.info.height, ds.info.width, ds.info.num_classes};
   auto model = models::make_model(cfg.model, spec);
