@@ -49,6 +49,7 @@ nlohmann::json RunConfig::to_json() const {
           {"precision", precision},
           {"channels_last", channels_last},
           {"cudnn_benchmark", cudnn_benchmark},
+          {"flush_denormal", flush_denormal},
           {"init_weights", init_weights},
           {"save_weights", save_weights},
           {"hessian_top_k", hessian_top_k},
@@ -133,6 +134,7 @@ nlohmann::json run_training(const RunConfig& cfg, const std::string& command_lin
   torch::manual_seed(cfg.seed);
   const torch::Device device(cfg.device);
   if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(cfg.cudnn_benchmark);
+  at::globalContext().setFlushDenormal(cfg.flush_denormal);
 
   data::DatasetOptions dopts;
   dopts.data_dir = cfg.data_dir;

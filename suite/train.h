@@ -33,6 +33,9 @@ struct RunConfig {
   std::string precision = "fp32";  // fp32 | bf16 (autocast)
   bool channels_last = false;
   bool cudnn_benchmark = false;
+  // CPU: flush denormal floats to zero. NRS's KL gradients start tiny and
+  // underflow into denormals, whose arithmetic is orders of magnitude slower.
+  bool flush_denormal = true;
   std::string init_weights, save_weights;
   int64_t hessian_top_k = 0;       // 0 = no spectrum
   int64_t hessian_every = 0;       // also every E epochs (0 = final only)

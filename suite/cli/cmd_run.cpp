@@ -94,13 +94,15 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
 int cmd_run(const std::vector<std::string>& args, const std::string& command_line) {
   RunConfig cfg;
   std::string milestones, out;
-  bool quiet = false;
+  bool quiet = false, keep_denormals = false;
   po::options_description d("run options");
   add_run_options(d, cfg, milestones);
   d.add_options()("out", po::value(&out), "results JSON path (default results/runs/<dataset>/<model>/<variant>-s<seed>.json)")(
-      "quiet", po::bool_switch(&quiet), "no progress output");
+      "quiet", po::bool_switch(&quiet), "no progress output")(
+      "keep-denormals", po::bool_switch(&keep_denormals), "do not flush denormal floats to zero on CPU (slower)");
   po::variables_map vm;
   if (!parse_or_help("run", "[options]", d, args, vm)) return 0;
+  cfg.flush_denormal = !keep_denormals;
   if (!milestones.empty()) cfg.schedule.milestones = parse_list("--milestones", milestones);
 
   Progress progress{static_cast<bool>(::isatty(2)), quiet};
