@@ -55,6 +55,8 @@ void BM_Step(benchmark::State& state, std::string model, Variant var, models::Mo
 }
 
 const bool registered = [] {
+  // As nrsbench run does on CPU (see RunConfig::flush_denormal).
+  at::globalContext().setFlushDenormal(true);
   const models::ModelSpec fmnist{1, 28, 28, 10}, cifar{3, 32, 32, 10};
   for (const auto& [model, spec] : std::vector<std::pair<std::string, models::ModelSpec>>{
            {"small-cnn", fmnist}, {"resnet18-mini", cifar}}) {
