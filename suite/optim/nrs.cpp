@@ -70,15 +70,9 @@ torch::Tensor kl_from_logp(const torch::Tensor& logp, const torch::Tensor& logit
 
 StepStats NrsStep::step(StepContext& ctx) {
   auto& base = ctx.base;
-  base.zero_grad();
-  auto logits = forward_logits(ctx);
-  auto loss = ctx.objective.data_loss(logits, ctx.batch.y);
-  with_penalty(ctx, loss).backward();
-  StepStats s;
-  s.loss = loss.detach();
-  s.correct = logits.detach().argmax(1).eq(ctx.batch.y).sum();
-  s.grad_norm = global_grad_norm(base.params());
-  const auto logp = torch::log_softmax(logits.detach(), 1);
+  torch::Tensor logits;
+  auto s = first_pass(ctx, &logits);
+  const auto logp = torch::log_softmax(logits, 1);
 
   const int64_t K = opts_.nrs_samples;
   const double w = opts_.nrs_alpha / static_cast<double>(K);

@@ -16,14 +16,7 @@ torch::Tensor SamStep::perturb(BaseSgd& base) {
 
 StepStats SamStep::step(StepContext& ctx) {
   auto& base = ctx.base;
-  base.zero_grad();
-  auto logits = forward_logits(ctx);
-  auto loss = ctx.objective.data_loss(logits, ctx.batch.y);
-  with_penalty(ctx, loss).backward();
-  StepStats s;
-  s.loss = loss.detach();
-  s.correct = logits.detach().argmax(1).eq(ctx.batch.y).sum();
-  s.grad_norm = global_grad_norm(base.params());
+  auto s = first_pass(ctx);
 
   snapshot_.save();
   s.perturb_norm = perturb(base);

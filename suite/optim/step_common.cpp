@@ -48,6 +48,19 @@ torch::Tensor with_penalty(StepContext& ctx, const torch::Tensor& data_loss) {
   return pen.defined() ? data_loss + pen : data_loss;
 }
 
+StepStats first_pass(StepContext& ctx, torch::Tensor* logits_out) {
+  ctx.base.zero_grad();
+  auto logits = forward_logits(ctx);
+  auto loss = ctx.objective.data_loss(logits, ctx.batch.y);
+  with_penalty(ctx, loss).backward();
+  StepStats s;
+  s.loss = loss.detach();
+  s.correct = logits.detach().argmax(1).eq(ctx.batch.y).sum();
+  s.grad_norm = global_grad_norm(ctx.base.params());
+  if (logits_out) *logits_out = logits.detach();
+  return s;
+}
+
 torch::Tensor safe_scale(double r, const torch::Tensor& norm) {
   return torch::where(norm > 0, r / norm, torch::zeros_like(norm));
 }

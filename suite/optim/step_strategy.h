@@ -83,6 +83,10 @@ std::unique_ptr<StepStrategy> make_strategy(const StrategyOptions& opts, models:
 torch::Tensor forward_logits(StepContext& ctx);
 // Objective at w: data loss + L2 penalty (l2 mode) for the backward pass.
 torch::Tensor with_penalty(StepContext& ctx, const torch::Tensor& data_loss);
+// The unperturbed pass every strategy starts with: zero grads, forward at w,
+// backward of the objective (advancing BN statistics), statistics at w.
+// Leaves grad L(w) in p.grad(); perturb_norm and kl are left for the caller.
+StepStats first_pass(StepContext& ctx, torch::Tensor* logits_out = nullptr);
 // Scale factor s with s*||g|| = r, and 0 when ||g|| = 0 (no NaN, no sync).
 torch::Tensor safe_scale(double r, const torch::Tensor& norm);
 
