@@ -57,7 +57,7 @@ nlohmann::json RunConfig::to_json() const {
           {"hessian", hessian.to_json()}};
 }
 
-void RunConfig::validate() const {
+void RunConfig::validate(bool check_device) const {
   if (epochs < 1) throw std::invalid_argument("--epochs: expected an integer >= 1");
   if (batch_size < 1) throw std::invalid_argument("--batch-size: expected an integer >= 1");
   if (eval_batch_size < 1) throw std::invalid_argument("--eval-batch-size: expected an integer >= 1");
@@ -69,7 +69,7 @@ void RunConfig::validate() const {
     throw std::invalid_argument("--precision '" + precision + "': expected fp32 or bf16");
   if (device != "cpu" && device.rfind("cuda", 0) != 0)
     throw std::invalid_argument("--device '" + device + "': expected cpu, cuda or cuda:N");
-  if (device.rfind("cuda", 0) == 0 && !torch::cuda::is_available())
+  if (check_device && device.rfind("cuda", 0) == 0 && !torch::cuda::is_available())
     throw std::invalid_argument("--device '" + device + "': CUDA is not available in this build/machine");
   if (threads < 0) throw std::invalid_argument("--threads: expected an integer >= 0");
   if (hessian_top_k < 0 || hessian_every < 0) throw std::invalid_argument("--hessian-top-k/--hessian-every: expected >= 0");

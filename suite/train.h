@@ -42,7 +42,9 @@ struct RunConfig {
   hessian::HessianOptions hessian;
 
   nlohmann::json to_json() const;  // the fully resolved configuration
-  void validate() const;           // throws std::invalid_argument naming the flag
+  // Throws std::invalid_argument naming the flag. check_device: also require
+  // that a CUDA device asked for exists here (off when only planning runs).
+  void validate(bool check_device = true) const;
 };
 
 struct Progress {

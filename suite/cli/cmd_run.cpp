@@ -1,6 +1,8 @@
 // `nrsbench run`: one cell from flags.
 #include "suite/cli/cli_common.h"
+#include "suite/matrix/runner.h"
 #include "suite/results.h"
+#include "suite/run_options.h"
 #include "suite/train.h"
 
 #include <unistd.h>
@@ -13,97 +15,77 @@
 namespace nrs::cli {
 namespace {
 
-std::vector<double> parse_list(const std::string& flag, const std::string& s) {
-  std::vector<double> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      size_t used = 0;
-      out.push_back(std::stod(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw UsageError(flag + " '" + s + "': expected comma-separated numbers");
-    }
-  }
-  return out;
-}
-
 std::string default_out(const RunConfig& c, const std::string& variant) {
   return "results/runs/" + c.dataset + "/" + c.model + "/" + variant + "-s" + std::to_string(c.seed) + ".json";
 }
 
-}  // namespace
-
-void add_run_options(po::options_description& d, RunConfig& c, std::string& milestones) {
-  // clang-format off
-  d.add_options()
-    ("model", po::value(&c.model)->default_value(c.model), "model name (nrsbench list)")
-    ("dataset", po::value(&c.dataset)->default_value(c.dataset), "dataset name (nrsbench list)")
-    ("optimizer", po::value(&c.strategy.name)->default_value(c.strategy.name), "sgd | sam | asam | nrs")
-    ("epochs", po::value(&c.epochs)->default_value(c.epochs), "training epochs")
-    ("batch-size", po::value(&c.batch_size)->default_value(c.batch_size), "training batch size")
-    ("eval-batch-size", po::value(&c.eval_batch_size)->default_value(c.eval_batch_size), "evaluation batch size")
-    ("lr", po::value(&c.schedule.base_lr)->default_value(c.schedule.base_lr), "peak learning rate")
-    ("momentum", po::value(&c.sgd.momentum)->default_value(c.sgd.momentum), "SGD momentum")
-    ("nesterov", po::bool_switch(&c.sgd.nesterov), "Nesterov momentum")
-    ("weight-decay", po::value(&c.sgd.weight_decay)->default_value(c.sgd.weight_decay), "weight decay coefficient")
-    ("wd-mode", po::value(&c.sgd.wd_mode)->default_value(c.sgd.wd_mode), "decoupled (optimizer adds wd*w) | l2 (0.5 wd ||w||^2 in the loss)")
-    ("wd-exclude-bn-bias", po::bool_switch(&c.sgd.wd_exclude_bn_bias), "no weight decay on biases and BN parameters")
-    ("grad-clip", po::value(&c.sgd.grad_clip)->default_value(c.sgd.grad_clip), "clip the final gradient to this global norm (0 = off)")
-    ("schedule", po::value(&c.schedule.kind)->default_value(c.schedule.kind), "constant | step | cosine")
-    ("warmup-epochs", po::value(&c.schedule.warmup_epochs)->default_value(c.schedule.warmup_epochs), "linear warm-up epochs")
-    ("milestones", po::value(&milestones), "step schedule: epochs, comma-separated (default 50%,75%)")
-    ("gamma", po::value(&c.schedule.gamma)->default_value(c.schedule.gamma), "step schedule factor")
-    ("label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing), "label smoothing")
-    ("rho", po::value(&c.strategy.rho)->default_value(c.strategy.rho), "SAM/ASAM radius")
-    ("asam-eta", po::value(&c.strategy.asam_eta)->default_value(c.strategy.asam_eta), "ASAM eta")
-    ("nrs-radius", po::value(&c.strategy.nrs_radius)->default_value(c.strategy.nrs_radius), "NRS neighbourhood radius r")
-    ("nrs-alpha", po::value(&c.strategy.nrs_alpha)->default_value(c.strategy.nrs_alpha), "NRS KL weight alpha")
-    ("nrs-neighbor", po::value(&c.strategy.nrs_neighbor)->default_value(c.strategy.nrs_neighbor), "gradient | random | filter")
-    ("nrs-samples", po::value(&c.strategy.nrs_samples)->default_value(c.strategy.nrs_samples), "neighbours K per step (random/filter)")
-    ("nrs-target", po::value(&c.strategy.nrs_target)->default_value(c.strategy.nrs_target), "detached | full")
-    ("bn-stats", po::value(&c.strategy.bn_stats)->default_value(c.strategy.bn_stats), "BN running stats from: first (unperturbed pass) | both")
-    ("seed", po::value(&c.seed)->default_value(c.seed), "seed (init, data order, augmentation, neighbours)")
-    ("device", po::value(&c.device)->default_value(c.device), "cpu | cuda | cuda:N")
-    ("threads", po::value(&c.threads)->default_value(c.threads), "CPU threads (0 = all cores)")
-    ("precision", po::value(&c.precision)->default_value(c.precision), "fp32 | bf16 (autocast)")
-    ("channels-last", po::bool_switch(&c.channels_last), "channels_last memory format")
-    ("cudnn-benchmark", po::bool_switch(&c.cudnn_benchmark), "cuDNN autotuning")
-    ("data-dir", po::value(&c.data_dir), "dataset directory (then $NRSBENCH_DATA, ../shared/data, system)")
-    ("val-split", po::value(&c.val_split)->default_value(c.val_split), "training samples held out for validation")
-    ("train-subset", po::value(&c.train_subset)->default_value(c.train_subset), "train on a fixed random subset of N samples, the same for every seed (0 = all)")
-    ("test-subset", po::value(&c.test_subset)->default_value(c.test_subset), "evaluate on a fixed random subset of N test samples (0 = all)")
-    ("augment", po::value(&c.augment.mode)->default_value(c.augment.mode), "none | basic (pad-crop + flip) | cutout")
-    ("pad", po::value(&c.augment.pad)->default_value(c.augment.pad), "crop padding")
-    ("pad-mode", po::value(&c.augment.pad_mode)->default_value(c.augment.pad_mode), "zero | reflect")
-    ("cutout", po::value(&c.augment.cutout)->default_value(c.augment.cutout), "Cutout size")
-    ("deterministic", po::bool_switch(&c.deterministic), "no shuffle, no augmentation, fixed batch order (step-by-step comparison)")
-    ("init-weights", po::value(&c.init_weights), "load initial weights (torch.load-compatible dict)")
-    ("save-weights", po::value(&c.save_weights), "save final weights (torch.load-compatible dict)")
-    ("hessian-top-k", po::value(&c.hessian_top_k)->default_value(c.hessian_top_k), "top-k Hessian eigenvalues of the final model (0 = off)")
-    ("hessian-every", po::value(&c.hessian_every)->default_value(c.hessian_every), "also every E epochs (0 = final only)")
-    ("hessian-samples", po::value(&c.hessian.samples)->default_value(c.hessian.samples), "training samples for the Hessian")
-    ("hessian-method", po::value(&c.hessian.method)->default_value(c.hessian.method), "lanczos | power")
-    ("hessian-tol", po::value(&c.hessian.tol)->default_value(c.hessian.tol), "relative tolerance (change and residual)")
-    ("hessian-bn", po::value(&c.hessian.bn_mode)->default_value(c.hessian.bn_mode), "eval | train")
-    ("hessian-trace-probes", po::value(&c.hessian.trace_probes)->default_value(c.hessian.trace_probes), "Hutchinson probes (0 = no trace)");
-  // clang-format on
+// Run flags given on the command line next to --protocol, as protocol flags
+// (string values; the run option table parses them again per cell).
+nlohmann::json explicit_run_flags(const std::vector<std::string>& args, const po::options_description& all,
+                                  const po::options_description& matrix_only) {
+  nlohmann::json flags = nlohmann::json::object();
+  for (const auto& o : po::command_line_parser(args).options(all).run().options) {
+    if (matrix_only.find_nothrow(o.string_key, false)) continue;
+    if (o.string_key == "seed") throw UsageError("--seed: a protocol runs its own \"seeds\" list");
+    flags[o.string_key] = o.value.empty() ? nlohmann::json(true) : nlohmann::json(o.value.front());
+  }
+  return flags;
 }
+
+int run_protocol(const std::string& name, const std::string& out, const std::string& shard_text, bool quiet,
+                 bool dry_run, const nlohmann::json& flags, const std::string& command_line) {
+  auto p = matrix::load_protocol(matrix::find_protocol(name, NRSBENCH_PROTOCOL_DIR));
+  matrix::apply_flags(p, flags);
+  const auto shard = matrix::parse_shard(shard_text);
+  if (out.empty()) throw UsageError("--out: with --protocol, give the results directory");
+  if (std::filesystem::exists(out) && !std::filesystem::is_directory(out))
+    throw UsageError("--out '" + out + "': with --protocol, expected a directory");
+  if (dry_run) {
+    const auto items = matrix::select_shard(matrix::work_items(p), shard);
+    std::printf("%s: %zu cells x %zu seeds; shard %s: %zu runs\n", p.name.c_str(), p.cells.size(), p.seeds.size(),
+                shard_text.c_str(), items.size());
+    for (const auto& it : items) {
+      const auto& c = p.cells[it.cell];
+      const auto path = matrix::result_path(out, c, it.seed);
+      const auto st = matrix::item_state(path, c, it.seed);
+      std::printf("  %-8s %s  %s\n", st == matrix::ItemState::kFinished ? "done" : st == matrix::ItemState::kFailed ? "failed" : "todo",
+                  c.id.c_str(), path.c_str());
+    }
+    return 0;
+  }
+  matrix::RunnerOptions ro{out, shard, command_line, quiet, static_cast<bool>(::isatty(2))};
+  const auto s = matrix::run_matrix(p, ro);
+  std::printf("%s shard %s: %zu runs: %zu already done, %zu ran (%zu ok, %zu diverged, %zu failed), %zu busy elsewhere; results in %s\n",
+              p.name.c_str(), shard_text.c_str(), s.total, s.already_done, s.ran, s.ok, s.diverged, s.failed, s.busy,
+              out.c_str());
+  return s.failed > 0 ? 1 : 0;
+}
+
+}  // namespace
 
 int cmd_run(const std::vector<std::string>& args, const std::string& command_line) {
   RunConfig cfg;
-  std::string milestones, out;
-  bool quiet = false, keep_denormals = false;
+  std::string milestones, out, protocol, shard = "0/1";
+  bool quiet = false, dry_run = false;
   po::options_description d("run options");
   add_run_options(d, cfg, milestones);
-  d.add_options()("out", po::value(&out), "results JSON path (default results/runs/<dataset>/<model>/<variant>-s<seed>.json)")(
-      "quiet", po::bool_switch(&quiet), "no progress output")(
-      "keep-denormals", po::bool_switch(&keep_denormals), "do not flush denormal floats to zero on CPU (slower)");
+  po::options_description m("matrix options");
+  // clang-format off
+  m.add_options()
+    ("out", po::value(&out), "results JSON path (default results/runs/<dataset>/<model>/<variant>-s<seed>.json); with --protocol: the results directory")
+    ("quiet", po::bool_switch(&quiet), "no per-epoch progress output")
+    ("protocol", po::value(&protocol), "run a protocol (name in suite/protocols, or a file): every cell x seed; run flags given here apply to every cell")
+    ("shard", po::value(&shard)->default_value(shard), "with --protocol: run shard i of n (i/n, 0-based; items round-robin)")
+    ("dry-run", po::bool_switch(&dry_run), "with --protocol: list the cells and their state, run nothing");
+  // clang-format on
+  d.add(m);
   po::variables_map vm;
-  if (!parse_or_help("run", "[options]", d, args, vm)) return 0;
-  cfg.flush_denormal = !keep_denormals;
-  if (!milestones.empty()) cfg.schedule.milestones = parse_list("--milestones", milestones);
+  if (!parse_or_help("run", "[options]  |  --protocol P --out DIR [--shard i/n] [run flags]", d, args, vm)) return 0;
+  if (!protocol.empty()) return run_protocol(protocol, out, shard, quiet, dry_run, explicit_run_flags(args, d, m),
+                                             command_line);
+  if (vm.count("dry-run") && dry_run) throw UsageError("--dry-run: only with --protocol");
+  if (!vm["shard"].defaulted()) throw UsageError("--shard: only with --protocol");
+  apply_milestones(cfg, milestones);
 
   Progress progress{static_cast<bool>(::isatty(2)), quiet};
   auto result = run_training(cfg, command_line, progress);

@@ -3,6 +3,10 @@
 #include "datasets/dataset.h"
 #include "suite/cli/cli_common.h"
 
+#include <malloc.h>
+
+#include <limits>
+
 #include <iostream>
 
 namespace nrs::cli {
@@ -55,6 +59,12 @@ const char* kUsage =
 
 int main(int argc, char** argv) {
   using namespace nrs::cli;
+  // glibc serves every large activation buffer with a fresh mmap/munmap and
+  // trims the heap after each free; the page faults cost 2-3x the compute on
+  // CPU (measured: 65 s -> 22 s wall for two small-cnn epochs with
+  // evaluation). Keep all blocks on the heap and never give it back.
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
   if (argc < 2) {
     std::cerr << kUsage;
     return 2;

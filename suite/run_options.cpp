@@ -1,0 +1,136 @@
+#include "suite/run_options.h"
+
+#include <sstream>
+
+namespace nrs {
+namespace po = boost::program_options;
+namespace {
+
+std::vector<double> parse_list(const std::string& flag, const std::string& s) {
+  std::vector<double> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stod(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw std::invalid_argument(flag + " '" + s + "': expected comma-separated numbers");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_run_options(po::options_description& d, RunConfig& c, std::string& milestones) {
+  // clang-format off
+  d.add_options()
+    ("model", po::value(&c.model)->default_value(c.model), "model name (nrsbench list)")
+    ("dataset", po::value(&c.dataset)->default_value(c.dataset), "dataset name (nrsbench list)")
+    ("optimizer", po::value(&c.strategy.name)->default_value(c.strategy.name), "sgd | sam | asam | nrs")
+    ("epochs", po::value(&c.epochs)->default_value(c.epochs), "training epochs")
+    ("batch-size", po::value(&c.batch_size)->default_value(c.batch_size), "training batch size")
+    ("eval-batch-size", po::value(&c.eval_batch_size)->default_value(c.eval_batch_size), "evaluation batch size")
+    ("lr", po::value(&c.schedule.base_lr)->default_value(c.schedule.base_lr), "peak learning rate")
+    ("momentum", po::value(&c.sgd.momentum)->default_value(c.sgd.momentum), "SGD momentum")
+    ("nesterov", po::bool_switch(&c.sgd.nesterov), "Nesterov momentum")
+    ("weight-decay", po::value(&c.sgd.weight_decay)->default_value(c.sgd.weight_decay), "weight decay coefficient")
+    ("wd-mode", po::value(&c.sgd.wd_mode)->default_value(c.sgd.wd_mode), "decoupled (optimizer adds wd*w) | l2 (0.5 wd ||w||^2 in the loss)")
+    ("wd-exclude-bn-bias", po::bool_switch(&c.sgd.wd_exclude_bn_bias), "no weight decay on biases and BN parameters")
+    ("grad-clip", po::value(&c.sgd.grad_clip)->default_value(c.sgd.grad_clip), "clip the final gradient to this global norm (0 = off)")
+    ("schedule", po::value(&c.schedule.kind)->default_value(c.schedule.kind), "constant | step | cosine")
+    ("warmup-epochs", po::value(&c.schedule.warmup_epochs)->default_value(c.schedule.warmup_epochs), "linear warm-up epochs")
+    ("milestones", po::value(&milestones), "step schedule: epochs, comma-separated (default 50%,75%)")
+    ("gamma", po::value(&c.schedule.gamma)->default_value(c.schedule.gamma), "step schedule factor")
+    ("label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing), "label smoothing")
+    ("rho", po::value(&c.strategy.rho)->default_value(c.strategy.rho), "SAM/ASAM radius")
+    ("asam-eta", po::value(&c.strategy.asam_eta)->default_value(c.strategy.asam_eta), "ASAM eta")
+    ("nrs-radius", po::value(&c.strategy.nrs_radius)->default_value(c.strategy.nrs_radius), "NRS neighbourhood radius r")
+    ("nrs-alpha", po::value(&c.strategy.nrs_alpha)->default_value(c.strategy.nrs_alpha), "NRS KL weight alpha")
+    ("nrs-neighbor", po::value(&c.strategy.nrs_neighbor)->default_value(c.strategy.nrs_neighbor), "gradient | random | filter")
+    ("nrs-samples", po::value(&c.strategy.nrs_samples)->default_value(c.strategy.nrs_samples), "neighbours K per step (random/filter)")
+    ("nrs-target", po::value(&c.strategy.nrs_target)->default_value(c.strategy.nrs_target), "detached | full")
+    ("bn-stats", po::value(&c.strategy.bn_stats)->default_value(c.strategy.bn_stats), "BN running stats from: first (unperturbed pass) | both")
+    ("seed", po::value(&c.seed)->default_value(c.seed), "seed (init, data order, augmentation, neighbours)")
+    ("device", po::value(&c.device)->default_value(c.device), "cpu | cuda | cuda:N")
+    ("threads", po::value(&c.threads)->default_value(c.threads), "CPU threads (0 = all cores)")
+    ("precision", po::value(&c.precision)->default_value(c.precision), "fp32 | bf16 (autocast)")
+    ("channels-last", po::bool_switch(&c.channels_last), "channels_last memory format")
+    ("cudnn-benchmark", po::bool_switch(&c.cudnn_benchmark), "cuDNN autotuning")
+    ("data-dir", po::value(&c.data_dir), "dataset directory (then $NRSBENCH_DATA, ../shared/data, system)")
+    ("val-split", po::value(&c.val_split)->default_value(c.val_split), "training samples held out for validation")
+    ("train-subset", po::value(&c.train_subset)->default_value(c.train_subset), "train on a fixed random subset of N samples, the same for every seed (0 = all)")
+    ("test-subset", po::value(&c.test_subset)->default_value(c.test_subset), "evaluate on a fixed random subset of N test samples (0 = all)")
+    ("augment", po::value(&c.augment.mode)->default_value(c.augment.mode), "none | basic (pad-crop + flip) | cutout")
+    ("pad", po::value(&c.augment.pad)->default_value(c.augment.pad), "crop padding")
+    ("pad-mode", po::value(&c.augment.pad_mode)->default_value(c.augment.pad_mode), "zero | reflect")
+    ("cutout", po::value(&c.augment.cutout)->default_value(c.augment.cutout), "Cutout size")
+    ("keep-denormals", po::bool_switch()->notifier([&c](bool keep) { if (keep) c.flush_denormal = false; }),
+     "do not flush denormal floats to zero on CPU (slower)")
+    ("deterministic", po::bool_switch(&c.deterministic), "no shuffle, no augmentation, fixed batch order (step-by-step comparison)")
+    ("init-weights", po::value(&c.init_weights), "load initial weights (torch.load-compatible dict)")
+    ("save-weights", po::value(&c.save_weights), "save final weights (torch.load-compatible dict)")
+    ("hessian-top-k", po::value(&c.hessian_top_k)->default_value(c.hessian_top_k), "top-k Hessian eigenvalues of the final model (0 = off)")
+    ("hessian-every", po::value(&c.hessian_every)->default_value(c.hessian_every), "also every E epochs (0 = final only)")
+    ("hessian-samples", po::value(&c.hessian.samples)->default_value(c.hessian.samples), "training samples for the Hessian")
+    ("hessian-method", po::value(&c.hessian.method)->default_value(c.hessian.method), "lanczos | power")
+    ("hessian-tol", po::value(&c.hessian.tol)->default_value(c.hessian.tol), "relative tolerance (change and residual)")
+    ("hessian-bn", po::value(&c.hessian.bn_mode)->default_value(c.hessian.bn_mode), "eval | train")
+    ("hessian-trace-probes", po::value(&c.hessian.trace_probes)->default_value(c.hessian.trace_probes), "Hutchinson probes (0 = no trace)");
+  // clang-format on
+}
+
+void apply_milestones(RunConfig& c, const std::string& milestones) {
+  if (!milestones.empty()) c.schedule.milestones = parse_list("--milestones", milestones);
+}
+
+std::vector<std::string> flags_to_args(const nlohmann::json& flags, const std::string& where) {
+  if (!flags.is_object()) throw std::invalid_argument(where + ": expected an object of run flags");
+  std::vector<std::string> args;
+  for (const auto& [key, v] : flags.items()) {
+    const std::string flag = "--" + key;
+    if (v.is_boolean()) {
+      if (v.get<bool>()) args.push_back(flag);  // switches: false is the default
+    } else if (v.is_string()) {
+      args.push_back(flag);
+      args.push_back(v.get<std::string>());
+    } else if (v.is_number()) {
+      args.push_back(flag);
+      args.push_back(v.dump());  // shortest round-trip form
+    } else if (v.is_array()) {
+      std::string joined;
+      for (const auto& x : v) {
+        if (!x.is_number()) throw std::invalid_argument(where + ": \"" + key + "\": expected a list of numbers");
+        joined += (joined.empty() ? "" : ",") + x.dump();
+      }
+      args.push_back(flag);
+      args.push_back(joined);
+    } else {
+      throw std::invalid_argument(where + ": \"" + key + "\": expected a string, number, boolean or list of numbers");
+    }
+  }
+  return args;
+}
+
+RunConfig config_from_flags(const nlohmann::json& flags, const std::string& where) {
+  RunConfig c;
+  std::string milestones;
+  po::options_description d;
+  add_run_options(d, c, milestones);
+  const auto args = flags_to_args(flags, where);
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(d).run(), vm);
+    po::notify(vm);
+    apply_milestones(c, milestones);
+  } catch (const po::error& e) {
+    throw std::invalid_argument(where + ": " + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(where + ": " + e.what());
+  }
+  return c;
+}
+
+}  // namespace nrs

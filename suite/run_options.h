@@ -1,0 +1,28 @@
+// The run flags (`nrsbench run --lr ...`) as one option table, shared by the
+// command line and by protocol files, whose cells are written in the same
+// flag names: one source for names, defaults, parsing and error messages.
+#pragma once
+#include "suite/train.h"
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace nrs {
+
+// Adds every RunConfig flag to `d`, bound to `c`; --milestones lands in
+// `milestones` (apply with apply_milestones after parsing).
+void add_run_options(boost::program_options::options_description& d, RunConfig& c, std::string& milestones);
+void apply_milestones(RunConfig& c, const std::string& milestones);  // throws std::invalid_argument
+
+// Builds a RunConfig from a JSON object of flags, e.g. {"lr": 0.1,
+// "optimizer": "sam", "nesterov": true, "milestones": [60, 120]}. Errors throw
+// std::invalid_argument starting with `where` (file and cell) and the flag.
+RunConfig config_from_flags(const nlohmann::json& flags, const std::string& where);
+
+// The same flags as command-line words ("--lr", "0.1", ...), for sbatch
+// scripts and for showing a cell as the single `nrsbench run` it equals.
+std::vector<std::string> flags_to_args(const nlohmann::json& flags, const std::string& where);
+
+}  // namespace nrs
