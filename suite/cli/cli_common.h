@@ -26,5 +26,8 @@ int cmd_list(const std::vector<std::string>& args);
 int cmd_version(const std::vector<std::string>& args);
 int cmd_hessian(const std::vector<std::string>& args, const std::string& command_line);
 int cmd_table(const std::vector<std::string>& args);
+int cmd_check(const std::vector<std::string>& args);
+int cmd_leaderboard(const std::vector<std::string>& args);
+int cmd_slurm(const std::vector<std::string>& args, const std::string& self);
 
 }  // namespace nrs::cli

@@ -1,35 +1,42 @@
-// `nrsbench table`: the comparison table of a results directory, grouped by
-// dataset and model, with the seed spread and the cost ratio to SGD.
+// `nrsbench table`: the comparison table of a results directory, one block
+// per dataset/model (and group), from the same aggregation as the leaderboard.
 #include "suite/cli/cli_common.h"
-#include "suite/results.h"
+#include "suite/matrix/aggregate.h"
 
 #include <cmath>
-#include <filesystem>
-#include <iostream>
-#include <map>
+#include <cstdio>
 
 namespace nrs::cli {
-namespace {
 
-struct Agg {
-  std::vector<double> acc, lmax, ratio5, trace, ips;
-};
-
-double mean(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? std::nan("") : s / v.size();
+void print_table(const nlohmann::json& agg) {
+  std::string board;
+  auto mean = [](const nlohmann::json& m, const char* k) {
+    return m.contains(k) && m[k].is_object() ? m[k]["mean"].get<double>() : std::nan("");
+  };
+  for (const auto& c : agg["cells"]) {
+    const std::string b = c["dataset"].get<std::string>() + " / " + c["model"].get<std::string>() +
+                          (c["group"].get<std::string>().empty() ? "" : " / " + c["group"].get<std::string>()) +
+                          (c["protocol"].get<std::string>().empty() ? "" : "  (" + c["protocol"].get<std::string>() + ")");
+    if (b != board) {
+      board = b;
+      std::printf("\n%s\n  %-34s %3s %18s %9s %10s %8s %9s %9s %8s\n", b.c_str(), "method", "n", "test_acc mean±sd",
+                  "val_acc", "lambda_max", "lmax/l5", "trace", "img/s", "cost");
+    }
+    const auto& m = c["metrics"];
+    const bool has_acc = m["test_acc"].is_object();
+    std::printf("  %-34s %3d %9.4f ± %6.4f %9.4f %10.4g %8.3g %9.4g %9.0f %8.2f%s\n", c["label"].get<std::string>().c_str(),
+                c["ok"].get<int>(), has_acc ? m["test_acc"]["mean"].get<double>() : std::nan(""),
+                has_acc ? m["test_acc"]["std"].get<double>() : std::nan(""), mean(m, "val_acc"), mean(m, "lambda_max"),
+                mean(m, "lambda_max_over_lambda_5"), mean(m, "trace"), mean(m, "train_images_per_s"),
+                c["cost_ratio_vs_sgd"].is_number() ? c["cost_ratio_vs_sgd"].get<double>() : std::nan(""),
+                c["diverged"].get<int>() + c["failed"].get<int>() > 0
+                    ? ("  (" + std::to_string(c["diverged"].get<int>()) + " diverged, " +
+                       std::to_string(c["failed"].get<int>()) + " failed)").c_str()
+                    : "");
+  }
+  if (!agg["missing"].empty()) std::printf("\n%zu cell-seeds of the protocol(s) have no result yet\n", agg["missing"].size());
+  std::printf("\n(final-epoch accuracy; sd over seeds; lambda from the final model; cost = ms per step / SGD's)\n");
 }
-
-double stdev(const std::vector<double>& v) {
-  if (v.size() < 2) return 0.0;
-  const double m = mean(v);
-  double s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return std::sqrt(s / (v.size() - 1));
-}
-
-}  // namespace
 
 int cmd_table(const std::vector<std::string>& args) {
   std::string dir;
@@ -37,41 +44,9 @@ int cmd_table(const std::vector<std::string>& args) {
   d.add_options()("results", po::value(&dir)->required(), "directory of results JSON files (searched recursively)");
   po::variables_map vm;
   if (!parse_or_help("table", "--results DIR", d, args, vm)) return 0;
-  if (!std::filesystem::is_directory(dir)) throw UsageError("--results '" + dir + "': not a directory");
-
-  std::map<std::pair<std::string, std::string>, std::map<std::string, Agg>> groups;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file() || e.path().extension() != ".json") continue;
-    const auto path = e.path().string();
-    auto j = read_json_file(path);
-    if (!j.is_object() || !j.contains("schema_version") || !j.contains("variant"))
-      throw UsageError(path + ": not an nrsbench result (no schema_version/variant)");
-    if (j.value("status", "") != "ok") continue;
-    auto& a = groups[{j["dataset"]["name"].get<std::string>(), j["model"]["name"].get<std::string>()}]
-                    [j["variant"].get<std::string>()];
-    a.acc.push_back(j["final"].value("test_acc", std::nan("")));
-    a.ips.push_back(j["throughput"]["train_images_per_s"].get<double>());
-    if (j.contains("hessian")) {
-      const auto& h = j["hessian"];
-      if (h.contains("eigenvalues") && !h["eigenvalues"].empty()) a.lmax.push_back(h["eigenvalues"][0].get<double>());
-      if (h.contains("lambda_max_over_lambda_5") && h["lambda_max_over_lambda_5"].is_number())
-        a.ratio5.push_back(h["lambda_max_over_lambda_5"].get<double>());
-      if (h.contains("trace") && h["trace"].is_object() && h["trace"].contains("estimate"))
-        a.trace.push_back(h["trace"]["estimate"].get<double>());
-    }
-  }
-  if (groups.empty()) throw UsageError("--results '" + dir + "': no finished results found");
-  for (const auto& [key, variants] : groups) {
-    std::printf("\n%s / %s\n", key.first.c_str(), key.second.c_str());
-    std::printf("  %-26s %3s %17s %10s %9s %10s %8s\n", "variant", "n", "test_acc (mean±sd)", "lambda_max",
-                "lmax/l5", "img/s", "cost/SGD");
-    const double sgd_ips = variants.count("sgd") ? mean(variants.at("sgd").ips) : std::nan("");
-    for (const auto& [v, a] : variants) {
-      std::printf("  %-26s %3zu %8.4f ± %6.4f %10.4g %9.3g %10.1f %8.2f\n", v.c_str(), a.acc.size(), mean(a.acc),
-                  stdev(a.acc), mean(a.lmax), mean(a.ratio5), mean(a.ips), sgd_ips / mean(a.ips));
-    }
-  }
-  std::printf("\n(test accuracy of the final epoch; lambda from the final model; cost = SGD img/s / method img/s)\n");
+  auto agg = matrix::aggregate(matrix::load_results(dir));
+  if (agg["cells"].empty()) throw UsageError("--results '" + dir + "': no results found");
+  print_table(agg);
   return 0;
 }
 

@@ -48,7 +48,10 @@ namespace {
 const char* kUsage =
     "usage: nrsbench <command> [options]\n\n"
     "commands:\n"
-    "  run        train one cell from flags (or a protocol with --protocol)\n"
+    "  run        train one cell from flags, or a protocol's matrix (--protocol P --out DIR)\n"
+    "  slurm      sbatch job-array script running a protocol in shards\n"
+    "  check      compare a results directory with reference numbers and claims\n"
+    "  leaderboard  leaderboard.json + leaderboard.html of a results directory\n"
     "  hessian    top-k Hessian eigenvalues / trace of saved weights\n"
     "  table      comparison table of a results directory\n"
     "  list       models, datasets and optimizers with their parameters\n"
@@ -82,7 +85,10 @@ int main(int argc, char** argv) {
     if (sub == "version" || sub == "--version") return cmd_version(args);
     if (sub == "hessian") return cmd_hessian(args, cmdline);
     if (sub == "table") return cmd_table(args);
-    std::cerr << "nrsbench: unknown command '" << sub << "' (expected run, hessian, table, list or version)\n";
+    if (sub == "check") return cmd_check(args);
+    if (sub == "leaderboard") return cmd_leaderboard(args);
+    if (sub == "slurm") return cmd_slurm(args, argv[0]);
+    std::cerr << "nrsbench: unknown command '" << sub << "' (expected run, slurm, check, leaderboard, hessian, table, list or version)\n";
     return 2;
   } catch (const UsageError& e) {
     std::cerr << "nrsbench " << sub << ": " << e.what() << "\n";

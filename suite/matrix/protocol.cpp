@@ -1,5 +1,7 @@
 #include "suite/matrix/protocol.h"
+#include "datasets/registry.h"
 #include "datasets/sha256.h"
+#include "models/registry.h"
 #include "suite/results.h"
 #include "suite/run_options.h"
 
@@ -195,14 +197,20 @@ void resolve(Cell& c, const std::string& where) {
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(at + ": " + e.what());
   }
+  if (!models::has_model(c.config.model))
+    throw std::invalid_argument(at + ": --model '" + c.config.model + "': unknown (nrsbench list)");
+  if (!data::has_dataset(c.config.dataset))
+    throw std::invalid_argument(at + ": --dataset '" + c.config.dataset + "': unknown (nrsbench list)");
   c.name = c.config.dataset + "/" + c.config.model + "/" + (c.group.empty() ? "" : c.group + "/") + c.label;
   c.id = cell_id(c.config);
 }
 
 }  // namespace
 
-std::string cell_id(const RunConfig& c) {
-  json j = c.to_json();
+std::string cell_id(const RunConfig& c) { return config_id(c.to_json()); }
+
+std::string config_id(const json& config) {
+  json j = config;
   for (const char* k : {"seed", "threads", "data_dir", "save_weights"}) j.erase(k);
   return sha256_of(j.dump()).substr(0, 12);
 }

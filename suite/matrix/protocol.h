@@ -65,6 +65,7 @@ void apply_flags(Protocol& p, const nlohmann::json& flags);
 // SHA-256 of its canonical JSON, without the seed and without what does not
 // change the result's meaning (threads, data location, weight output path).
 std::string cell_id(const RunConfig& c);
+std::string config_id(const nlohmann::json& config);  // the same, from a result's "config"
 
 std::vector<WorkItem> work_items(const Protocol& p);
 // Item k goes to shard k mod n: every item lands in exactly one shard and

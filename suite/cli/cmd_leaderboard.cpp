@@ -1,0 +1,67 @@
+// `nrsbench leaderboard`: leaderboard.json and a self-contained
+// leaderboard.html from a results directory (and, optionally, baselines).
+#include "suite/cli/cli_common.h"
+#include "suite/matrix/aggregate.h"
+#include "suite/matrix/check.h"
+#include "suite/matrix/leaderboard.h"
+#include "suite/results.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace nrs::cli {
+
+void print_table(const nlohmann::json& agg);
+
+namespace {
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << text;
+    if (!f) throw std::runtime_error(path + ": cannot write " + tmp);
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+int cmd_leaderboard(const std::vector<std::string>& args) {
+  std::string dir, out, title = "nrsbench leaderboard";
+  std::vector<std::string> files;
+  po::options_description d("leaderboard options");
+  // clang-format off
+  d.add_options()
+    ("results", po::value(&dir)->required(), "results directory")
+    ("baselines", po::value(&files)->multitoken(), "baseline files: their numbers appear as reported vs measured")
+    ("out", po::value(&out), "output directory (default: the results directory)")
+    ("title", po::value(&title)->default_value(title), "page title");
+  // clang-format on
+  po::variables_map vm;
+  if (!parse_or_help("leaderboard", "--results DIR [--baselines FILE...] [--out DIR]", d, args, vm)) return 0;
+  const auto agg = matrix::aggregate(matrix::load_results(dir));
+  if (agg["cells"].empty()) throw UsageError("--results '" + dir + "': no results found");
+  nlohmann::json report = nullptr;
+  if (!files.empty()) {
+    std::vector<nlohmann::json> baselines;
+    for (const auto& f : files) baselines.push_back(matrix::load_baseline_file(f));
+    report = matrix::check(agg, baselines, matrix::CheckOptions{});
+  }
+  auto lb = matrix::make_leaderboard(agg, report, title, dir);
+  lb["baselines"] = files;
+  if (out.empty()) out = dir;
+  std::filesystem::create_directories(out);
+  const auto json_path = (std::filesystem::path(out) / "leaderboard.json").string();
+  const auto html_path = (std::filesystem::path(out) / "leaderboard.html").string();
+  write_json_atomic(json_path, lb);
+  write_text_atomic(html_path, matrix::render_html(lb));
+  print_table(agg);
+  std::printf("\nleaderboard: %s\n             %s\n", json_path.c_str(), html_path.c_str());
+  return 0;
+}
+
+}  // namespace nrs::cli

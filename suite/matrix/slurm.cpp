@@ -1,0 +1,49 @@
+#include "suite/matrix/slurm.h"
+
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+namespace nrs::matrix {
+namespace {
+
+std::string shell_quote(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=,+@") ==
+                        std::string::npos)
+    return s;
+  std::string o = "'";
+  for (char c : s) o += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return o + "'";
+}
+
+}  // namespace
+
+std::string sbatch_script(const SlurmOptions& o) {
+  if (o.protocol.empty()) throw std::invalid_argument("--protocol: required");
+  if (o.out_dir.empty()) throw std::invalid_argument("--out: required (a directory every task can write)");
+  if (o.shards < 1) throw std::invalid_argument("--shards: expected an integer >= 1");
+  if (o.gpus_per_task < 0) throw std::invalid_argument("--gpus-per-task: expected an integer >= 0");
+  if (o.cpus_per_task < 1) throw std::invalid_argument("--cpus-per-task: expected an integer >= 1");
+  if (!std::regex_match(o.time, std::regex(R"((\d+-)?\d+(:\d{2}){0,2})")))
+    throw std::invalid_argument("--time '" + o.time + "': expected Slurm's [D-]HH[:MM[:SS]]");
+  std::ostringstream s;
+  s << "#!/bin/bash\n"
+    << "# nrsbench: protocol " << o.protocol << " in " << o.shards << " shards; task i runs shard i/" << o.shards
+    << ".\n# Submit with: sbatch THIS_FILE. Rerunning a task resumes it (finished cells are skipped).\n"
+    << "#SBATCH --job-name=" << o.job_name << "\n"
+    << "#SBATCH --array=0-" << (o.shards - 1) << "\n"
+    << "#SBATCH --cpus-per-task=" << o.cpus_per_task << "\n"
+    << "#SBATCH --time=" << o.time << "\n";
+  if (!o.partition.empty()) s << "#SBATCH --partition=" << o.partition << "\n";
+  if (o.gpus_per_task > 0) s << "#SBATCH --gpus-per-task=" << o.gpus_per_task << "\n";
+  // Slurm opens the log before the script runs: the directory must exist
+  // (nrsbench slurm creates it).
+  s << "#SBATCH --output=" << o.out_dir << "/slurm-%A_%a.out\n"
+    << "set -euo pipefail\n"
+    << "exec " << shell_quote(o.binary.empty() ? "nrsbench" : o.binary) << " run --protocol " << shell_quote(o.protocol)
+    << " --out " << shell_quote(o.out_dir) << " --shard \"${SLURM_ARRAY_TASK_ID}/" << o.shards << "\""
+    << " --threads \"${SLURM_CPUS_PER_TASK}\" --quiet" << (o.extra_flags.empty() ? "" : " " + o.extra_flags) << "\n";
+  return s.str();
+}
+
+}  // namespace nrs::matrix

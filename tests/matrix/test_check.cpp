@@ -1,0 +1,166 @@
+// Aggregation statistics and checker verdicts on hand-written results, where
+// every expected number is computed by hand here.
+#include "suite/matrix/aggregate.h"
+#include "suite/matrix/check.h"
+#include "util.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using nlohmann::json;
+using nrs::test::fake_result;
+using nrs::test::TempDir;
+using nrs::test::write_json;
+
+namespace {
+
+// SGD: acc 0.90, 0.92, 0.94 (mean 0.92, sd 0.02), lambda 30, 34, 32; 10 ms/step.
+// NRS: acc 0.93, 0.93, 0.96 (mean 0.94, sd 0.017321), lambda 20, 22, 24; 25 ms/step.
+void write_results(const std::string& dir) {
+  const double sgd_acc[] = {0.90, 0.92, 0.94}, sgd_l[] = {30, 34, 32};
+  const double nrs_acc[] = {0.93, 0.93, 0.96}, nrs_l[] = {20, 22, 24};
+  for (int s = 0; s < 3; ++s) {
+    write_json(dir + "/sgd-s" + std::to_string(s) + ".json", fake_result("cifar10", "wrn-28-10", "sgd", s, sgd_acc[s], sgd_l[s], 10));
+    write_json(dir + "/nrs-s" + std::to_string(s) + ".json", fake_result("cifar10", "wrn-28-10", "nrs", s, nrs_acc[s], nrs_l[s], 25));
+  }
+}
+
+json paper_file(double value, const std::string& ci) {
+  return {{"entries",
+           {{{"id", "t1/sgd"}, {"dataset", "cifar10"}, {"model", "wrn-28-10"}, {"optimizer", "sgd"}, {"epochs", 200},
+             {"augmentation", "Basic"}, {"metric", "test_error_pct"}, {"value", value}, {"ci95", ci},
+             {"citation", {{"table", "Table 1"}}}},
+            {{"id", "t1/sam"}, {"dataset", "cifar10"}, {"model", "wrn-28-10"}, {"optimizer", "sam"},
+             {"augmentation", "Basic"}, {"metric", "test_error_pct"}, {"value", 2.7}, {"ci95", "0.1"},
+             {"citation", {{"table", "Table 1"}}}},
+            {{"id", "t1/aa"}, {"dataset", "cifar10"}, {"model", "wrn-28-10"}, {"optimizer", "sgd"},
+             {"augmentation", "AA"}, {"metric", "test_error_pct"}, {"value", 2.3}, {"ci95", "0.1"},
+             {"citation", {{"table", "Table 1"}}}}}},
+          {"_file", "paper.json"}};
+}
+
+json run_check(const std::string& dir, const std::vector<json>& baselines) {
+  return nrs::matrix::check(nrs::matrix::aggregate(nrs::matrix::load_results(dir)), baselines, {});
+}
+
+}  // namespace
+
+TEST(Aggregate, MeanStdCiAndCostRatioByHand) {
+  TempDir t;
+  write_results(t.str());
+  auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
+  ASSERT_EQ(agg["cells"].size(), 2u);
+  const json* sgd = nullptr;
+  const json* nrs = nullptr;
+  for (const auto& c : agg["cells"]) (c["optimizer"] == "sgd" ? sgd : nrs) = &c;
+  ASSERT_TRUE(sgd && nrs);
+  const auto& a = (*sgd)["metrics"]["test_acc"];
+  EXPECT_EQ(a["n"], 3);
+  EXPECT_NEAR(a["mean"].get<double>(), 0.92, 1e-12);
+  EXPECT_NEAR(a["std"].get<double>(), 0.02, 1e-12);
+  EXPECT_NEAR(a["ci95"].get<double>(), 4.303 * 0.02 / std::sqrt(3.0), 1e-9);  // t(0.975, 2) = 4.303
+  EXPECT_NEAR((*nrs)["metrics"]["lambda_max"]["mean"].get<double>(), 22.0, 1e-12);
+  EXPECT_NEAR((*nrs)["cost_ratio_vs_sgd"].get<double>(), 2.5, 1e-12);
+  EXPECT_NEAR((*sgd)["cost_ratio_vs_sgd"].get<double>(), 1.0, 1e-12);
+  EXPECT_EQ((*nrs)["sgd_cell"], (*sgd)["cell_id"]);
+}
+
+TEST(Aggregate, StudentTQuantiles) {
+  EXPECT_NEAR(nrs::matrix::t_critical_975(1), 12.706, 1e-3);
+  EXPECT_NEAR(nrs::matrix::t_critical_975(4), 2.776, 1e-3);
+  EXPECT_NEAR(nrs::matrix::t_critical_975(60), 2.000, 2e-3);
+  EXPECT_NEAR(nrs::matrix::t_critical_975(1000), 1.962, 2e-3);
+}
+
+TEST(Check, PaperEntryWithinAndOutsideTheBand) {
+  TempDir t;
+  write_results(t.str());
+  // Measured SGD error: 8.0 % +- 4.303*2/sqrt(3) = 4.969 (se 2.535); reference se 0.1/1.96.
+  // Band = 3 * sqrt(0.051^2 + 2.535^2) = 7.607.
+  auto r = run_check(t.str(), {paper_file(3.5, "0.1")});
+  ASSERT_EQ(r["rows"].size(), 3u);
+  EXPECT_EQ(r["rows"][0]["verdict"], "pass") << r["rows"][0].dump(2);
+  EXPECT_NEAR(r["rows"][0]["measured"]["mean"].get<double>(), 8.0, 1e-9);
+  EXPECT_NEAR(r["rows"][0]["band"].get<double>(),
+              3 * std::sqrt(std::pow(0.1 / 1.96, 2) + std::pow(4.303 * 2 / std::sqrt(3.0) / 1.96, 2)), 1e-6);
+  EXPECT_EQ(r["rows"][1]["verdict"], "missing");  // no SAM cell
+  EXPECT_EQ(r["rows"][2]["verdict"], "missing");  // AutoAugment: not a suite augmentation
+  r = run_check(t.str(), {paper_file(0.3, "<0.1")});  // delta 7.7 > 7.607
+  EXPECT_EQ(r["rows"][0]["verdict"], "fail") << r["rows"][0].dump(2);
+  EXPECT_EQ(r["summary"]["fail"], 1);
+  EXPECT_EQ(r["summary"]["missing"], 2);
+}
+
+TEST(Check, PinnedAbsoluteTolerance) {
+  TempDir t;
+  write_results(t.str());
+  json pinned = {{"kind", "pinned"},
+                 {"provenance", {{"commit", "abc"}, {"protocol", "x"}}},
+                 {"entries",
+                  {{{"id", "p/nrs"}, {"match", {{"model", "wrn-28-10"}, {"optimizer", "nrs"}}}, {"metric", "test_acc"},
+                    {"value", 0.95}, {"tolerance", {{"abs", 0.02}}}},
+                   {{"id", "p/sgd"}, {"match", {{"model", "wrn-28-10"}, {"optimizer", "sgd"}}}, {"metric", "test_acc"},
+                    {"value", 0.95}, {"tolerance", {{"abs", 0.02}}}}}},
+                 {"_file", "pinned.json"}};
+  auto r = run_check(t.str(), {pinned});
+  EXPECT_EQ(r["rows"][0]["verdict"], "pass");  // |0.94 - 0.95| = 0.01
+  EXPECT_EQ(r["rows"][1]["verdict"], "fail");  // |0.92 - 0.95| = 0.03
+}
+
+TEST(Check, ClaimsAgainstTheSgdCell) {
+  TempDir t;
+  write_results(t.str());
+  json claims = {{"claims",
+                  {{{"id", "acc"}, {"check", "nrs.test_acc >= sgd.test_acc - tol"}, {"citation", "abstract"}},
+                   {{"id", "flat"}, {"check", "nrs.lambda_max < sgd.lambda_max"}, {"citation", "abstract"}},
+                   {{"id", "sharper"}, {"check", "nrs.lambda_max > sgd.lambda_max"}, {"citation", "made up"}}}},
+                 {"_file", "claims.json"}};
+  auto r = run_check(t.str(), {claims});
+  ASSERT_EQ(r["claims"].size(), 3u);
+  EXPECT_EQ(r["claims"][0]["verdict"], "pass");
+  // tol = 1.96 * sqrt((0.02/sqrt3)^2 + (0.017321/sqrt3)^2)
+  EXPECT_NEAR(r["claims"][0]["tol"].get<double>(),
+              1.96 * std::sqrt(0.02 * 0.02 / 3 + 0.0003 / 3), 1e-6);
+  EXPECT_NEAR(r["claims"][0]["difference"].get<double>(), 0.02, 1e-12);
+  EXPECT_EQ(r["claims"][1]["verdict"], "pass");
+  EXPECT_EQ(r["claims"][2]["verdict"], "fail");
+  json bad = {{"claims", {{{"id", "x"}, {"check", "nrs.acc ~ sgd.acc"}, {"citation", "c"}}}}, {"_file", "b.json"}};
+  EXPECT_THROW(run_check(t.str(), {bad}), std::invalid_argument);
+}
+
+TEST(Check, CliExitCodesAndUncitedBaselines) {
+  TempDir t;
+  write_results(t / "r");
+  write_json(t / "ok.json", paper_file(3.5, "0.1"));
+  write_json(t / "bad.json", paper_file(0.3, "0.1"));
+  auto o = nrs::test::nrsbench("check --results " + t / "r" + " --baselines " + t / "ok.json" + " --report " + t / "rep.json");
+  EXPECT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("1 pass, 0 fail, 2 missing"), std::string::npos) << o.text;
+  EXPECT_EQ(nrs::test::read_json(t / "rep.json")["summary"]["pass"], 1);
+  o = nrs::test::nrsbench("check --results " + t / "r" + " --baselines " + t / "bad.json");
+  EXPECT_EQ(o.code, 1) << o.text;
+  auto uncited = paper_file(3.5, "0.1");
+  uncited["entries"][0].erase("citation");
+  write_json(t / "uncited.json", uncited);
+  o = nrs::test::nrsbench("check --results " + t / "r" + " --baselines " + t / "uncited.json");
+  EXPECT_EQ(o.code, 2) << o.text;
+  EXPECT_NE(o.text.find("uncited.json: t1/sgd has no citation"), std::string::npos) << o.text;
+}
+
+TEST(Check, ShippedBaselinesLoadAndMatchTheirCells) {
+  for (const char* f : {"baselines/sam-paper.json", "baselines/nrs-paper-claims.json", "baselines/pinned-ci-smoke.json"})
+    EXPECT_NO_THROW(nrs::matrix::load_baseline_file(std::string(NRSBENCH_SOURCE_DIR) + "/" + f)) << f;
+  // A measured WRN-28-10 CIFAR-10 200-epoch basic SGD cell meets the paper's row.
+  TempDir t;
+  write_results(t.str());
+  auto sam = nrs::matrix::load_baseline_file(std::string(NRSBENCH_SOURCE_DIR) + "/baselines/sam-paper.json");
+  auto r = run_check(t.str(), {sam});
+  int matched = 0;
+  for (const auto& row : r["rows"])
+    if (row["verdict"] != "missing") {
+      ++matched;
+      EXPECT_EQ(row["id"], "sam-t1/wrn-28-10/200ep/basic/cifar10/sgd");
+    }
+  EXPECT_EQ(matched, 1);
+}

@@ -1,0 +1,62 @@
+// Helpers for the matrix tests: running the real binary, writing protocol and
+// hand-made result files.
+#pragma once
+#include "../data/temp_dir.h"
+
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace nrs::test {
+
+struct CmdOut {
+  int code = -1;
+  std::string text;
+};
+
+inline CmdOut run_cmd(const std::string& cmd) {
+  CmdOut o;
+  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
+  char buf[1024];
+  while (fgets(buf, sizeof buf, f)) o.text += buf;
+  const int st = pclose(f);
+  o.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return o;
+}
+
+inline CmdOut nrsbench(const std::string& args) { return run_cmd(std::string(NRSBENCH_BINARY) + " " + args); }
+
+inline void write_json(const std::string& path, const nlohmann::json& j) { write_bytes(path, j.dump(2)); }
+
+inline nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+// A minimal schema-1 result, as the runner writes it, for checker tests.
+inline nlohmann::json fake_result(const std::string& dataset, const std::string& model, const std::string& optimizer,
+                                  uint64_t seed, double test_acc, double lambda_max, double ms_per_step,
+                                  int epochs = 200, const std::string& augment = "basic") {
+  nlohmann::json config = {{"dataset", dataset},   {"model", model},
+                           {"epochs", epochs},     {"batch_size", 256},
+                           {"device", "cpu"},      {"precision", "fp32"},
+                           {"channels_last", false},
+                           {"optimizer", {{"name", optimizer}}},
+                           {"augment", {{"mode", augment}}},
+                           {"seed", seed}};
+  return {{"schema_version", 1},
+          {"config", config},
+          {"seed", seed},
+          {"variant", optimizer},
+          {"status", "ok"},
+          {"git_commit", "test"},
+          {"device", "cpu: test"},
+          {"final", {{"test_acc", test_acc}}},
+          {"hessian", {{"lambda_max", lambda_max}}},
+          {"throughput", {{"ms_per_step", ms_per_step}, {"train_images_per_s", 1000.0 / ms_per_step}}}};
+}
+
+}  // namespace nrs::test
