@@ -2,6 +2,7 @@
 
 #include "nrsbench/build_info.h"
 
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -58,6 +59,7 @@ nlohmann::json version_json() {
                       {"hardware_threads", std::thread::hardware_concurrency()},
                       {"torch_parallel_info", at::get_parallel_info()}};
   if (cuda_available()) j["gpu"] = gpu_name(0);
+  if (torch::cuda::cudnn_is_available()) j["cudnn_version"] = at::detail::getCUDAHooks().versionCuDNN();
   const auto cfg = at::show_config();
   j["blas"] = cfg.find("BLAS_INFO=") != std::string::npos
                   ? cfg.substr(cfg.find("BLAS_INFO="), cfg.find(',', cfg.find("BLAS_INFO=")) - cfg.find("BLAS_INFO="))

@@ -27,6 +27,7 @@ int cmd_version(const std::vector<std::string>& args);
 int cmd_hessian(const std::vector<std::string>& args, const std::string& command_line);
 int cmd_table(const std::vector<std::string>& args);
 int cmd_check(const std::vector<std::string>& args);
+int cmd_step_cost(const std::vector<std::string>& args);
 int cmd_leaderboard(const std::vector<std::string>& args);
 int cmd_slurm(const std::vector<std::string>& args, const std::string& self);
 

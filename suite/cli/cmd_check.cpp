@@ -33,21 +33,24 @@ int cmd_check(const std::vector<std::string>& args) {
   report["baselines"] = files;
   report["generated"] = iso8601_now();
 
-  std::printf("%-48s %-38s %-15s %10s %16s %9s  %s\n", "reference", "cell", "metric", "reference", "measured", "band",
+  std::printf("%-48s %-44s %-15s %10s %16s %9s  %s\n", "reference", "cell", "metric", "reference", "measured", "band",
               "verdict");
   for (const auto& r : report["rows"]) {
     if (r["verdict"] == "missing") continue;
     const auto& m = r["measured"];
-    std::printf("%-48s %-38s %-15s %10.4g %9.4g (n=%d) %9.3g  %s\n", r["id"].get<std::string>().c_str(),
+    std::printf("%-48s %-44s %-15s %10.4g %9.4g (n=%d) %9.3g  %s\n", r["id"].get<std::string>().c_str(),
                 r["cell"].get<std::string>().c_str(), r["metric"].get<std::string>().c_str(),
                 r["reference"].get<double>(), m["mean"].get<double>(), m["n"].get<int>(), r["band"].get<double>(),
                 r["verdict"].get<std::string>().c_str());
   }
   for (const auto& c : report["claims"]) {
     if (c["verdict"] == "missing") continue;
-    std::printf("%-48s %-38s %-15s  nrs %.4g vs sgd %.4g (tol %.3g)  %s\n", c["id"].get<std::string>().c_str(),
+    const auto& sig = c["significant"];
+    std::printf("%-48s %-44s %-15s  nrs %.4g vs sgd %.4g (tol %.3g, difference %s)  %s\n", c["id"].get<std::string>().c_str(),
                 c["cell"].get<std::string>().c_str(), c["metric"].get<std::string>().c_str(), c["nrs"]["mean"].get<double>(),
-                c["sgd"]["mean"].get<double>(), c["tol"].get<double>(), c["verdict"].get<std::string>().c_str());
+                c["sgd"]["mean"].get<double>(), c["tol"].get<double>(),
+                sig.is_null() ? "untested: 1 run" : sig.get<bool>() ? "beyond seed noise" : "within seed noise",
+                c["verdict"].get<std::string>().c_str());
   }
   if (show_missing)
     for (const auto& list : {"rows", "claims"})

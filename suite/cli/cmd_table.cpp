@@ -7,6 +7,17 @@
 #include <cstdio>
 
 namespace nrs::cli {
+namespace {
+
+// printf of one number, "-" when there is none.
+std::string fmt(const char* f, double v) {
+  if (!std::isfinite(v)) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+}  // namespace
 
 void print_table(const nlohmann::json& agg) {
   std::string board;
@@ -24,15 +35,18 @@ void print_table(const nlohmann::json& agg) {
     }
     const auto& m = c["metrics"];
     const bool has_acc = m["test_acc"].is_object();
-    std::printf("  %-34s %3d %9.4f ± %6.4f %9.4f %10.4g %8.3g %9.4g %9.0f %8.2f%s\n", c["label"].get<std::string>().c_str(),
-                c["ok"].get<int>(), has_acc ? m["test_acc"]["mean"].get<double>() : std::nan(""),
-                has_acc ? m["test_acc"]["std"].get<double>() : std::nan(""), mean(m, "val_acc"), mean(m, "lambda_max"),
-                mean(m, "lambda_max_over_lambda_5"), mean(m, "trace"), mean(m, "train_images_per_s"),
-                c["cost_ratio_vs_sgd"].is_number() ? c["cost_ratio_vs_sgd"].get<double>() : std::nan(""),
-                c["diverged"].get<int>() + c["failed"].get<int>() > 0
-                    ? ("  (" + std::to_string(c["diverged"].get<int>()) + " diverged, " +
-                       std::to_string(c["failed"].get<int>()) + " failed)").c_str()
-                    : "");
+    const double cost = c["cost_ratio_vs_sgd"].is_number() ? c["cost_ratio_vs_sgd"].get<double>() : std::nan("");
+    const std::string acc = has_acc ? fmt("%.4f", m["test_acc"]["mean"].get<double>()) + " ± " +
+                                          fmt("%.4f", m["test_acc"]["std"].get<double>())
+                                    : "-";
+    std::string note;
+    if (c["diverged"].get<int>() + c["failed"].get<int>() > 0)
+      note = "  (" + std::to_string(c["diverged"].get<int>()) + " diverged, " + std::to_string(c["failed"].get<int>()) +
+             " failed)";
+    std::printf("  %-34s %3d %18s %9s %10s %8s %9s %9s %8s%s\n", c["label"].get<std::string>().c_str(), c["ok"].get<int>(),
+                acc.c_str(), fmt("%.4f", mean(m, "val_acc")).c_str(), fmt("%.4g", mean(m, "lambda_max")).c_str(),
+                fmt("%.3g", mean(m, "lambda_max_over_lambda_5")).c_str(), fmt("%.4g", mean(m, "trace")).c_str(),
+                fmt("%.0f", mean(m, "train_images_per_s")).c_str(), fmt("%.2f", cost).c_str(), note.c_str());
   }
   if (!agg["missing"].empty()) std::printf("\n%zu cell-seeds of the protocol(s) have no result yet\n", agg["missing"].size());
   std::printf("\n(final-epoch accuracy; sd over seeds; lambda from the final model; cost = ms per step / SGD's)\n");

@@ -52,6 +52,7 @@ const char* kUsage =
     "  slurm      sbatch job-array script running a protocol in shards\n"
     "  check      compare a results directory with reference numbers and claims\n"
     "  leaderboard  leaderboard.json + leaderboard.html of a results directory\n"
+    "  step-cost  ms per training step of each optimizer (CUDA events on GPUs), ratios to SGD\n"
     "  hessian    top-k Hessian eigenvalues / trace of saved weights\n"
     "  table      comparison table of a results directory\n"
     "  list       models, datasets and optimizers with their parameters\n"
@@ -86,9 +87,10 @@ int main(int argc, char** argv) {
     if (sub == "hessian") return cmd_hessian(args, cmdline);
     if (sub == "table") return cmd_table(args);
     if (sub == "check") return cmd_check(args);
+    if (sub == "step-cost") return cmd_step_cost(args);
     if (sub == "leaderboard") return cmd_leaderboard(args);
     if (sub == "slurm") return cmd_slurm(args, argv[0]);
-    std::cerr << "nrsbench: unknown command '" << sub << "' (expected run, slurm, check, leaderboard, hessian, table, list or version)\n";
+    std::cerr << "nrsbench: unknown command '" << sub << "' (expected run, slurm, check, leaderboard, step-cost, hessian, table, list or version)\n";
     return 2;
   } catch (const UsageError& e) {
     std::cerr << "nrsbench " << sub << ": " << e.what() << "\n";

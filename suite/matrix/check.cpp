@@ -181,13 +181,18 @@ json check(const json& agg, const std::vector<json>& baselines, const CheckOptio
         // the seed spreads (0 with single runs: then the raw comparison).
         const double sa = a["n"].get<double>() > 1 ? a["std"].get<double>() / std::sqrt(a["n"].get<double>()) : 0.0;
         const double ss = s["n"].get<double>() > 1 ? s["std"].get<double>() / std::sqrt(s["n"].get<double>()) : 0.0;
-        const double tol = with_tol ? 1.96 * std::sqrt(sa * sa + ss * ss) : 0.0;
+        const double se_diff = std::sqrt(sa * sa + ss * ss);
+        const double tol = with_tol ? 1.96 * se_diff : 0.0;
         const double x = a["mean"].get<double>(), y = s["mean"].get<double>() - tol;
         const bool holds = op == ">=" ? x >= y : op == "<=" ? x <= y : op == "<" ? x < y : x > y;
         (holds ? pass : fail)++;
         claims.push_back({{"id", c["id"]}, {"file", file}, {"claim", c.value("claim", "")}, {"check", text},
                           {"cell", cell["name"]}, {"sgd_cell", (*sgd)["name"]}, {"metric", metric},
-                          {"nrs", a}, {"sgd", s}, {"tol", tol}, {"difference", x - s["mean"].get<double>()},
+                          {"nrs", a}, {"sgd", s}, {"tol", tol}, {"difference", a["mean"].get<double>() - s["mean"].get<double>()},
+                          // Whether the two means differ beyond their seed noise (|d| > 1.96 se), so
+                          // a pass or fail by a hair is not read as evidence.
+                          {"difference_se", se_diff},
+                          {"significant", se_diff > 0 ? json(std::abs(a["mean"].get<double>() - s["mean"].get<double>()) > 1.96 * se_diff) : json(nullptr)},
                           {"verdict", holds ? "pass" : "fail"}, {"citation", c.value("citation", json(nullptr))}});
       }
       if (!any) {

@@ -206,12 +206,14 @@ std::string render_html(const json& lb) {
     }
     if (!b["claims"].empty()) {
       h << "<h3>Claims</h3>\n<table class=\"claims\"><thead><tr><th class=\"l\">claim</th><th class=\"l\">cell</th>"
-        << "<th>NRS</th><th>SGD</th><th>tol</th><th class=\"l\">verdict</th></tr></thead><tbody>\n";
+        << "<th>NRS</th><th>SGD</th><th>tol</th><th class=\"l\">difference</th><th class=\"l\">verdict</th></tr></thead><tbody>\n";
       for (const auto& c : b["claims"]) {
         h << "<tr class=\"claim\"><td class=\"l\">" << html_escape(c["check"].get<std::string>()) << "<br><small>"
           << html_escape(c["claim"].get<std::string>()) << "</small></td><td class=\"l\">"
           << html_escape(c["cell"].get<std::string>()) << "</td><td>" << sig(c["nrs"]["mean"], 4) << "</td><td>"
-          << sig(c["sgd"]["mean"], 4) << "</td><td>" << sig(c["tol"], 3) << "</td><td class=\"l "
+          << sig(c["sgd"]["mean"], 4) << "</td><td>" << sig(c["tol"], 3) << "</td><td class=\"l\">"
+          << (c["significant"].is_null() ? "1 run" : c["significant"].get<bool>() ? "beyond seed noise" : "within seed noise")
+          << "</td><td class=\"l "
           << c["verdict"].get<std::string>() << "\">" << c["verdict"].get<std::string>() << "</td></tr>\n";
       }
       h << "</tbody></table>\n";

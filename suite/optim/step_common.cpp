@@ -1,6 +1,7 @@
 #include "suite/optim/step_strategy.h"
 
 #include <ATen/autocast_mode.h>
+#include <torch/version.h>
 
 namespace nrs::optim {
 
@@ -13,22 +14,36 @@ torch::Tensor Objective::data_loss(const torch::Tensor& logits, const torch::Ten
 namespace {
 // bf16 autocast for the forward only; backward runs in the dtypes autocast
 // recorded. Restores the previous state so nested use stays correct.
+// LibTorch 2.4 replaced the per-backend autocast calls with ones taking a
+// device type (the old ones are deprecated, later removed).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+bool autocast_enabled(bool cuda) { return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU); }
+void autocast_enable(bool cuda, bool on) {
+  at::autocast::set_autocast_dtype(cuda ? at::kCUDA : at::kCPU, at::kBFloat16);
+  at::autocast::set_autocast_enabled(cuda ? at::kCUDA : at::kCPU, on);
+}
+#else
+bool autocast_enabled(bool cuda) { return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
+void autocast_enable(bool cuda, bool on) {
+  if (cuda) {
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(on);
+  } else {
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(on);
+  }
+}
+#endif
+
 struct AutocastScope {
   explicit AutocastScope(bool on, bool cuda) : on_(on), cuda_(cuda) {
     if (!on_) return;
-    if (cuda_) {
-      prev_ = at::autocast::is_enabled();
-      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-      at::autocast::set_enabled(true);
-    } else {
-      prev_ = at::autocast::is_cpu_enabled();
-      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-      at::autocast::set_cpu_enabled(true);
-    }
+    prev_ = autocast_enabled(cuda_);
+    autocast_enable(cuda_, true);
   }
   ~AutocastScope() {
     if (!on_) return;
-    if (cuda_) at::autocast::set_enabled(prev_); else at::autocast::set_cpu_enabled(prev_);
+    autocast_enable(cuda_, prev_);
     at::autocast::clear_cache();
   }
   bool on_, cuda_, prev_ = false;

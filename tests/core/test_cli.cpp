@@ -1,4 +1,6 @@
 // CLI: bad input gives one line naming the flag or file and exit code 2.
+#include "suite/results.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -62,3 +64,20 @@ TEST(Cli, VersionNamesLibTorchAndCommit) {
   EXPECT_NE(o.text.find("libtorch_version"), std::string::npos);
   EXPECT_NE(o.text.find("git_commit"), std::string::npos);
 }
+
+TEST(Cli, StepCostReportsRatiosToSgd) {
+  const std::string out = ::testing::TempDir() + "/step-cost.json";
+  auto o = run("step-cost --model mlp-mini --shape 1x8x8 --batch-size 16 --steps 3 --rounds 2 --warmup 1 "
+               "--optimizers sgd,sam,nrs-random --threads 1 --out " + out);
+  ASSERT_EQ(o.code, 0) << o.text;
+  auto j = nrs::read_json_file(out);
+  ASSERT_EQ(j["results"].size(), 3u);
+  EXPECT_EQ(j["results"][0]["label"], "sgd");
+  EXPECT_DOUBLE_EQ(j["results"][0]["ratio_to_sgd"].get<double>(), 1.0);
+  for (const auto& r : j["results"]) {
+    EXPECT_EQ(r["ms_per_step_rounds"].size(), 2u);
+    EXPECT_NEAR(r["images_per_s"].get<double>(), 16000.0 / r["ms_per_step"].get<double>(), 1e-6);
+  }
+  EXPECT_NE(j["results"][2]["variant"].get<std::string>().find("random"), std::string::npos);
+}
+TEST(Cli, StepCostUnknownOptimizer) { expect_usage_error("step-cost --optimizers sgd,adam", "'adam'"); }

@@ -123,7 +123,10 @@ TEST(Check, ClaimsAgainstTheSgdCell) {
   EXPECT_NEAR(r["claims"][0]["tol"].get<double>(),
               1.96 * std::sqrt(0.02 * 0.02 / 3 + 0.0003 / 3), 1e-6);
   EXPECT_NEAR(r["claims"][0]["difference"].get<double>(), 0.02, 1e-12);
+  EXPECT_EQ(r["claims"][0]["significant"], false);  // 0.02 < 1.96 * 0.01528
   EXPECT_EQ(r["claims"][1]["verdict"], "pass");
+  EXPECT_EQ(r["claims"][1]["significant"], true);  // 10 > 1.96 * sqrt(4/3 + 4/3)
+  EXPECT_NEAR(r["claims"][1]["difference_se"].get<double>(), std::sqrt(8.0 / 3.0), 1e-9);
   EXPECT_EQ(r["claims"][2]["verdict"], "fail");
   json bad = {{"claims", {{{"id", "x"}, {"check", "nrs.acc ~ sgd.acc"}, {"citation", "c"}}}}, {"_file", "b.json"}};
   EXPECT_THROW(run_check(t.str(), {bad}), std::invalid_argument);

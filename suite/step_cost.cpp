@@ -1,0 +1,158 @@
+#include "suite/step_cost.h"
+#include "models/registry.h"
+#include "suite/build_info.h"
+#include "suite/optim/strategies.h"
+#include "suite/results.h"
+#include "suite/step_timer.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace nrs {
+namespace {
+
+optim::StrategyOptions strategy_for(const std::string& label) {
+  optim::StrategyOptions o;
+  if (label == "sgd") return o;
+  if (label == "sam" || label == "asam") {
+    o.name = label;
+    o.rho = label == "sam" ? 0.05 : 0.5;
+    return o;
+  }
+  o.name = "nrs";
+  o.nrs_alpha = 1.0;
+  if (label == "nrs-gradient") {
+    o.nrs_radius = 0.05;
+  } else {
+    o.nrs_neighbor = "random";
+    o.nrs_radius = 0.5;
+    o.nrs_samples = label == "nrs-random-k2" ? 2 : 1;
+  }
+  return o;
+}
+
+struct Variant {
+  std::string label;
+  models::NetPtr net;
+  std::unique_ptr<optim::BaseSgd> base;
+  std::unique_ptr<optim::StepStrategy> strategy;
+  std::vector<double> ms;
+  std::string variant;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+const std::vector<std::string>& step_cost_labels() {
+  static const std::vector<std::string> l = {"sgd", "sam", "asam", "nrs-gradient", "nrs-random", "nrs-random-k2"};
+  return l;
+}
+
+void StepCostOptions::validate() const {
+  if (!models::has_model(model)) throw std::invalid_argument("--model '" + model + "': unknown (nrsbench list)");
+  if (batch_size < 1 || channels < 1 || height < 1 || width < 1 || classes < 2)
+    throw std::invalid_argument("--batch-size/--shape/--classes: expected positive sizes (classes >= 2)");
+  if (precision != "fp32" && precision != "bf16")
+    throw std::invalid_argument("--precision '" + precision + "': expected fp32 or bf16");
+  if (warmup < 0 || steps < 1 || rounds < 1)
+    throw std::invalid_argument("--warmup/--steps/--rounds: expected warmup >= 0, steps >= 1, rounds >= 1");
+  if (device != "cpu" && device.rfind("cuda", 0) != 0)
+    throw std::invalid_argument("--device '" + device + "': expected cpu, cuda or cuda:N");
+  if (device.rfind("cuda", 0) == 0 && !torch::cuda::is_available())
+    throw std::invalid_argument("--device '" + device + "': CUDA is not available in this build/machine");
+  if (optimizers.empty()) throw std::invalid_argument("--optimizers: expected at least one");
+  for (const auto& l : optimizers)
+    if (std::find(step_cost_labels().begin(), step_cost_labels().end(), l) == step_cost_labels().end())
+      throw std::invalid_argument("--optimizers: '" + l + "' is not one of sgd, sam, asam, nrs-gradient, nrs-random, nrs-random-k2");
+}
+
+nlohmann::json measure_step_cost(const StepCostOptions& o) {
+  o.validate();
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  const torch::Device device(o.device);
+  at::globalContext().setFlushDenormal(true);
+  if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
+  const auto precision = o.precision == "bf16" ? optim::Precision::kBFloat16 : optim::Precision::kFloat32;
+  const models::ModelSpec spec{o.channels, o.height, o.width, o.classes};
+
+  torch::manual_seed(0);
+  data::Batch batch{torch::randn({o.batch_size, o.channels, o.height, o.width}).to(device),
+                    torch::randint(0, o.classes, {o.batch_size}, torch::kInt64).to(device)};
+  if (o.channels_last) batch.x = batch.x.contiguous(torch::MemoryFormat::ChannelsLast);
+  optim::Objective objective;
+
+  std::vector<Variant> vs;
+  for (const auto& label : o.optimizers) {
+    Variant v;
+    v.label = label;
+    torch::manual_seed(0);
+    v.net = models::make_model(o.model, spec);
+    v.net->to(device);
+    if (o.channels_last) {
+      torch::NoGradGuard ng;
+      for (auto& p : v.net->parameters())
+        if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+    v.net->train();
+    std::vector<std::pair<std::string, torch::Tensor>> named;
+    for (const auto& kv : v.net->named_parameters()) named.emplace_back(kv.key(), kv.value());
+    optim::SgdOptions sgd;
+    sgd.weight_decay = 5e-4;
+    v.base = std::make_unique<optim::BaseSgd>(named, sgd);
+    v.strategy = optim::make_strategy(strategy_for(label), *v.net, *v.base);
+    v.variant = v.strategy->describe().value("variant", label);
+    vs.push_back(std::move(v));
+  }
+  auto step = [&](Variant& v) {
+    optim::StepContext ctx{*v.net, batch, objective, *v.base, 0.01, precision};
+    return v.strategy->step(ctx);
+  };
+  for (auto& v : vs)
+    for (int64_t i = 0; i < o.warmup; ++i) step(v);
+  std::string method;
+  for (int64_t r = 0; r < o.rounds; ++r)
+    for (auto& v : vs) {
+      StepTimer t(device);
+      t.start();
+      for (int64_t i = 0; i < o.steps; ++i) step(v);
+      t.stop();
+      v.ms.push_back(1000.0 * t.seconds() / static_cast<double>(o.steps));
+      method = t.method();
+    }
+  const double sgd_ms = vs.front().label == "sgd" ? median(vs.front().ms) : std::nan("");
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& v : vs) {
+    const double m = median(v.ms);
+    rows.push_back({{"label", v.label},
+                    {"variant", v.variant},
+                    {"ms_per_step", m},
+                    {"ms_per_step_rounds", v.ms},
+                    {"images_per_s", 1000.0 * static_cast<double>(o.batch_size) / m},
+                    {"ratio_to_sgd", std::isfinite(sgd_ms) ? nlohmann::json(m / sgd_ms) : nlohmann::json(nullptr)}});
+  }
+  return {{"kind", "nrsbench-step-cost"},
+          {"model", o.model},
+          {"input_shape", {o.channels, o.height, o.width}},
+          {"classes", o.classes},
+          {"batch_size", o.batch_size},
+          {"device", device.is_cuda() ? gpu_name(device.has_index() ? device.index() : 0) : "cpu: " + cpu_model()},
+          {"precision", o.precision},
+          {"channels_last", o.channels_last},
+          {"threads", threads},
+          {"warmup_steps", o.warmup},
+          {"steps_per_round", o.steps},
+          {"rounds", o.rounds},
+          {"timing", method + "; median over rounds, variants interleaved"},
+          {"results", rows},
+          {"git_commit", git_commit()},
+          {"environment", environment_info(o.device)},
+          {"time", iso8601_now()}};
+}
+
+}  // namespace nrs

@@ -1,0 +1,30 @@
+// Step cost of each optimizer on one model and batch shape: the harness's
+// throughput report for devices (CUDA events there), used by scripts/gpu-check
+// and `nrsbench step-cost`. Ratios come from one process, variants
+// interleaved round by round, medians over rounds.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace nrs {
+
+struct StepCostOptions {
+  std::string model = "resnet18";
+  int64_t channels = 3, height = 32, width = 32, classes = 10;
+  int64_t batch_size = 256;
+  std::string device = "cpu";
+  std::string precision = "fp32";  // fp32 | bf16
+  bool channels_last = false;
+  int64_t warmup = 5, steps = 20, rounds = 3;
+  int threads = 0;
+  std::vector<std::string> optimizers = {"sgd", "sam", "nrs-gradient", "nrs-random"};
+  void validate() const;  // throws std::invalid_argument naming the flag
+};
+
+// Labels step-cost knows: sgd, sam, asam, nrs-gradient, nrs-random, nrs-random-k2.
+const std::vector<std::string>& step_cost_labels();
+
+nlohmann::json measure_step_cost(const StepCostOptions& o);
+
+}  // namespace nrs
