@@ -161,7 +161,7 @@ nlohmann::json run_training(const RunConfig& cfg, const std::string& command_lin
   auto strategy_opts = cfg.strategy;
   strategy_opts.seed = cfg.seed;
   auto strategy = optim::make_strategy(strategy_opts, *model, base);
-  optim::Objective objective{cfg.label_smoothing};
+  optim::Objective objective{cfg.label_smoothing, {}};
 
   data::AugmentOptions aug = cfg.augment;
   if (cfg.deterministic) aug.mode = "none";

@@ -48,7 +48,9 @@ TEST(Protocol, ExpansionCountsAndMergeOrder) {
     // dataset entry overrides defaults; model entry adds its own flags
     EXPECT_DOUBLE_EQ(c.config.schedule.base_lr, c.config.dataset == "synthetic-1x8x8-4" ? 0.1 : 0.05) << c.name;
     EXPECT_EQ(c.config.batch_size, c.config.model == "small-cnn-mini" ? 32 : 128) << c.name;
-    if (c.label == "nrs-g") EXPECT_DOUBLE_EQ(c.config.strategy.nrs_alpha, c.config.model == "mlp-mini" ? 2.0 : 1.0);
+    if (c.label == "nrs-g") {
+      EXPECT_DOUBLE_EQ(c.config.strategy.nrs_alpha, c.config.model == "mlp-mini" ? 2.0 : 1.0);
+    }
   }
   EXPECT_EQ(names.size(), 16u);
   EXPECT_EQ(ids.size(), 16u);

@@ -28,7 +28,9 @@ TEST(Bf16, SamAndNrsStepsUnderCpuAutocast) {
     EXPECT_EQ(st.grad_norm.scalar_type(), torch::kFloat32) << name;
     EXPECT_TRUE(std::isfinite(st.loss.item<double>())) << name;
     EXPECT_GT(st.perturb_norm.item<double>(), 0.0) << name;
-    if (name == "nrs") EXPECT_EQ(st.kl.scalar_type(), torch::kFloat32);
+    if (name == "nrs") {
+      EXPECT_EQ(st.kl.scalar_type(), torch::kFloat32);
+    }
     // lr = 0: parameters are restored bit for bit; parameters stay fp32.
     auto rp = ref->named_parameters();
     for (const auto& kv : net->named_parameters()) {
@@ -36,7 +38,9 @@ TEST(Bf16, SamAndNrsStepsUnderCpuAutocast) {
       EXPECT_TRUE(torch::equal(kv.value(), rp[kv.key()])) << name << " " << kv.key();
     }
     for (const auto& kv : net->named_buffers())
-      if (kv.key().find("num_batches_tracked") != std::string::npos) EXPECT_EQ(kv.value().item<int64_t>(), 1) << name;
+      if (kv.key().find("num_batches_tracked") != std::string::npos) {
+        EXPECT_EQ(kv.value().item<int64_t>(), 1) << name;
+      }
     // The first pass really ran in bf16: its loss differs from the fp32 one.
     ref->train();
     optim::BaseSgd base32(named_params(*ref), sgd);

@@ -138,7 +138,9 @@ TEST(BatchNorm, BothModeCountsTheSecondPass) {
   so.bn_stats = "both";
   steps(*net, so, 1);
   for (const auto& kv : net->named_buffers())
-    if (kv.key().find("num_batches_tracked") != std::string::npos) EXPECT_EQ(kv.value().item<int64_t>(), 2);
+    if (kv.key().find("num_batches_tracked") != std::string::npos) {
+      EXPECT_EQ(kv.value().item<int64_t>(), 2);
+    }
 }
 
 TEST(Snapshot, PerturbAndRestoreIsBitwise) {
