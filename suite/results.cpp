@@ -15,11 +15,12 @@ namespace fs = std::filesystem;
 
 namespace nrs {
 
-void write_json_atomic(const std::string& path, const nlohmann::json& j) {
+void write_json_atomic(const std::string& path, const nlohmann::json& j) { write_text_atomic(path, j.dump(2) + "\n"); }
+
+void write_text_atomic(const std::string& path, const std::string& text) {
   const fs::path target(path);
   if (target.has_parent_path()) fs::create_directories(target.parent_path());
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const std::string text = j.dump(2) + "\n";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw std::runtime_error(path + ": cannot create temporary file " + tmp);
   size_t off = 0;

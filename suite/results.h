@@ -11,6 +11,8 @@ constexpr int kResultsSchemaVersion = 1;
 // flushed and fsync'ed, then rename(2). A crash leaves either the old file or
 // the complete new one, never a partial file. Creates parent directories.
 void write_json_atomic(const std::string& path, const nlohmann::json& j);
+// The same for any text (leaderboard pages).
+void write_text_atomic(const std::string& path, const std::string& text);
 
 // Reads a JSON file; throws std::runtime_error naming the file on failure.
 nlohmann::json read_json_file(const std::string& path);

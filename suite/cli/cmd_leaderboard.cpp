@@ -6,29 +6,12 @@
 #include "suite/matrix/leaderboard.h"
 #include "suite/results.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 namespace nrs::cli {
 
 void print_table(const nlohmann::json& agg);
-
-namespace {
-
-void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    if (!f) throw std::runtime_error(path + ": cannot write " + tmp);
-  }
-  std::filesystem::rename(tmp, path);
-}
-
-}  // namespace
 
 int cmd_leaderboard(const std::vector<std::string>& args) {
   std::string dir, out, title = "nrsbench leaderboard";
