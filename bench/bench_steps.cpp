@@ -2,6 +2,7 @@
 // the same run (this machine is noisy: compare within one invocation).
 #include "models/registry.h"
 #include "suite/optim/strategies.h"
+#include "suite/step_cost.h"
 
 #include <benchmark/benchmark.h>
 
@@ -10,26 +11,14 @@ namespace {
 using namespace nrs;
 
 struct Variant {
-  const char* label;
+  std::string label;
   optim::StrategyOptions opts;
 };
 
+// The step-cost command's variants, so both report the same methods.
 std::vector<Variant> variants() {
   std::vector<Variant> v;
-  optim::StrategyOptions o;
-  v.push_back({"sgd", o});
-  o.name = "sam";
-  v.push_back({"sam", o});
-  o.name = "asam";
-  v.push_back({"asam", o});
-  o = {};
-  o.name = "nrs";
-  v.push_back({"nrs-gradient", o});
-  o.nrs_neighbor = "random";
-  o.nrs_radius = 1.0;
-  v.push_back({"nrs-random-k1", o});
-  o.nrs_samples = 2;
-  v.push_back({"nrs-random-k2", o});
+  for (const auto& label : step_cost_labels()) v.push_back({label, step_cost_strategy(label)});
   return v;
 }
 
@@ -55,7 +44,8 @@ void BM_Step(benchmark::State& state, std::string model, Variant var, models::Mo
 }
 
 const bool registered = [] {
-  // As nrsbench run does on CPU (see RunConfig::flush_denormal).
+  // As nrsbench run does on CPU (see RunConfig::flush_denormal); the
+  // allocator settings come from nrs_process (suite/run/allocator.cpp).
   at::globalContext().setFlushDenormal(true);
   const models::ModelSpec fmnist{1, 28, 28, 10}, cifar{3, 32, 32, 10};
   for (const auto& [model, spec] : std::vector<std::pair<std::string, models::ModelSpec>>{

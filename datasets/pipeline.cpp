@@ -47,6 +47,19 @@ void BatchPipeline::start_epoch(int64_t epoch) {
   pos_ = 0;
 }
 
+std::vector<torch::Tensor> BatchPipeline::state() const {
+  return {order_.to(torch::kCPU), gen_.get_state(), torch::tensor(pos_, torch::kInt64)};
+}
+
+void BatchPipeline::load_state(const std::vector<torch::Tensor>& s) {
+  if (s.size() != 3 || s[0].numel() != n_ || s[2].numel() != 1)
+    throw std::invalid_argument("batch pipeline state: expected the order of " + std::to_string(n_) +
+                                " samples, a generator state and a position");
+  order_ = s[0].to(torch::kInt64).to(device_);
+  gen_.set_state(s[1]);
+  pos_ = s[2].item<int64_t>();
+}
+
 torch::Tensor BatchPipeline::normalize(const torch::Tensor& raw) const {
   return (raw.to(torch::kFloat32) - mean_) * inv_std_;
 }

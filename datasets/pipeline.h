@@ -36,6 +36,11 @@ class BatchPipeline {
   torch::Tensor normalize(const torch::Tensor& raw) const;
   // Applies the augmentation to a raw (un-normalised) batch with `gen`.
   torch::Tensor augment(const torch::Tensor& raw, at::Generator& gen) const;
+  // Position within the epoch (order, generator, next index), for
+  // checkpoints taken mid-epoch: after load_state the next batch is the one
+  // an uninterrupted run would draw.
+  std::vector<torch::Tensor> state() const;
+  void load_state(const std::vector<torch::Tensor>& s);
 
  private:
   torch::Tensor images_, labels_, mean_, inv_std_;

@@ -51,6 +51,27 @@ nlohmann::json read_json_file(const std::string& path) {
   }
 }
 
+nlohmann::json upgrade_result(nlohmann::json r) {
+  const int v = r.value("schema_version", 0);
+  if (v < 1 || v > kResultsSchemaVersion)
+    throw std::invalid_argument("results schema " + std::to_string(v) + ": this nrsbench reads schemas 1 to " +
+                                std::to_string(kResultsSchemaVersion));
+  if (v == 1) {
+    // hessian.top_k always read 5 whatever --hessian-top-k was: drop it.
+    if (r.contains("config") && r["config"].contains("hessian") && r["config"]["hessian"].is_object())
+      r["config"]["hessian"].erase("top_k");
+    // wd_mode "decoupled" was torch.optim.SGD's coupled decay in the optimizer
+    // (now "optimizer"; "decoupled" means SGDW); "l2" is now "loss".
+    if (r.contains("config") && r["config"].contains("sgd") && r["config"]["sgd"].is_object()) {
+      auto& m = r["config"]["sgd"]["wd_mode"];
+      if (m == "decoupled") m = "optimizer";
+      else if (m == "l2") m = "loss";
+    }
+    r["schema_version"] = 2;
+  }
+  return r;
+}
+
 const std::vector<std::string>& required_result_keys() {
   static const std::vector<std::string> keys = {
       "schema_version", "suite_version", "git_commit", "command_line", "config",      "seed",

@@ -5,7 +5,17 @@
 
 namespace nrs {
 
-constexpr int kResultsSchemaVersion = 1;
+// Schema 2 (2026-11): config.hessian has no top_k (hessian_top_k is the
+// count); config.sgd.wd_mode says "optimizer" for what schema 1 called
+// "decoupled" and "loss" for "l2"; results add checkpoints, resumes,
+// resources, wall_time_total_s and dataset.train_sha256. Schema 1 files are
+// read through upgrade_result.
+constexpr int kResultsSchemaVersion = 2;
+
+// A result of any schema this version reads, brought to the current schema in
+// memory (readers never rewrite files). Throws std::invalid_argument for a
+// schema it does not know.
+nlohmann::json upgrade_result(nlohmann::json r);
 
 // Writes `j` to `path` atomically: a temporary file in the same directory,
 // flushed and fsync'ed, then rename(2). A crash leaves either the old file or

@@ -37,7 +37,9 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
     ("momentum", po::value(&c.sgd.momentum)->default_value(c.sgd.momentum), "SGD momentum")
     ("nesterov", po::bool_switch(&c.sgd.nesterov), "Nesterov momentum")
     ("weight-decay", po::value(&c.sgd.weight_decay)->default_value(c.sgd.weight_decay), "weight decay coefficient")
-    ("wd-mode", po::value(&c.sgd.wd_mode)->default_value(c.sgd.wd_mode), "decoupled (optimizer adds wd*w) | l2 (0.5 wd ||w||^2 in the loss)")
+    ("wd-mode", po::value(&c.sgd.wd_mode)->default_value(c.sgd.wd_mode)->notifier([&c](const std::string& v) {
+       if (v == "l2") c.sgd.wd_mode = "loss";  // one name per meaning: ids and results say "loss"
+     }), "optimizer (the optimizer adds wd*w, torch.optim.SGD) | loss (0.5 wd ||w||^2 in the loss, google-research/sam; alias l2)")
     ("wd-exclude-bn-bias", po::bool_switch(&c.sgd.wd_exclude_bn_bias), "no weight decay on biases and BN parameters")
     ("grad-clip", po::value(&c.sgd.grad_clip)->default_value(c.sgd.grad_clip), "clip the final gradient to this global norm (0 = off)")
     ("schedule", po::value(&c.schedule.kind)->default_value(c.schedule.kind), "constant | step | cosine")
@@ -78,7 +80,16 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
     ("hessian-method", po::value(&c.hessian.method)->default_value(c.hessian.method), "lanczos | power")
     ("hessian-tol", po::value(&c.hessian.tol)->default_value(c.hessian.tol), "relative tolerance (change and residual)")
     ("hessian-bn", po::value(&c.hessian.bn_mode)->default_value(c.hessian.bn_mode), "eval | train")
-    ("hessian-trace-probes", po::value(&c.hessian.trace_probes)->default_value(c.hessian.trace_probes), "Hutchinson probes (0 = no trace)");
+    ("hessian-trace-probes", po::value(&c.hessian.trace_probes)->default_value(c.hessian.trace_probes), "Hutchinson probes (0 = no trace)")
+    ("hessian-max-iter", po::value(&c.hessian.max_iter)->default_value(c.hessian.max_iter), "Lanczos steps / power iterations per eigenvalue")
+    ("hessian-which", po::value(&c.hessian.which)->default_value(c.hessian.which), "largest_algebraic | largest_magnitude")
+    ("hessian-batch-size", po::value(&c.hessian.batch_size)->default_value(c.hessian.batch_size), "HVP micro-batch (0 = 256 in eval, all samples in train)")
+    ("hessian-graph-cache-mb", po::value(&c.hessian.graph_cache_mb)->default_value(c.hessian.graph_cache_mb), "memory for reusing first-order graphs across HVPs (0 = off)")
+    ("hessian-memory-mb", po::value(&c.hessian.memory_mb)->default_value(c.hessian.memory_mb), "bound on Lanczos basis + graph cache; the basis thick-restarts when full (0 = unbounded)")
+    ("zero-init-residual", po::bool_switch(&c.zero_init_residual), "gamma = 0 in the last BN of each residual branch (Goyal et al. 2017)")
+    ("checkpoint", po::value(&c.checkpoint.path), "checkpoint file: resumed from when it exists (default OUT.ckpt; matrix: the result path + .ckpt)")
+    ("checkpoint-every", po::value(&c.checkpoint.every)->default_value(c.checkpoint.every), "N epochs, or Nm minutes (also mid-epoch); 0 = only at the end and on SIGTERM/SIGUSR1/SIGINT")
+    ("keep-checkpoint", po::bool_switch(&c.checkpoint.keep), "keep the checkpoint after the run finished");
   // clang-format on
 }
 

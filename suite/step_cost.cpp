@@ -3,6 +3,8 @@
 #include "suite/build_info.h"
 #include "suite/optim/strategies.h"
 #include "suite/results.h"
+#include "suite/run/process_scope.h"
+#include "suite/run/setup.h"
 #include "suite/step_timer.h"
 
 #include <algorithm>
@@ -11,7 +13,9 @@
 namespace nrs {
 namespace {
 
-optim::StrategyOptions strategy_for(const std::string& label) {
+}  // namespace
+
+optim::StrategyOptions step_cost_strategy(const std::string& label) {
   optim::StrategyOptions o;
   if (label == "sgd") return o;
   if (label == "sam" || label == "asam") {
@@ -30,6 +34,8 @@ optim::StrategyOptions strategy_for(const std::string& label) {
   }
   return o;
 }
+
+namespace {
 
 struct Variant {
   std::string label;
@@ -73,11 +79,10 @@ void StepCostOptions::validate() const {
 
 nlohmann::json measure_step_cost(const StepCostOptions& o) {
   o.validate();
-  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(threads);
   const torch::Device device(o.device);
-  at::globalContext().setFlushDenormal(true);
-  if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
+  // As `nrsbench run` sets the process up (denormals flushed), with cuDNN autotuning.
+  ProcessScope scope({o.threads, 0, /*flush_denormal=*/true, /*cudnn_benchmark=*/true, device.is_cuda()});
+  const int threads = scope.threads();
   const auto precision = o.precision == "bf16" ? optim::Precision::kBFloat16 : optim::Precision::kFloat32;
   const models::ModelSpec spec{o.channels, o.height, o.width, o.classes};
 
@@ -92,20 +97,16 @@ nlohmann::json measure_step_cost(const StepCostOptions& o) {
     Variant v;
     v.label = label;
     torch::manual_seed(0);
-    v.net = models::make_model(o.model, spec);
-    v.net->to(device);
-    if (o.channels_last) {
-      torch::NoGradGuard ng;
-      for (auto& p : v.net->parameters())
-        if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
-    }
-    v.net->train();
+    ModelSelection ms;
+    ms.model = o.model;
+    ms.channels_last = o.channels_last;
+    v.net = make_run_model(ms, spec, device);
     std::vector<std::pair<std::string, torch::Tensor>> named;
     for (const auto& kv : v.net->named_parameters()) named.emplace_back(kv.key(), kv.value());
     optim::SgdOptions sgd;
     sgd.weight_decay = 5e-4;
     v.base = std::make_unique<optim::BaseSgd>(named, sgd);
-    v.strategy = optim::make_strategy(strategy_for(label), *v.net, *v.base);
+    v.strategy = optim::make_strategy(step_cost_strategy(label), *v.net, *v.base);
     v.variant = v.strategy->describe().value("variant", label);
     vs.push_back(std::move(v));
   }

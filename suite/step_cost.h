@@ -3,6 +3,8 @@
 // and `nrsbench step-cost`. Ratios come from one process, variants
 // interleaved round by round, medians over rounds.
 #pragma once
+#include "suite/optim/step_strategy.h"
+
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -24,6 +26,8 @@ struct StepCostOptions {
 
 // Labels step-cost knows: sgd, sam, asam, nrs-gradient, nrs-random, nrs-random-k2.
 const std::vector<std::string>& step_cost_labels();
+// The strategy each label stands for (one definition for step-cost and bench/).
+optim::StrategyOptions step_cost_strategy(const std::string& label);
 
 nlohmann::json measure_step_cost(const StepCostOptions& o);
 

@@ -1,6 +1,8 @@
-// One training run ("cell"): data, model, step strategy, schedule, metrics,
-// results JSON. Everything that defines the run is in RunConfig and lands in
-// the results file.
+// One training run ("cell"): its configuration (RunConfig: everything that
+// defines the run lands in the results file) and run_training, which strings
+// the phases together: process scope (suite/run/process_scope.h), setup
+// (suite/run/setup.h, train_state.h), checkpoint resume (checkpoint.h), the
+// epoch loop (epoch_loop.h), weights, Hessian, and the result (run_result.h).
 #pragma once
 #include "datasets/pipeline.h"
 #include "suite/hessian/spectrum.h"
@@ -26,7 +28,7 @@ struct RunConfig {
   int threads = 0;                 // 0 = all hardware threads
   std::string data_dir;
   int64_t val_split = 0;
-  int64_t train_subset = 0;        // first N training samples only (0 = all); smoke runs
+  int64_t train_subset = 0;        // a fixed random subset of N training samples (0 = all); smoke runs
   int64_t test_subset = 0;
   data::AugmentOptions augment;
   bool deterministic = false;      // no shuffle, no augmentation, fixed batch order
@@ -39,7 +41,17 @@ struct RunConfig {
   std::string init_weights, save_weights;
   int64_t hessian_top_k = 0;       // 0 = no spectrum
   int64_t hessian_every = 0;       // also every E epochs (0 = final only)
-  hessian::HessianOptions hessian;
+  hessian::HessianOptions hessian;  // hessian.top_k is unused: hessian_top_k says
+  bool zero_init_residual = false; // gamma = 0 in each residual branch's last BN (models/init.h)
+  // Operational, not part of a cell's id (matrix/cell_id.h): where and how
+  // often the run checkpoints itself.
+  struct Checkpointing {
+    std::string path;           // "" = no checkpoints
+    std::string every = "1";    // N epochs, or N followed by m (minutes, also mid-epoch); 0 = end and signals only
+    bool keep = false;          // keep the checkpoint after the run succeeded
+    int64_t every_epochs() const;     // parsed `every`: epochs (0 when minutes)
+    double every_seconds() const;     // parsed `every`: seconds (0 when epochs)
+  } checkpoint;
 
   nlohmann::json to_json() const;  // the fully resolved configuration
   // Throws std::invalid_argument naming the flag. check_device: also require
@@ -52,13 +64,26 @@ struct Progress {
   bool quiet = false;
 };
 
-// Runs the cell and returns the schema-1 result (status ok | diverged |
-// failed). Data and configuration errors throw (data::DataError,
-// std::invalid_argument) before training starts.
-nlohmann::json run_training(const RunConfig& cfg, const std::string& command_line, const Progress& progress);
+// Where a run's result goes and what else it carries.
+struct RunOutput {
+  std::string command_line;
+  Progress progress;
+  std::string path;                                  // the result JSON, written atomically
+  nlohmann::json extra = nlohmann::json::object();   // merged into the result (the matrix block)
+};
 
-// Evaluates mean loss and accuracy of `model` on a split (eval mode, no grad).
-std::pair<double, double> evaluate(models::Net& model, const data::Split& split, const data::DatasetInfo& info,
-                                   int64_t batch_size, torch::Device device, bool channels_last);
+// Runs the cell (resuming from cfg.checkpoint.path when that file exists),
+// writes the result to out.path, removes the checkpoint unless kept, and
+// returns the result (status ok | diverged). Data and configuration errors
+// throw (data::DataError, std::invalid_argument) before training starts; a
+// preemption signal throws Preempted (suite/run/preemption.h) after the
+// checkpoint is written, with no result.
+nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out);
+
+// The shared setup's selections for this configuration (suite/run/setup.h).
+struct DataSelection;
+struct ModelSelection;
+DataSelection data_selection(const RunConfig& c);
+ModelSelection model_selection(const RunConfig& c);
 
 }  // namespace nrs

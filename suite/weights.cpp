@@ -1,11 +1,10 @@
 #include "suite/weights.h"
+#include "suite/results.h"
 
 #include <torch/serialize.h>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace nrs {
 namespace {
@@ -23,16 +22,7 @@ void save_weights(const torch::nn::Module& m, const std::string& path) {
   c10::Dict<std::string, torch::Tensor> dict;
   for (const auto& [k, v] : state_of(m)) dict.insert(k, v.detach().to(torch::kCPU).contiguous());
   const auto bytes = torch::pickle_save(c10::IValue(dict));
-  const std::filesystem::path target(path);
-  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw std::runtime_error(path + ": cannot write weights file");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw std::runtime_error(path + ": write failed");
-  }
-  std::filesystem::rename(tmp, path);
+  write_text_atomic(path, std::string(bytes.begin(), bytes.end()));  // temp file, fsync, rename
 }
 
 void load_weights(torch::nn::Module& m, const std::string& path) {

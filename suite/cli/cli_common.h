@@ -29,6 +29,7 @@ int cmd_table(const std::vector<std::string>& args);
 int cmd_check(const std::vector<std::string>& args);
 int cmd_step_cost(const std::vector<std::string>& args);
 int cmd_leaderboard(const std::vector<std::string>& args);
+int cmd_migrate_ids(const std::vector<std::string>& args);
 int cmd_slurm(const std::vector<std::string>& args, const std::string& self);
 
 }  // namespace nrs::cli

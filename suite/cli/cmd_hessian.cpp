@@ -1,14 +1,13 @@
 // `nrsbench hessian`: top-k Hessian eigenvalues (and trace) of saved weights.
-#include "datasets/registry.h"
 #include "models/registry.h"
 #include "suite/cli/cli_common.h"
+#include "suite/run/process_scope.h"
+#include "suite/run/setup.h"
 #include "suite/hessian/spectrum.h"
 #include "suite/results.h"
-#include "suite/weights.h"
 
 #include <cmath>
 #include <cstdio>
-#include <thread>
 
 namespace nrs::cli {
 
@@ -34,11 +33,12 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
     ("bn", po::value(&h.bn_mode)->default_value(h.bn_mode), "BatchNorm: eval (running stats) | train (batch stats, one batch)")
     ("batch-size", po::value(&h.batch_size)->default_value(h.batch_size), "HVP micro-batch (0 = 256 in eval, all samples in train)")
     ("graph-cache-mb", po::value(&h.graph_cache_mb)->default_value(h.graph_cache_mb), "memory for reusing first-order graphs across HVPs (0 = off)")
+    ("memory-mb", po::value(&h.memory_mb)->default_value(h.memory_mb), "bound on Lanczos basis + graph cache; the basis thick-restarts when full (0 = unbounded)")
     ("trace-probes", po::value(&h.trace_probes)->default_value(h.trace_probes), "Hutchinson probes (0 = no trace)")
     ("data-dir", po::value(&data_dir), "dataset directory")
     ("val-split", po::value(&val_split)->default_value(val_split), "as the training run: samples carved from train")
     ("data-seed", po::value(&data_seed)->default_value(data_seed), "as the training run's --seed (drives --val-split)")
-    ("train-subset", po::value(&train_subset)->default_value(train_subset), "as the training run: first N training samples (0 = all)")
+    ("train-subset", po::value(&train_subset)->default_value(train_subset), "as the training run: its fixed random subset of N training samples (0 = all)")
     ("device", po::value(&device_name)->default_value(device_name), "cpu | cuda | cuda:N")
     ("threads", po::value(&threads)->default_value(threads), "CPU threads (0 = all cores)")
     ("out", po::value(&out), "results JSON path (default results/hessian/<dataset>/<model>.json)");
@@ -59,19 +59,14 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
     throw UsageError(m);
   }
   const torch::Device device(device_name);
-  at::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  ProcessScope scope({threads, h.seed, /*flush_denormal=*/true, /*cudnn_benchmark=*/false, device.is_cuda()});
 
-  data::DatasetOptions dopts;
-  dopts.data_dir = data_dir;
-  dopts.val_split = val_split;
-  dopts.seed = data_seed;
-  auto ds = data::make_dataset(dataset, dopts);
-  if (train_subset > 0 && train_subset < ds.train.size())
-    ds.train = {ds.train.images.narrow(0, 0, train_subset), ds.train.labels.narrow(0, 0, train_subset)};
-  models::ModelSpec spec{ds.info.channels, ds.info.height, ds.info.width, ds.info.num_classes};
-  auto model = models::make_model(model_name, spec);
-  load_weights(*model, weights);
-  model->to(device);
+  // The same selection as `nrsbench run`: the samples the model trained on.
+  const auto ds = load_run_data({dataset, data_dir, val_split, data_seed, train_subset, 0});
+  ModelSelection ms;
+  ms.model = model_name;
+  ms.init_weights = weights;
+  auto model = make_run_model(ms, spec_of(ds.info), device);
 
   auto report = hessian::hessian_report(*model, ds.train, ds.info, h, device);
   nlohmann::json result;
@@ -79,7 +74,10 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
   result["kind"] = "hessian";
   result["command_line"] = command_line;
   result["model"] = {{"name", model_name}, {"trainable_parameters", models::count_trainable_parameters(*model)}};
-  result["dataset"] = {{"name", ds.info.name}, {"source", ds.info.source}, {"train_size", ds.train.size()}};
+  result["dataset"] = {{"name", ds.info.name},
+                       {"source", ds.info.source},
+                       {"train_size", ds.train.size()},
+                       {"train_sha256", split_fingerprint(ds.train)}};
   result["weights"] = weights;
   result["environment"] = environment_info(device_name);
   result["start_time"] = iso8601_now();

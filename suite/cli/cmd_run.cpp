@@ -1,7 +1,9 @@
 // `nrsbench run`: one cell from flags.
 #include "suite/cli/cli_common.h"
 #include "suite/matrix/runner.h"
+#include "suite/optim/step_strategy.h"
 #include "suite/results.h"
+#include "suite/run/preemption.h"
 #include "suite/run_options.h"
 #include "suite/train.h"
 
@@ -15,8 +17,9 @@
 namespace nrs::cli {
 namespace {
 
-std::string default_out(const RunConfig& c, const std::string& variant) {
-  return "results/runs/" + c.dataset + "/" + c.model + "/" + variant + "-s" + std::to_string(c.seed) + ".json";
+std::string default_out(const RunConfig& c) {
+  return "results/runs/" + c.dataset + "/" + c.model + "/" + optim::variant_name(c.strategy) + "-s" +
+         std::to_string(c.seed) + ".json";
 }
 
 // Run flags given on the command line next to --protocol, as protocol flags
@@ -27,14 +30,18 @@ nlohmann::json explicit_run_flags(const std::vector<std::string>& args, const po
   for (const auto& o : po::command_line_parser(args).options(all).run().options) {
     if (matrix_only.find_nothrow(o.string_key, false)) continue;
     if (o.string_key == "seed") throw UsageError("--seed: a protocol runs its own \"seeds\" list");
+    if (o.string_key == "checkpoint" || o.string_key == "save-weights")
+      throw UsageError("--" + o.string_key + ": with --protocol each cell-seed gets its own (next to its result)");
     flags[o.string_key] = o.value.empty() ? nlohmann::json(true) : nlohmann::json(o.value.front());
   }
   return flags;
 }
 
-int run_protocol(const std::string& name, const std::string& out, const std::string& shard_text, bool quiet,
-                 bool dry_run, const nlohmann::json& flags, const std::string& command_line) {
+int run_protocol(const std::string& name, const std::string& out, const std::string& shard_text,
+                 const std::string& cells, bool quiet, bool dry_run, const nlohmann::json& flags,
+                 const std::string& command_line) {
   auto p = matrix::load_protocol(matrix::find_protocol(name, NRSBENCH_PROTOCOL_DIR));
+  if (!cells.empty()) matrix::select_cells(p, cells);  // by the protocol's own names, before the flags below
   matrix::apply_flags(p, flags);
   const auto shard = matrix::parse_shard(shard_text);
   if (out.empty()) throw UsageError("--out: with --protocol, give the results directory");
@@ -55,6 +62,10 @@ int run_protocol(const std::string& name, const std::string& out, const std::str
   }
   matrix::RunnerOptions ro{out, shard, command_line, quiet, static_cast<bool>(::isatty(2))};
   const auto s = matrix::run_matrix(p, ro);
+  if (s.preempted) {
+    std::fprintf(stderr, "nrsbench run: %s; rerun the same command to resume\n", s.preempted_reason.c_str());
+    return kExitPreempted;
+  }
   std::printf("%s shard %s: %zu runs: %zu already done, %zu ran (%zu ok, %zu diverged, %zu failed), %zu busy elsewhere; results in %s\n",
               p.name.c_str(), shard_text.c_str(), s.total, s.already_done, s.ran, s.ok, s.diverged, s.failed, s.busy,
               out.c_str());
@@ -65,8 +76,8 @@ int run_protocol(const std::string& name, const std::string& out, const std::str
 
 int cmd_run(const std::vector<std::string>& args, const std::string& command_line) {
   RunConfig cfg;
-  std::string milestones, out, protocol, shard = "0/1";
-  bool quiet = false, dry_run = false;
+  std::string milestones, out, protocol, shard = "0/1", cells;
+  bool quiet = false, dry_run = false, no_checkpoint = false;
   po::options_description d("run options");
   add_run_options(d, cfg, milestones);
   po::options_description m("matrix options");
@@ -74,23 +85,33 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   m.add_options()
     ("out", po::value(&out), "results JSON path (default results/runs/<dataset>/<model>/<variant>-s<seed>.json); with --protocol: the results directory")
     ("quiet", po::bool_switch(&quiet), "no per-epoch progress output")
+    ("no-checkpoint", po::bool_switch(&no_checkpoint), "write no checkpoint (default: OUT.ckpt, see --checkpoint)")
     ("protocol", po::value(&protocol), "run a protocol (name in suite/protocols, or a file): every cell x seed; run flags given here apply to every cell")
     ("shard", po::value(&shard)->default_value(shard), "with --protocol: run shard i of n (i/n, 0-based; items round-robin)")
-    ("dry-run", po::bool_switch(&dry_run), "with --protocol: list the cells and their state, run nothing");
+    ("dry-run", po::bool_switch(&dry_run), "with --protocol: list the cells and their state, run nothing")
+    ("cells", po::value(&cells), "with --protocol: only the cells whose protocol name matches this regex (e.g. '^cifar10/wrn-28-10/200ep-basic/sam$'); the manifest lists those");
   // clang-format on
   d.add(m);
   po::variables_map vm;
   if (!parse_or_help("run", "[options]  |  --protocol P --out DIR [--shard i/n] [run flags]", d, args, vm)) return 0;
-  if (!protocol.empty()) return run_protocol(protocol, out, shard, quiet, dry_run, explicit_run_flags(args, d, m),
-                                             command_line);
+  if (!protocol.empty())
+    return run_protocol(protocol, out, shard, cells, quiet, dry_run, explicit_run_flags(args, d, m), command_line);
+  if (!cells.empty()) throw UsageError("--cells: only with --protocol");
   if (vm.count("dry-run") && dry_run) throw UsageError("--dry-run: only with --protocol");
   if (!vm["shard"].defaulted()) throw UsageError("--shard: only with --protocol");
   apply_milestones(cfg, milestones);
 
-  Progress progress{static_cast<bool>(::isatty(2)), quiet};
-  auto result = run_training(cfg, command_line, progress);
-  if (out.empty()) out = default_out(cfg, result["variant"].get<std::string>());
-  write_json_atomic(out, result);
+  if (out.empty()) out = default_out(cfg);
+  if (!no_checkpoint && cfg.checkpoint.path.empty()) cfg.checkpoint.path = out + ".ckpt";
+  RunOutput ro{command_line, Progress{static_cast<bool>(::isatty(2)), quiet}, out, nlohmann::json::object()};
+  nlohmann::json result;
+  try {
+    result = run_training(cfg, ro);
+  } catch (const Preempted& p) {
+    std::fprintf(stderr, "nrsbench run: stopped by %s; checkpoint %s; rerun the same command to resume\n", p.what(),
+                 p.checkpoint.empty() ? "(none: checkpoints are off)" : p.checkpoint.c_str());
+    return kExitPreempted;
+  }
 
   const auto& f = result["final"];
   std::printf("\n%-14s %-14s %-22s %9s %9s %10s %9s\n", "dataset", "model", "variant", "test_acc", "test_loss",

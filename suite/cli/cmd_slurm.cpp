@@ -22,6 +22,7 @@ int cmd_slurm(const std::vector<std::string>& args, const std::string& self) {
     ("gpus-per-task", po::value(&o.gpus_per_task)->default_value(0), "GPUs per task (0 = CPU job)")
     ("cpus-per-task", po::value(&o.cpus_per_task)->default_value(o.cpus_per_task), "CPUs per task (also --threads)")
     ("time", po::value(&o.time)->default_value(o.time), "time limit per task")
+    ("signal-lead", po::value(&o.signal_lead_s)->default_value(o.signal_lead_s), "seconds before the time limit at which the task checkpoints and requeues itself")
     ("job-name", po::value(&o.job_name)->default_value(o.job_name), "job name")
     ("binary", po::value(&o.binary), "nrsbench path on the cluster (default: this binary's absolute path)")
     ("run-flags", po::value(&o.extra_flags), "extra flags for every task's nrsbench run (e.g. \"--device cuda\")")

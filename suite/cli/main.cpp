@@ -3,10 +3,6 @@
 #include "datasets/dataset.h"
 #include "suite/cli/cli_common.h"
 
-#include <malloc.h>
-
-#include <limits>
-
 #include <iostream>
 
 namespace nrs::cli {
@@ -56,19 +52,15 @@ const char* kUsage =
     "  hessian    top-k Hessian eigenvalues / trace of saved weights\n"
     "  table      comparison table of a results directory\n"
     "  list       models, datasets and optimizers with their parameters\n"
-    "  version    suite version, git commit, LibTorch, build type, CUDA\n\n"
+    "  version    suite version, git commit, LibTorch, build type, CUDA\n"
+    "  migrate-ids  re-stamp a results directory with the current cell-id scheme\n\n"
     "`nrsbench <command> --help` lists each command's options.\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace nrs::cli;
-  // glibc serves every large activation buffer with a fresh mmap/munmap and
-  // trims the heap after each free; the page faults cost 2-3x the compute on
-  // CPU (measured: 65 s -> 22 s wall for two small-cnn epochs with
-  // evaluation). Keep all blocks on the heap and never give it back.
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  // Allocator settings: suite/run/allocator.cpp (linked into every program).
   if (argc < 2) {
     std::cerr << kUsage;
     return 2;
@@ -90,7 +82,8 @@ int main(int argc, char** argv) {
     if (sub == "step-cost") return cmd_step_cost(args);
     if (sub == "leaderboard") return cmd_leaderboard(args);
     if (sub == "slurm") return cmd_slurm(args, argv[0]);
-    std::cerr << "nrsbench: unknown command '" << sub << "' (expected run, slurm, check, leaderboard, step-cost, hessian, table, list or version)\n";
+    if (sub == "migrate-ids") return cmd_migrate_ids(args);
+    std::cerr << "nrsbench: unknown command '" << sub << "' (expected run, slurm, check, leaderboard, step-cost, hessian, table, list, version or migrate-ids)\n";
     return 2;
   } catch (const UsageError& e) {
     std::cerr << "nrsbench " << sub << ": " << e.what() << "\n";

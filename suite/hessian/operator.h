@@ -53,8 +53,12 @@ struct EigenOptions {
   int64_t k = 5;
   Which which = Which::kLargestAlgebraic;
   double tol = 1e-3;       // relative change AND relative residual must both be below
-  int64_t max_iter = 100;  // Lanczos: Krylov dimension; power: iterations per eigenvalue
+  int64_t max_iter = 100;  // Lanczos: operator applies (Krylov steps); power: iterations per eigenvalue
   uint64_t seed = 0;       // start vectors
+  // Lanczos: most basis vectors held at once (0 = max_iter, never restart).
+  // Below max_iter the basis is thick-restarted, keeping the best Ritz
+  // vectors, so memory stays max_basis x dim whatever max_iter is.
+  int64_t max_basis = 0;
 };
 
 struct EigenPair {
@@ -70,6 +74,8 @@ struct EigenResult {
   std::vector<EigenPair> pairs;  // sorted by `which`, best first
   int64_t applies = 0;           // operator applications spent
   std::string method;
+  int64_t restarts = 0;          // Lanczos thick restarts (basis full)
+  int64_t basis_vectors = 0;     // Lanczos: largest basis held
 };
 
 // Sort key for `which`: larger is "more top".

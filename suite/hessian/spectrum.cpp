@@ -17,7 +17,7 @@ nlohmann::json HessianOptions::to_json() const {
   return {{"samples", samples},       {"top_k", top_k},       {"method", method},
           {"which", which},           {"tol", tol},           {"max_iter", max_iter},
           {"seed", seed},             {"bn_mode", bn_mode},   {"batch_size", batch_size},
-          {"trace_probes", trace_probes}, {"graph_cache_mb", graph_cache_mb}};
+          {"trace_probes", trace_probes}, {"graph_cache_mb", graph_cache_mb}, {"memory_mb", memory_mb}};
 }
 
 void HessianOptions::validate() const {
@@ -38,6 +38,7 @@ void HessianOptions::validate() const {
                                 "use one batch or BatchNorm eval mode");
   if (trace_probes < 0) throw std::invalid_argument("--hessian-trace-probes: expected >= 0");
   if (graph_cache_mb < 0) throw std::invalid_argument("--hessian-graph-cache-mb: expected >= 0");
+  if (memory_mb < 0) throw std::invalid_argument("--hessian-memory-mb: expected >= 0 (0 = unbounded)");
 }
 
 nlohmann::json hessian_report(models::Net& model, const data::Split& train, const data::DatasetInfo& info,
@@ -62,18 +63,35 @@ nlohmann::json hessian_report(models::Net& model, const data::Split& train, cons
   if (param_dtype_probe.defined()) x = x.to(param_dtype_probe.scalar_type());
   auto y = sub.labels.to(device);
 
-  HvpOptions hopt;
-  hopt.batch_size = opts.batch_size;
-  hopt.bn_mode = opts.bn_mode;
-  hopt.graph_cache_mb = opts.graph_cache_mb;
-  ModelHessian op(model, x, y, hopt);
-
   EigenOptions eo;
   eo.k = opts.top_k;
   eo.which = parse_which(opts.which);
   eo.tol = opts.tol;
   eo.max_iter = opts.max_iter;
   eo.seed = opts.seed;
+  // The budget: Lanczos vectors first (the basis, k Ritz vectors, 3 work
+  // vectors; power iteration holds k + 3), the first-order graph cache gets
+  // the rest up to its own limit.
+  int64_t dim = 0;
+  for (const auto& p : model.parameters())
+    if (p.requires_grad()) dim += p.numel();
+  const int64_t vec_bytes = dim * static_cast<int64_t>(sizeof(double));
+  int64_t cache_mb = opts.graph_cache_mb;
+  if (opts.memory_mb > 0) {
+    const int64_t budget = opts.memory_mb << 20;
+    int64_t vectors_bytes = (opts.top_k + 3) * vec_bytes;
+    if (opts.method == "lanczos") {
+      eo.max_basis = std::min(basis_cap_for_memory(budget, dim, opts.top_k, "--hessian-memory-mb"),
+                              std::max(opts.max_iter, opts.top_k));
+      vectors_bytes += eo.max_basis * vec_bytes;
+    }
+    cache_mb = std::min(opts.graph_cache_mb, std::max<int64_t>(0, budget - vectors_bytes) >> 20);
+  }
+  HvpOptions hopt;
+  hopt.batch_size = opts.batch_size;
+  hopt.bn_mode = opts.bn_mode;
+  hopt.graph_cache_mb = cache_mb;
+  ModelHessian op(model, x, y, hopt);
   auto res = opts.method == "power" ? power_iteration(op, eo) : lanczos(op, eo);
 
   nlohmann::json j;
@@ -107,6 +125,12 @@ nlohmann::json hessian_report(models::Net& model, const data::Split& train, cons
   j["micro_batches"] = op.num_batches();
   j["cached_batches"] = op.cached_batches();
   j["hvp_count"] = op.applies();
+  j["memory"] = {{"budget_mb", opts.memory_mb},
+                 {"graph_cache_limit_mb", cache_mb},
+                 {"basis_vectors_cap", eo.max_basis},
+                 {"basis_vectors", res.basis_vectors},
+                 {"basis_mb", static_cast<double>(res.basis_vectors * op.dim() * 8) / (1 << 20)},
+                 {"restarts", res.restarts}};
   j["settings"] = opts.to_json();
   j["wall_time_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return j;

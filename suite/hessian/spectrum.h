@@ -21,6 +21,12 @@ struct HessianOptions {
                                   // an explicit size < samples is refused with bn_mode=train
   int64_t trace_probes = 0;       // Hutchinson probes; 0 = no trace
   int64_t graph_cache_mb = 2048;  // keep first-order graphs up to this much memory (hvp.h)
+  // Bound on the Lanczos basis plus the graph cache (0 = none). The basis
+  // comes first (up to max_iter vectors; thick-restarted when it cannot have
+  // them, lanczos.h); the cache gets what is left, up to graph_cache_mb.
+  // 8 GB keeps every model up to ResNet-18 (11.2M parameters) unrestarted
+  // at 100 steps; WRN-28-10 (36.5M, 292 MB a vector) gets 20 basis vectors.
+  int64_t memory_mb = 8192;
   nlohmann::json to_json() const;
   void validate() const;          // throws std::invalid_argument naming the flag
 };

@@ -63,10 +63,13 @@ ResultSet load_results(const std::string& dir) {
       rs.manifests.push_back(j);
       continue;
     }
-    if (!j.is_object() || j.value("schema_version", 0) != kResultsSchemaVersion || !j.contains("config") ||
-        !j.contains("status") || !j.contains("seed"))
-      throw std::invalid_argument(f.string() + ": not an nrsbench schema-" + std::to_string(kResultsSchemaVersion) +
-                                  " result (needs schema_version, config, seed, status)");
+    if (!j.is_object() || !j.contains("config") || !j.contains("status") || !j.contains("seed"))
+      throw std::invalid_argument(f.string() + ": not an nrsbench result (needs schema_version, config, seed, status)");
+    try {
+      j = upgrade_result(std::move(j));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(f.string() + ": " + e.what());
+    }
     j["_file"] = fs::relative(f, dir).string();
     rs.runs.push_back(std::move(j));
   }
@@ -87,6 +90,36 @@ double number_at(const json& j, std::initializer_list<const char*> path) {
 struct Group {
   std::vector<const json*> runs;
 };
+
+json time_to_target(const std::vector<const json*>& runs, double target, const std::string& source) {
+  std::vector<double> epochs, steps, seconds;
+  size_t ok = 0;
+  for (const json* r : runs) {
+    if (r->value("status", "") != "ok" || !r->contains("history")) continue;
+    ++ok;
+    const auto& h = (*r)["history"];
+    const double n_epochs = static_cast<double>(h.size());
+    const double steps_per_epoch = n_epochs > 0 ? number_at(*r, {"throughput", "steps"}) / n_epochs : std::nan("");
+    double t = 0.0;
+    for (const auto& e : h) {
+      t += e.value("epoch_time_s", 0.0);
+      if (e.contains("test_acc") && e["test_acc"].is_number() && e["test_acc"].get<double>() >= target) {
+        const double ep = e["epoch"].get<double>();
+        epochs.push_back(ep);
+        steps.push_back(ep * steps_per_epoch);
+        seconds.push_back(t);
+        break;
+      }
+    }
+  }
+  return {{"target_test_acc", target},
+          {"target", source},
+          {"runs", ok},
+          {"reached", epochs.size()},
+          {"epochs", summarize(epochs).to_json()},
+          {"steps", summarize(steps).to_json()},
+          {"train_seconds", summarize(seconds).to_json()}};
+}
 
 }  // namespace
 
@@ -182,6 +215,20 @@ json aggregate(const ResultSet& rs) {
     if (best && c["metrics"]["ms_per_step"].is_object() && (*best)["metrics"]["ms_per_step"].is_object())
       c["cost_ratio_vs_sgd"] =
           c["metrics"]["ms_per_step"]["mean"].get<double>() / (*best)["metrics"]["ms_per_step"]["mean"].get<double>();
+  }
+  // Time to target: per run, the first epoch whose test accuracy reaches the
+  // SGD cell's mean final test accuracy, with the steps and training seconds
+  // spent until then. A method that costs 2x per step but needs half the
+  // epochs shows here, not in the cost ratio.
+  for (auto& c : cells) {
+    const json* sgd = nullptr;
+    for (const auto& s : cells)
+      if (s["cell_id"] == c["sgd_cell"]) sgd = &s;
+    c["time_to_target"] = nullptr;
+    if (!sgd || !(*sgd)["metrics"]["test_acc"].is_object()) continue;
+    c["time_to_target"] = time_to_target(groups[c["cell_id"].get<std::string>()].runs,
+                                         (*sgd)["metrics"]["test_acc"]["mean"].get<double>(),
+                                         "mean final test_acc of SGD cell " + (*sgd)["name"].get<std::string>());
   }
   // Cells and seeds a manifest lists but the directory lacks.
   json missing = json::array();

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -174,6 +175,10 @@ void expand(const json& node, Scope scope, const std::string& where, std::vector
                 if (matches(ov["when"], flags, oe.label, scope.group)) merge_into(flags, ov["set"]);
               if (flags.contains("seed"))
                 throw std::invalid_argument(where + ": \"seed\" belongs in the protocol's \"seeds\" list, not in run flags");
+              for (const char* k : {"checkpoint", "save-weights", "out"})
+                if (flags.contains(k))
+                  throw std::invalid_argument(where + ": \"" + k +
+                                              "\" is a path per cell-seed, which the matrix runner chooses; not a protocol flag");
               Cell c;
               c.label = oe.label;
               c.group = scope.group;
@@ -206,14 +211,6 @@ void resolve(Cell& c, const std::string& where) {
 }
 
 }  // namespace
-
-std::string cell_id(const RunConfig& c) { return config_id(c.to_json()); }
-
-std::string config_id(const json& config) {
-  json j = config;
-  for (const char* k : {"seed", "threads", "data_dir", "save_weights"}) j.erase(k);
-  return sha256_of(j.dump()).substr(0, 12);
-}
 
 Protocol parse_protocol(const json& j, const std::string& where) {
   if (!j.is_object()) throw std::invalid_argument(where + ": expected a JSON object");
@@ -276,6 +273,20 @@ void apply_flags(Protocol& p, const json& flags) {
     merge_into(c.flags, flags);
     resolve(c, p.path.empty() ? p.name : p.path);
   }
+}
+
+void select_cells(Protocol& p, const std::string& regex) {
+  std::regex re;
+  try {
+    re = std::regex(regex);
+  } catch (const std::regex_error& e) {
+    throw std::invalid_argument("--cells '" + regex + "': not a regular expression (" + e.what() + ")");
+  }
+  std::vector<Cell> kept;
+  for (auto& c : p.cells)
+    if (std::regex_search(c.name, re)) kept.push_back(std::move(c));
+  if (kept.empty()) throw std::invalid_argument("--cells '" + regex + "': matches no cell of protocol " + p.name);
+  p.cells = std::move(kept);
 }
 
 std::vector<WorkItem> work_items(const Protocol& p) {

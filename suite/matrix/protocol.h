@@ -14,6 +14,7 @@
 // Flags merge in the order defaults, dataset, model, optimizer, overrides;
 // a group inherits everything above it and replaces the axes it names.
 #pragma once
+#include "suite/matrix/cell_id.h"
 #include "suite/train.h"
 
 #include <nlohmann/json.hpp>
@@ -28,7 +29,7 @@ struct Cell {
   std::string group;      // group label ("" outside groups)
   nlohmann::json flags;   // resolved run flags, seed excluded
   RunConfig config;       // parsed flags (seed 0)
-  std::string id;         // cell_id(config)
+  std::string id;         // cell_id(config): see cell_id.h
 };
 
 struct Protocol {
@@ -61,11 +62,10 @@ std::string find_protocol(const std::string& name_or_path, const std::string& bu
 // Re-resolves every cell with extra flags (e.g. {"threads": 1, "device": "cuda"}).
 void apply_flags(Protocol& p, const nlohmann::json& flags);
 
-// Stable id of a resolved configuration: the first 12 hex digits of the
-// SHA-256 of its canonical JSON, without the seed and without what does not
-// change the result's meaning (threads, data location, weight output path).
-std::string cell_id(const RunConfig& c);
-std::string config_id(const nlohmann::json& config);  // the same, from a result's "config"
+// Keeps only the cells whose name (as the protocol resolves it, before any
+// command-line flags) matches `regex` (ECMAScript, search). Throws
+// std::invalid_argument naming --cells on a bad regex or when none matches.
+void select_cells(Protocol& p, const std::string& regex);
 
 std::vector<WorkItem> work_items(const Protocol& p);
 // Item k goes to shard k mod n: every item lands in exactly one shard and

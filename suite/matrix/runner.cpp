@@ -1,6 +1,8 @@
 #include "suite/matrix/runner.h"
 #include "suite/build_info.h"
 #include "suite/results.h"
+#include "suite/optim/step_strategy.h"
+#include "suite/run/preemption.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -46,9 +48,9 @@ class CellLock {
 void remove_stale_temporaries(const std::string& path) {
   const fs::path p(path);
   if (!fs::is_directory(p.parent_path())) return;
-  const std::string prefix = p.filename().string() + ".tmp.";
-  for (const auto& e : fs::directory_iterator(p.parent_path()))
-    if (e.path().filename().string().rfind(prefix, 0) == 0) fs::remove(e.path());
+  for (const std::string& prefix : {p.filename().string() + ".tmp.", p.filename().string() + ".ckpt.tmp."})
+    for (const auto& e : fs::directory_iterator(p.parent_path()))
+      if (e.path().filename().string().rfind(prefix, 0) == 0) fs::remove(e.path());
 }
 
 json failed_result(const Cell& c, uint64_t seed, const std::string& command_line, const std::string& reason) {
@@ -60,14 +62,15 @@ json failed_result(const Cell& c, uint64_t seed, const std::string& command_line
           {"command_line", command_line},
           {"config", cfg.to_json()},
           {"seed", seed},
-          {"variant", c.label},
+          {"variant", optim::variant_name(cfg.strategy)},
           {"environment", environment_info(cfg.device)},
           {"end_time", iso8601_now()},
           {"status", "failed"},
           {"reason", reason}};
 }
 
-std::string minutes(double s) {
+// "42 s" under 90 seconds, "7 min" above.
+std::string duration_text(double s) {
   char buf[32];
   if (s < 90) std::snprintf(buf, sizeof buf, "%.0f s", s);
   else std::snprintf(buf, sizeof buf, "%.0f min", s / 60);
@@ -82,7 +85,7 @@ json protocol_manifest(const Protocol& p) {
     cells.push_back({{"name", c.name}, {"id", c.id}, {"label", c.label}, {"group", c.group}, {"flags", c.flags}});
   return {{"kind", "nrsbench-protocol-manifest"}, {"name", p.name},     {"description", p.description},
           {"path", p.path},                       {"sha256", p.sha256}, {"seeds", p.seeds},
-          {"cells", cells}};
+          {"cell_id_scheme", kCellIdScheme},      {"cells", cells}};
 }
 
 ItemState item_state(const std::string& path, const Cell& cell, uint64_t seed) {
@@ -95,7 +98,11 @@ ItemState item_state(const std::string& path, const Cell& cell, uint64_t seed) {
   }
   if (!j.is_object() || !j.contains("matrix") || !j["matrix"].is_object() || !j.contains("status"))
     throw std::invalid_argument(path + ": not a matrix result (no \"matrix\"/\"status\"); move it out of the results directory");
-  const auto id = j["matrix"].value("cell_id", "");
+  // The id is recomputed from the stored configuration (not read from the
+  // file), so a result outlives id-scheme changes and a hand edit shows.
+  if (!j.contains("config") || !j["config"].is_object())
+    throw std::invalid_argument(path + ": result has no \"config\" object (expected a result of cell " + cell.name + ")");
+  const auto id = config_id(upgrade_result(j)["config"]);
   if (id != cell.id || j.value("seed", uint64_t(-1)) != seed)
     throw std::invalid_argument(path + ": written for cell id " + id + ", but the protocol's " + cell.name +
                                 " now resolves to " + cell.id +
@@ -109,6 +116,7 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
   const auto items = select_shard(all, opts.shard);
   RunnerSummary sum;
   sum.total = items.size();
+  PreemptionHandlers handlers;  // a signal between cells stops before the next one
   write_json_atomic((fs::path(opts.out_dir) / ("protocol-" + p.name + ".json")).string(), protocol_manifest(p));
 
   // Check every existing file first: a foreign or stale file stops the run
@@ -130,6 +138,11 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
   size_t done = sum.already_done;
   for (size_t i = 0; i < items.size(); ++i) {
     if (!todo[i]) continue;
+    if (const int sig = preemption_signal()) {
+      sum.preempted = true;
+      sum.preempted_reason = "stopped by " + signal_name(sig) + " between cells";
+      return sum;
+    }
     const auto& it = items[i];
     const auto& c = p.cells[it.cell];
     const auto path = result_path(opts.out_dir, c, it.seed);
@@ -153,26 +166,36 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
     const auto t0 = std::chrono::steady_clock::now();
     auto cfg = c.config;
     cfg.seed = it.seed;
+    if (cfg.checkpoint.path.empty()) cfg.checkpoint.path = path + ".ckpt";
+    const json matrix_block = {{"protocol", p.name},
+                               {"protocol_sha256", p.sha256},
+                               {"protocol_path", p.path},
+                               {"cell", c.name},
+                               {"cell_id", c.id},
+                               {"cell_id_scheme", kCellIdScheme},
+                               {"label", c.label},
+                               {"group", c.group},
+                               {"flags", c.flags},
+                               {"shard", std::to_string(opts.shard.index) + "/" + std::to_string(opts.shard.count)}};
     json result;
     try {
-      result = run_training(cfg, opts.command_line, Progress{opts.tty, opts.quiet});
+      result = run_training(cfg, RunOutput{opts.command_line, Progress{opts.tty, opts.quiet}, path, {{"matrix", matrix_block}}});
+    } catch (const Preempted& e) {
+      // The checkpoint is written; the lock goes with this scope. The next
+      // run of the same command resumes this item first.
+      sum.preempted = true;
+      sum.preempted_reason = c.name + " s" + std::to_string(it.seed) + " stopped by " + e.what() + "; checkpoint " +
+                             e.checkpoint;
+      return sum;
     } catch (const std::exception& e) {
       std::string msg = e.what();
       msg = msg.substr(0, msg.find('\n'));
       std::fprintf(stderr, "[matrix] %s s%llu failed: %s\n", c.name.c_str(), static_cast<unsigned long long>(it.seed),
                    msg.c_str());
       result = failed_result(c, it.seed, opts.command_line, msg);
+      result["matrix"] = matrix_block;
+      write_json_atomic(path, result);
     }
-    result["matrix"] = {{"protocol", p.name},
-                        {"protocol_sha256", p.sha256},
-                        {"protocol_path", p.path},
-                        {"cell", c.name},
-                        {"cell_id", c.id},
-                        {"label", c.label},
-                        {"group", c.group},
-                        {"flags", c.flags},
-                        {"shard", std::to_string(opts.shard.index) + "/" + std::to_string(opts.shard.count)}};
-    write_json_atomic(path, result);
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     spent += dt;
     ++sum.ran;
@@ -182,8 +205,8 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
     (status == "ok" ? sum.ok : status == "diverged" ? sum.diverged : sum.failed)++;
     const double acc = result.contains("final") ? result["final"].value("test_acc", std::nan("")) : std::nan("");
     std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu: %s, test_acc %.4f, %s; ETA %s\n", done, items.size(),
-                 c.name.c_str(), static_cast<unsigned long long>(it.seed), status.c_str(), acc, minutes(dt).c_str(),
-                 minutes(spent / static_cast<double>(sum.ran) * static_cast<double>(remaining)).c_str());
+                 c.name.c_str(), static_cast<unsigned long long>(it.seed), status.c_str(), acc, duration_text(dt).c_str(),
+                 duration_text(spent / static_cast<double>(sum.ran) * static_cast<double>(remaining)).c_str());
   }
   return sum;
 }

@@ -21,6 +21,8 @@ struct RunnerSummary {
   size_t already_done = 0; // finished before this process started them
   size_t ran = 0, ok = 0, diverged = 0, failed = 0;
   size_t busy = 0;         // locked by another process
+  bool preempted = false;  // a signal stopped the matrix at a checkpoint
+  std::string preempted_reason;
 };
 
 // What a result file says about its cell-seed.

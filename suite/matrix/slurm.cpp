@@ -34,15 +34,31 @@ std::string sbatch_script(const SlurmOptions& o) {
     << "#SBATCH --array=0-" << (o.shards - 1) << "\n"
     << "#SBATCH --cpus-per-task=" << o.cpus_per_task << "\n"
     << "#SBATCH --time=" << o.time << "\n";
+  if (o.signal_lead_s < 0) throw std::invalid_argument("--signal-lead: expected seconds >= 0");
   if (!o.partition.empty()) s << "#SBATCH --partition=" << o.partition << "\n";
   if (o.gpus_per_task > 0) s << "#SBATCH --gpus-per-task=" << o.gpus_per_task << "\n";
   // Slurm opens the log before the script runs: the directory must exist
   // (nrsbench slurm creates it).
   s << "#SBATCH --output=" << o.out_dir << "/slurm-%A_%a.out\n"
-    << "set -euo pipefail\n"
-    << "exec " << shell_quote(o.binary.empty() ? "nrsbench" : o.binary) << " run --protocol " << shell_quote(o.protocol)
+    << "#SBATCH --open-mode=append\n"
+    // Before the time limit the batch shell gets USR1; on preemption Slurm
+    // sends TERM. Either way nrsbench checkpoints the running cell and exits
+    // 75, and the task is requeued to resume from there.
+    << "#SBATCH --signal=B:USR1@" << o.signal_lead_s << "\n"
+    << "#SBATCH --requeue\n"
+    << "set -uo pipefail\n"
+    << shell_quote(o.binary.empty() ? "nrsbench" : o.binary) << " run --protocol " << shell_quote(o.protocol)
     << " --out " << shell_quote(o.out_dir) << " --shard \"${SLURM_ARRAY_TASK_ID}/" << o.shards << "\""
-    << " --threads \"${SLURM_CPUS_PER_TASK}\" --quiet" << (o.extra_flags.empty() ? "" : " " + o.extra_flags) << "\n";
+    << " --threads \"${SLURM_CPUS_PER_TASK}\" --quiet" << (o.extra_flags.empty() ? "" : " " + o.extra_flags) << " &\n"
+    << "child=$!\n"
+    << "trap 'kill -USR1 \"$child\" 2>/dev/null' USR1 TERM\n"
+    << "# wait returns early when a trapped signal arrives: wait until the run has exited.\n"
+    << "while :; do wait \"$child\"; rc=$?; kill -0 \"$child\" 2>/dev/null || break; done\n"
+    << "if [ \"$rc\" -eq 75 ]; then\n"
+    << "  echo \"nrsbench: checkpointed; requeueing ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n"
+    << "  scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n"
+    << "fi\n"
+    << "exit \"$rc\"\n";
   return s.str();
 }
 

@@ -17,6 +17,7 @@ struct SlurmOptions {
   std::string job_name = "nrsbench";
   std::string binary;        // nrsbench path on the cluster
   std::string extra_flags;   // appended to every `nrsbench run` (e.g. --device cuda)
+  int signal_lead_s = 300;   // USR1 this long before the time limit: checkpoint, then requeue
 };
 
 // The script text; validate() throws std::invalid_argument naming the flag.

@@ -12,11 +12,13 @@ struct SgdOptions {
   double dampening = 0.0;
   bool nesterov = false;
   double weight_decay = 0.0;
-  // decoupled: the optimizer adds wd*w to the gradient at update time
+  // optimizer: the optimizer adds wd*w to the gradient at update time
   //            (torch.optim.SGD's weight_decay; never enters a perturbation).
-  // l2:        0.5*wd*||w||^2 is part of the loss (google-research/sam), so it
-  //            is in every gradient pass, the perturbation included.
-  std::string wd_mode = "decoupled";
+  //            Results of schema 1 called this "decoupled", a misnomer.
+  // loss:      0.5*wd*||w||^2 is part of the loss (google-research/sam), so it
+  //            is in every gradient pass, the perturbation included ("l2" is
+  //            an alias).
+  std::string wd_mode = "optimizer";
   bool wd_exclude_bn_bias = false;  // no decay on 1-D tensors (biases, BN gamma/beta)
   double grad_clip = 0.0;           // global L2 norm clip of the final gradient; 0 = off
   nlohmann::json to_json() const;
@@ -35,13 +37,18 @@ class BaseSgd {
   torch::Tensor step(double lr);
   void zero_grad();
 
-  // 0.5 * wd * sum ||w||^2 over decayed tensors when wd_mode == l2, else 0.
+  // 0.5 * wd * sum ||w||^2 over decayed tensors when wd_mode == loss, else 0.
   torch::Tensor l2_penalty() const;
 
   const std::vector<torch::Tensor>& params() const { return params_; }
   const std::vector<std::string>& names() const { return names_; }
   const std::vector<bool>& decayed() const { return decayed_; }
   const SgdOptions& options() const { return opts_; }
+  // Momentum buffers, one per parameter; undefined until that parameter's
+  // first update (torch.optim.SGD's first-step rule). Checkpoints save and
+  // restore them.
+  std::vector<torch::Tensor>& momentum_buffers() { return momentum_; }
+  const std::vector<torch::Tensor>& momentum_buffers() const { return momentum_; }
 
  private:
   std::vector<std::string> names_;

@@ -8,10 +8,16 @@ NrsStep::NrsStep(const StrategyOptions& o, models::Net& model, BaseSgd& base)
       buffers_(model),
       gen_(at::make_generator<at::CPUGeneratorImpl>(o.seed ^ 0x4e5253ULL)) {}
 
-std::string NrsStep::variant() const {
-  return "nrs-" + opts_.nrs_neighbor + (opts_.nrs_neighbor == "gradient" ? "" : "-k" + std::to_string(opts_.nrs_samples)) +
-         "-" + opts_.nrs_target;
+// Only the CPU generator is the strategy's own; on an accelerator the
+// device's default generator draws, and checkpoints save that one globally.
+std::vector<torch::Tensor> NrsStep::state() const { return {gen_.get_state()}; }
+
+void NrsStep::load_state(const std::vector<torch::Tensor>& s) {
+  if (s.size() != 1) throw std::invalid_argument("NRS state: expected one generator state");
+  gen_.set_state(s[0]);
 }
+
+std::string NrsStep::variant() const { return variant_name(opts_); }
 
 torch::Tensor NrsStep::apply_neighbor(BaseSgd& base) {
   torch::NoGradGuard ng;

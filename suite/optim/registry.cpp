@@ -22,6 +22,12 @@ const std::vector<StrategyEntry>& strategy_registry() {
   return entries;
 }
 
+std::string variant_name(const StrategyOptions& o) {
+  if (o.name != "nrs") return o.name;
+  return "nrs-" + o.nrs_neighbor + (o.nrs_neighbor == "gradient" ? "" : "-k" + std::to_string(o.nrs_samples)) + "-" +
+         o.nrs_target;
+}
+
 std::unique_ptr<StepStrategy> make_strategy(const StrategyOptions& opts, models::Net& model, BaseSgd& base) {
   opts.validate();
   if (opts.name == "sgd") return std::make_unique<SgdStep>();

@@ -20,7 +20,7 @@ namespace nrs::optim {
 
 // The data loss: cross-entropy with optional label smoothing, or a custom
 // function of (model output, targets) — closed-form tests use a quadratic.
-// The L2 term of wd_mode == l2 is added separately (with_penalty).
+// The L2 term of wd_mode == loss is added separately (with_penalty).
 struct Objective {
   double label_smoothing = 0.0;
   std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)> custom;
@@ -52,6 +52,10 @@ class StepStrategy {
   virtual StepStats step(StepContext& ctx) = 0;
   // Name, variant and every hyperparameter that defines the update.
   virtual nlohmann::json describe() const = 0;
+  // State carried from step to step (random generators), for checkpoints:
+  // restoring it makes the next step identical to an uninterrupted run's.
+  virtual std::vector<torch::Tensor> state() const { return {}; }
+  virtual void load_state(const std::vector<torch::Tensor>& s) {}
 };
 
 struct StrategyOptions {
@@ -75,6 +79,9 @@ struct StrategyEntry {
 };
 
 const std::vector<StrategyEntry>& strategy_registry();
+// The variant a strategy reports in describe()["variant"] ("sgd", "sam",
+// "nrs-gradient-detached", "nrs-random-k2-detached"), known before it is built.
+std::string variant_name(const StrategyOptions& o);
 std::unique_ptr<StepStrategy> make_strategy(const StrategyOptions& opts, models::Net& model, BaseSgd& base);
 
 // ---- helpers shared by the strategies ----

@@ -52,6 +52,8 @@ class NrsStep : public StepStrategy {
   NrsStep(const StrategyOptions& o, models::Net& model, BaseSgd& base);
   StepStats step(StepContext& ctx) override;
   nlohmann::json describe() const override;
+  std::vector<torch::Tensor> state() const override;
+  void load_state(const std::vector<torch::Tensor>& s) override;
   std::string variant() const;
 
  private:

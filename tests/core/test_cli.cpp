@@ -44,7 +44,8 @@ TEST(Cli, MissingData) { expect_usage_error("run --dataset mnist --data-dir /non
 TEST(Cli, BadNeighbor) { expect_usage_error("run --optimizer nrs --nrs-neighbor up --dataset synthetic", "--nrs-neighbor"); }
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (const char* sub : {"run", "list", "version", "hessian"}) {
+  for (const char* sub : {"run", "list", "version", "hessian", "table", "check", "step-cost", "leaderboard", "slurm",
+                          "migrate-ids"}) {
     auto o = run(std::string(sub) + " --help");
     EXPECT_EQ(o.code, 0) << sub;
     EXPECT_NE(o.text.find("usage: nrsbench"), std::string::npos) << sub;

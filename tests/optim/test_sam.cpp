@@ -53,7 +53,7 @@ TEST(Sam, L2ModePutsWeightDecayIntoThePerturbation) {
   so.rho = rho;
   auto sgd = plain_sgd();
   sgd.weight_decay = wd;
-  sgd.wd_mode = "l2";
+  sgd.wd_mode = "loss";
   run_steps(net, so, sgd, dummy_batch(), lr, 1, quadratic(A));
   auto Aw = A + wd * torch::eye(3, torch::kFloat64);
   auto g = torch::mv(Aw, w0);

@@ -1,0 +1,222 @@
+#include "suite/run/epoch_loop.h"
+#include "suite/hessian/spectrum.h"
+#include "suite/run/preemption.h"
+#include "suite/step_timer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace nrs {
+namespace {
+
+// The first steps of a run (allocator growth, cuDNN autotuning, lazy init)
+// are timed apart and left out of the steady throughput: min(10, 1/5 of an
+// epoch) steps at the start of epoch 1.
+constexpr int64_t kWarmupSteps = 10;
+
+using Clock = std::chrono::steady_clock;
+
+// One uninterrupted stretch of steps in this process (an epoch, or the part
+// of it before or after a preemption), and its timers.
+struct Segment {
+  int64_t warm = 0;               // steps timed apart at the start
+  int64_t seen0 = 0, steps0 = 0;  // sums at the segment's start
+  int64_t warm_images = 0;
+  StepTimer warm_timer, timer;
+  explicit Segment(torch::Device d) : warm_timer(d), timer(d) {}
+  void start() { (warm > 0 ? warm_timer : timer).start(); }
+  void after_step(const EpochSums& sums) {
+    if (warm > 0 && sums.steps - steps0 == warm) {
+      warm_timer.stop();
+      warm_images = sums.seen - seen0;
+      timer.start();
+    }
+  }
+  // Stops the timers and books the segment into the sums and timings.
+  void close(EpochSums& sums, Timings& t) {
+    const int64_t steps = sums.steps - steps0, seen = sums.seen - seen0;
+    const bool in_warm = warm > 0 && steps < warm;
+    (in_warm ? warm_timer : timer).stop();
+    const double steady = timer.seconds(), total = warm_timer.seconds() + steady;
+    sums.time_s += total;
+    t.train_time += total;
+    t.train_images += seen;
+    t.steady_time += steady;
+    t.steady_images += in_warm ? 0 : seen - warm_images;
+    t.steady_steps += in_warm ? 0 : steps - warm;
+    t.method = timer.method();
+  }
+};
+
+void run_hessian_point(TrainState& s, int64_t epoch) {
+  auto ho = s.cfg.hessian;
+  ho.top_k = s.cfg.hessian_top_k;
+  auto h = hessian::hessian_report(*s.model, s.ds.train, s.ds.info, ho, s.device);
+  h["epoch"] = epoch;
+  s.progress.hessian_curve.push_back(h);
+}
+
+void print_epoch(const TrainState& s, const nlohmann::json& h, bool tty) {
+  if (tty) std::fprintf(stderr, "\r");
+  std::string val;
+  if (h.contains("val_acc")) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "val acc %.4f | ", h["val_acc"].get<double>());
+    val = buf;
+  }
+  std::fprintf(stderr, "[epoch %lld/%lld] %s lr %.4g train loss %.4f acc %.4f | %stest acc %.4f | %.0f img/s %.1fs\n",
+               static_cast<long long>(h["epoch"].get<int64_t>()), static_cast<long long>(s.cfg.epochs),
+               s.strategy->describe()["variant"].get<std::string>().c_str(), h["lr"].get<double>(),
+               h["train_loss"].get<double>(), h["train_acc"].get<double>(), val.c_str(),
+               h.value("test_acc", std::nan("")), h["train_images_per_s"].get<double>(), h["epoch_time_s"].get<double>());
+}
+
+}  // namespace
+
+std::pair<double, double> evaluate(models::Net& model, const data::Split& split, const data::DatasetInfo& info,
+                                   int64_t batch_size, torch::Device device, bool channels_last) {
+  if (split.size() == 0) return {std::nan(""), std::nan("")};
+  const bool was_training = model.is_training();
+  model.eval();
+  torch::NoGradGuard ng;
+  data::BatchPipeline pipe(split, info, batch_size, device, data::AugmentOptions{}, /*shuffle=*/false, 0);
+  data::Batch b;
+  auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  while (pipe.next(b)) {
+    auto x = channels_last ? b.x.contiguous(torch::MemoryFormat::ChannelsLast) : b.x;
+    auto logits = model.forward(x).to(torch::kFloat32);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, b.y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .to(torch::kFloat64);
+    correct += logits.argmax(1).eq(b.y).sum();
+  }
+  model.train(was_training);
+  const double n = static_cast<double>(split.size());
+  return {loss_sum.item<double>() / n, static_cast<double>(correct.item<int64_t>()) / n};
+}
+
+void train_epochs(TrainState& s, const LoopOptions& o) {
+  auto& P = s.progress;
+  const auto& cfg = s.cfg;
+  auto last_checkpoint = Clock::now();
+  bool first_segment = true;
+  auto checkpoint_now = [&] {
+    if (o.checkpoint) o.checkpoint(s);
+    last_checkpoint = Clock::now();
+  };
+  auto preempted = [&](int sig) {
+    return Preempted(signal_name(sig) + " after step " + std::to_string(P.global_step) + " (epoch " +
+                         std::to_string(std::min(P.epoch + 1, cfg.epochs)) + ")",
+                     o.checkpoint ? o.checkpoint_path : "");
+  };
+
+  while (P.epoch < cfg.epochs && P.status == "ok") {
+    auto& S = P.sums;
+    if (S.steps == 0) {
+      s.pipe->start_epoch(P.epoch);
+      S.reset(s.device);
+    }  // else: resumed mid-epoch; the checkpoint restored the pipeline's position
+    s.model->train();
+    Segment seg(s.device);
+    if (first_segment && P.epoch == 0 && S.steps == 0)
+      seg.warm = std::min<int64_t>(kWarmupSteps, s.pipe->batches_per_epoch() / 5);
+    first_segment = false;
+    seg.seen0 = S.seen;
+    seg.steps0 = S.steps;
+    seg.start();
+
+    data::Batch batch;
+    int sig = 0;
+    while (s.pipe->next(batch)) {
+      if (cfg.channels_last) batch.x = batch.x.contiguous(torch::MemoryFormat::ChannelsLast);
+      S.lr = s.schedule->at(P.global_step);
+      optim::StepContext ctx{*s.model, batch, s.objective, *s.base, S.lr, s.precision};
+      auto st = s.strategy->step(ctx);
+      const int64_t B = batch.y.size(0);
+      S.loss += st.loss.to(torch::kFloat64) * static_cast<double>(B);
+      S.correct += st.correct;
+      S.grad_norm += st.grad_norm.to(torch::kFloat64);
+      S.perturb_norm += st.perturb_norm.to(torch::kFloat64);
+      if (st.kl.defined()) {
+        S.kl += st.kl.to(torch::kFloat64);
+        S.has_kl = true;
+      }
+      S.seen += B;
+      ++S.steps;
+      ++P.global_step;
+      seg.after_step(S);
+      // Divergence check every 50 steps keeps host syncs rare.
+      if (S.steps % 50 == 0) {
+        if (!std::isfinite(st.loss.item<double>())) {
+          P.status = "diverged";
+          P.reason = "non-finite training loss at epoch " + std::to_string(P.epoch + 1) + ", step " +
+                     std::to_string(S.steps);
+          break;
+        }
+        if (o.tty && !o.quiet) {
+          std::fprintf(stderr, "\r[epoch %lld/%lld] step %lld/%lld  loss %.4f  lr %.4g   ",
+                       static_cast<long long>(P.epoch + 1), static_cast<long long>(cfg.epochs),
+                       static_cast<long long>(S.steps), static_cast<long long>(s.pipe->batches_per_epoch()),
+                       S.loss.item<double>() / static_cast<double>(S.seen), S.lr);
+          std::fflush(stderr);
+        }
+      }
+      maybe_raise_test_signal(P.global_step);
+      if ((sig = preemption_signal()) != 0) break;
+      if (o.checkpoint_every_seconds > 0 &&
+          std::chrono::duration<double>(Clock::now() - last_checkpoint).count() >= o.checkpoint_every_seconds)
+        checkpoint_now();
+    }
+    seg.close(S, P.timings);
+    if (sig != 0 && P.status == "ok") {  // mid-epoch: the running sums go into the checkpoint
+      checkpoint_now();
+      throw preempted(sig);
+    }
+
+    const double denom_seen = static_cast<double>(std::max<int64_t>(S.seen, 1));
+    const double denom_steps = static_cast<double>(std::max<int64_t>(S.steps, 1));
+    const double train_loss = S.loss.item<double>() / denom_seen;
+    if (P.status == "ok" && !std::isfinite(train_loss)) {
+      P.status = "diverged";
+      P.reason = "non-finite training loss in epoch " + std::to_string(P.epoch + 1);
+    }
+    nlohmann::json h = {{"epoch", P.epoch + 1},
+                        {"lr", S.lr},
+                        {"train_loss", train_loss},
+                        {"train_acc", static_cast<double>(S.correct.item<int64_t>()) / denom_seen},
+                        {"grad_norm", S.grad_norm.item<double>() / denom_steps},
+                        {"perturb_norm", S.perturb_norm.item<double>() / denom_steps},
+                        {"epoch_time_s", S.time_s},
+                        {"train_images_per_s", S.seen / std::max(S.time_s, 1e-9)}};
+    if (S.has_kl) h["kl"] = S.kl.item<double>() / denom_steps;
+    if (P.status == "ok") {
+      if (s.ds.val.size() > 0) {
+        auto [vl, va] = evaluate(*s.model, s.ds.val, s.ds.info, cfg.eval_batch_size, s.device, cfg.channels_last);
+        h["val_loss"] = vl;
+        h["val_acc"] = va;
+      }
+      auto [tl, ta] = evaluate(*s.model, s.ds.test, s.ds.info, cfg.eval_batch_size, s.device, cfg.channels_last);
+      h["test_loss"] = tl;
+      h["test_acc"] = ta;
+      if (cfg.hessian_top_k > 0 && cfg.hessian_every > 0 && (P.epoch + 1) % cfg.hessian_every == 0 &&
+          P.epoch + 1 < cfg.epochs)
+        run_hessian_point(s, P.epoch + 1);
+    }
+    P.history.push_back(h);
+    if (!o.quiet) print_epoch(s, h, o.tty);
+    ++P.epoch;
+    S.reset(s.device);
+    if (P.status != "ok") break;
+    // Always after the last epoch: the Hessian that follows may fail or be
+    // killed, and must not cost the training.
+    sig = preemption_signal();
+    const bool last = P.epoch == cfg.epochs;
+    if (last || sig != 0 || (o.checkpoint_every_epochs > 0 && P.epoch % o.checkpoint_every_epochs == 0))
+      checkpoint_now();
+    if (sig != 0) throw preempted(sig);
+  }
+}
+
+}  // namespace nrs

@@ -1,0 +1,29 @@
+// The epoch loop: advances a TrainState from its position to the end of
+// training, evaluating after each epoch, writing checkpoints when due, and
+// stopping at a checkpoint when a preemption signal arrives.
+#pragma once
+#include "suite/run/train_state.h"
+
+#include <functional>
+
+namespace nrs {
+
+struct LoopOptions {
+  bool tty = false, quiet = false;  // progress output on stderr
+  int64_t checkpoint_every_epochs = 1;    // 0 = only at the end and on signals
+  double checkpoint_every_seconds = 0.0;  // > 0: also mid-epoch when this much time passed
+  // Writes a checkpoint of the state; empty = checkpoints off (signals then
+  // still stop the run, but it restarts from the beginning).
+  std::function<void(const TrainState&)> checkpoint;
+  std::string checkpoint_path;  // named in the Preempted error
+};
+
+// Trains until progress.epoch == cfg.epochs or the run diverges (status
+// "diverged"). On SIGTERM/SIGUSR1/SIGINT: checkpoint, then throw Preempted.
+void train_epochs(TrainState& s, const LoopOptions& o);
+
+// Mean loss and accuracy of `model` on a split (eval mode, no grad).
+std::pair<double, double> evaluate(models::Net& model, const data::Split& split, const data::DatasetInfo& info,
+                                   int64_t batch_size, torch::Device device, bool channels_last);
+
+}  // namespace nrs

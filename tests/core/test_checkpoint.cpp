@@ -1,0 +1,152 @@
+// In-run checkpoints through the real binary: a run stopped by SIGTERM
+// mid-epoch, or SIGKILLed after an epoch checkpoint, and then resumed ends
+// with weights bitwise identical to an uninterrupted run's, and with every
+// metric of its result identical except timings. Also: a checkpoint of
+// another configuration is refused; --keep-checkpoint; `run` and `hessian`
+// measure the Hessian on the same samples.
+#include "../matrix/util.h"
+#include "models/registry.h"
+#include "suite/weights.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using nrs::test::nrsbench;
+using nrs::test::read_json;
+using nrs::test::run_cmd;
+
+namespace {
+
+// 2048 synthetic samples / batch 32 = 64 steps per epoch, 3 epochs = 192 steps.
+std::string run_args(const std::string& optimizer_flags) {
+  return "run --model small-cnn-mini --dataset synthetic-1x8x8-3 --epochs 3 --batch-size 32 --threads 1 "
+         "--lr 0.05 --weight-decay 5e-4 --augment basic --pad 1 --hessian-top-k 2 --hessian-samples 128 --quiet " +
+         optimizer_flags;
+}
+
+// Metrics of a result with the timing fields taken out.
+json metrics(const json& r) {
+  json h = r["history"];
+  for (auto& e : h) {
+    e.erase("epoch_time_s");
+    e.erase("train_images_per_s");
+  }
+  json hess = r["hessian"];
+  hess.erase("wall_time_s");
+  return {{"history", h}, {"final", r["final"]}, {"hessian", hess}, {"status", r["status"]},
+          {"steps", r["throughput"]["steps"]}, {"dataset", r["dataset"]}};
+}
+
+void expect_same_weights(const std::string& a, const std::string& b) {
+  auto ma = nrs::models::make_model("small-cnn-mini", {1, 8, 8, 3});
+  auto mb = nrs::models::make_model("small-cnn-mini", {1, 8, 8, 3});
+  nrs::load_weights(*ma, a);
+  nrs::load_weights(*mb, b);
+  auto pb = mb->named_parameters();
+  for (const auto& kv : ma->named_parameters()) EXPECT_TRUE(torch::equal(kv.value(), pb[kv.key()])) << kv.key();
+  auto bb = mb->named_buffers();
+  for (const auto& kv : ma->named_buffers()) EXPECT_TRUE(torch::equal(kv.value(), bb[kv.key()])) << kv.key();
+}
+
+struct Case {
+  const char* name;
+  const char* flags;
+};
+
+class Resume : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Resume, InterruptedRunsEndBitwiseLikeUninterruptedOnes) {
+  nrs::test::TempDir d;
+  const std::string args = run_args(GetParam().flags);
+  auto ref = nrsbench(args + " --no-checkpoint --save-weights " + d / "ref.pt" + " --out " + d / "ref.json");
+  ASSERT_EQ(ref.code, 0) << ref.text;
+  const json want = metrics(read_json(d / "ref.json"));
+
+  // SIGTERM after step 100 (mid-epoch 2): checkpoint, exit 75, no result.
+  const std::string a = args + " --save-weights " + d / "a.pt" + " --out " + d / "a.json";
+  auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=100:TERM " + std::string(NRSBENCH_BINARY) + " " + a);
+  ASSERT_EQ(stopped.code, 75) << stopped.text;
+  EXPECT_NE(stopped.text.find("rerun the same command to resume"), std::string::npos) << stopped.text;
+  EXPECT_TRUE(fs::exists(d / "a.json.ckpt"));
+  EXPECT_FALSE(fs::exists(d / "a.json"));
+  auto resumed = nrsbench(a);
+  ASSERT_EQ(resumed.code, 0) << resumed.text;
+  const json ra = read_json(d / "a.json");
+  EXPECT_EQ(metrics(ra), want);
+  expect_same_weights(d / "ref.pt", d / "a.pt");
+  ASSERT_EQ(ra["resumes"].size(), 1u);
+  EXPECT_EQ(ra["resumes"][0]["from_global_step"], 100);
+  EXPECT_EQ(ra["resumes"][0]["from_epoch"], 1);       // 0-based epoch in progress
+  EXPECT_EQ(ra["resumes"][0]["step_in_epoch"], 36);   // 100 - 64
+  EXPECT_FALSE(fs::exists(d / "a.json.ckpt"));        // removed after success
+
+  // SIGKILL after step 150: the epoch-2 checkpoint (step 128) is the last one.
+  const std::string b = args + " --save-weights " + d / "b.pt" + " --out " + d / "b.json";
+  auto killed = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=150:KILL " + std::string(NRSBENCH_BINARY) + " " + b);
+  EXPECT_NE(killed.code, 0);
+  EXPECT_FALSE(fs::exists(d / "b.json"));
+  auto resumed_b = nrsbench(b);
+  ASSERT_EQ(resumed_b.code, 0) << resumed_b.text;
+  const json rb = read_json(d / "b.json");
+  EXPECT_EQ(metrics(rb), want);
+  expect_same_weights(d / "ref.pt", d / "b.pt");
+  ASSERT_EQ(rb["resumes"].size(), 1u);
+  EXPECT_EQ(rb["resumes"][0]["from_global_step"], 128);
+  for (const auto& f : fs::directory_iterator(d.str()))
+    EXPECT_EQ(f.path().string().find(".tmp."), std::string::npos) << f.path();
+}
+
+INSTANTIATE_TEST_SUITE_P(Optimizers, Resume,
+                         ::testing::Values(Case{"sgd", "--optimizer sgd"}, Case{"sam", "--optimizer sam --rho 0.05"},
+                                           Case{"nrs_gradient", "--optimizer nrs --nrs-neighbor gradient --nrs-radius 0.05"},
+                                           Case{"nrs_random", "--optimizer nrs --nrs-neighbor random --nrs-samples 2 --nrs-radius 0.5"}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Checkpoint, AnotherConfigurationIsRefusedAndKeepKeepsIt) {
+  nrs::test::TempDir d;
+  const std::string args = run_args("--optimizer sgd") + " --checkpoint " + d / "c.ckpt";
+  auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=10:USR1 " + std::string(NRSBENCH_BINARY) + " " + args +
+                         " --out " + d / "c.json");
+  ASSERT_EQ(stopped.code, 75) << stopped.text;
+  auto other = nrsbench(args + " --lr 0.2 --out " + d / "c.json");
+  EXPECT_EQ(other.code, 2) << other.text;
+  EXPECT_NE(other.text.find(d / "c.ckpt"), std::string::npos) << other.text;
+  EXPECT_NE(other.text.find("another configuration"), std::string::npos) << other.text;
+  EXPECT_EQ(std::count(other.text.begin(), other.text.end(), '\n'), 1) << other.text;
+  auto kept = nrsbench(args + " --keep-checkpoint --out " + d / "c.json");
+  ASSERT_EQ(kept.code, 0) << kept.text;
+  EXPECT_TRUE(fs::exists(d / "c.ckpt"));
+  // Rerunning with a finished checkpoint trains nothing more: same result.
+  const json first = read_json(d / "c.json");
+  auto again = nrsbench(args + " --keep-checkpoint --out " + d / "c2.json");
+  ASSERT_EQ(again.code, 0) << again.text;
+  EXPECT_EQ(metrics(read_json(d / "c2.json")), metrics(first));
+}
+
+TEST(Checkpoint, BadEveryIsAOneLineError) {
+  auto r = nrsbench(run_args("") + " --checkpoint-every 2h --out /tmp/nrsbench-never.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.text.find("--checkpoint-every '2h'"), std::string::npos) << r.text;
+}
+
+// The Hessian of `run` and of `nrsbench hessian` on the saved weights: the
+// same fixed random training subset, the same samples, the same numbers.
+TEST(SharedSetup, RunAndHessianSeeTheSameSamples) {
+  nrs::test::TempDir d;
+  const std::string common = "--model small-cnn-mini --dataset synthetic-1x8x8-3 --threads 1 --train-subset 300 --val-split 100";
+  auto r = nrsbench("run " + common + " --epochs 1 --batch-size 32 --seed 4 --hessian-top-k 2 --hessian-samples 150 "
+                    "--quiet --no-checkpoint --save-weights " + d / "w.pt" + " --out " + d / "r.json");
+  ASSERT_EQ(r.code, 0) << r.text;
+  auto h = nrsbench("hessian " + common + " --data-seed 4 --samples 150 --top-k 2 --weights " + d / "w.pt" +
+                    " --out " + d / "h.json");
+  ASSERT_EQ(h.code, 0) << h.text;
+  const json run = read_json(d / "r.json"), hess = read_json(d / "h.json");
+  EXPECT_EQ(run["dataset"]["train_sha256"], hess["dataset"]["train_sha256"]);
+  EXPECT_EQ(run["dataset"]["train_size"], 300);  // the subset of what the 100 held out left
+  EXPECT_EQ(run["hessian"]["eigenvalues"], hess["hessian"]["eigenvalues"]);
+}
+
+}  // namespace
