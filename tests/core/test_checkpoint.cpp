@@ -111,7 +111,7 @@ TEST(Checkpoint, AnotherConfigurationIsRefusedAndKeepKeepsIt) {
   auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=10:USR1 " + std::string(NRSBENCH_BINARY) + " " + args +
                          " --out " + d / "c.json");
   ASSERT_EQ(stopped.code, 75) << stopped.text;
-  auto other = nrsbench(args + " --lr 0.2 --out " + d / "c.json");
+  auto other = nrsbench(args + " --momentum 0.5 --out " + d / "c.json");
   EXPECT_EQ(other.code, 2) << other.text;
   EXPECT_NE(other.text.find(d / "c.ckpt"), std::string::npos) << other.text;
   EXPECT_NE(other.text.find("another configuration"), std::string::npos) << other.text;

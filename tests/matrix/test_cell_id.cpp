@@ -129,5 +129,5 @@ TEST(CellId, CommittedResultsStillMatchTheirCells) {
       }
     }
   }
-  EXPECT_GT(checked, 50u);  // fmnist-quick 3 + fmnist-sweep 17 + fmnist-cpu 24 + ...
+  EXPECT_GE(checked, 44u);  // fmnist-quick 3 + fmnist-sweep 17 + fmnist-cpu 24 (+ later studies)
 }
