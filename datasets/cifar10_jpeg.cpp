@@ -25,9 +25,6 @@ namespace fs = std::filesystem;
 namespace nrs::data {
 namespace {
 
-const std::vector<std::string> kNames = {"airplane", "automobile", "bird",  "cat",  "deer",
-                                         "dog",      "frog",       "horse", "ship", "truck"};
-
 void run_or_throw(const std::vector<std::string>& argv, const std::string& what) {
   const pid_t pid = fork();
   if (pid < 0) throw DataError(what + ": fork failed");
@@ -157,8 +154,9 @@ std::string cache_root() {
 }
 
 int cifar10_label_of(const std::string& class_name) {
-  auto it = std::find(kNames.begin(), kNames.end(), class_name);
-  return it == kNames.end() ? -1 : static_cast<int>(it - kNames.begin());
+  const auto& names = cifar10_class_names();
+  auto it = std::find(names.begin(), names.end(), class_name);
+  return it == names.end() ? -1 : static_cast<int>(it - names.begin());
 }
 
 void write_cifar_cache_from_tree(const std::string& tree, const std::string& out_dir, int64_t per_file,
@@ -168,7 +166,7 @@ void write_cifar_cache_from_tree(const std::string& tree, const std::string& out
   write_split(scan_split(fs::path(tree) / "train"), out_dir, true, per_file, threads);
   write_split(scan_split(fs::path(tree) / "test"), out_dir, false, per_file, threads);
   std::string meta;
-  for (const auto& n : kNames) meta += n + "\n";
+  for (const auto& n : cifar10_class_names()) meta += n + "\n";
   write_file(fs::path(out_dir) / "batches.meta.txt", meta);
 }
 
@@ -256,9 +254,10 @@ Dataset load_cifar10_jpeg(const DatasetOptions& opts) {
   const auto dir = ensure_cifar10_jpeg_cache(opts, &hc);
   auto ds = load_cifar10_dir(dir, "cifar10-jpeg", opts);
   // The cache is sorted by class (the hashes fix that layout), so the first N
-  // records would all be airplanes and --train-subset/--test-subset take a
-  // prefix. A fixed permutation, the same for every run and seed, mixes them
-  // the way the official batches are mixed.
+  // records would all be airplanes. A fixed permutation, the same for every
+  // run and seed, mixes them the way the official batches are mixed; the
+  // validation split and --train-subset/--test-subset (fixed random subsets,
+  // suite/run/setup.h) then draw from a mixed order.
   for (Split* s : {&ds.train, &ds.val, &ds.test}) {
     if (s->size() == 0) continue;
     auto gen = at::make_generator<at::CPUGeneratorImpl>(0xc1fa10ULL);

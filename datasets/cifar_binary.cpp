@@ -7,10 +7,14 @@
 namespace fs = std::filesystem;
 
 namespace nrs::data {
-namespace {
 
-const std::vector<std::string> kCifar10Names = {"airplane", "automobile", "bird",  "cat",  "deer",
-                                                "dog",      "frog",       "horse", "ship", "truck"};
+const std::vector<std::string>& cifar10_class_names() {
+  static const std::vector<std::string> names = {"airplane", "automobile", "bird",  "cat",  "deer",
+                                                 "dog",      "frog",       "horse", "ship", "truck"};
+  return names;
+}
+
+namespace {
 
 std::string join(const std::string& dir, const std::string& f) { return (fs::path(dir) / f).string(); }
 
@@ -84,7 +88,7 @@ std::vector<std::string> read_class_names(const std::string& path) {
 Dataset load_cifar10_dir(const std::string& dir, const std::string& name, const DatasetOptions& opts) {
   Dataset ds;
   ds.info = DatasetInfo{name, 3, 32, 32, 10, {0.4914, 0.4822, 0.4465}, {0.2470, 0.2435, 0.2616}, {}, dir};
-  ds.info.class_names = class_names_or(join(dir, "batches.meta.txt"), 10, kCifar10Names);
+  ds.info.class_names = class_names_or(join(dir, "batches.meta.txt"), 10, cifar10_class_names());
   std::vector<std::string> train;
   for (int i = 1; i <= 5; ++i) train.push_back(join(dir, "data_batch_" + std::to_string(i) + ".bin"));
   ds.train = read_cifar_files(train, 1, 0);

@@ -7,6 +7,9 @@ namespace nrs::data {
 
 constexpr int64_t kCifarPixels = 3 * 32 * 32;
 
+// The official CIFAR-10 class names in label order (airplane = 0 ... truck = 9).
+const std::vector<std::string>& cifar10_class_names();
+
 // Parses whole records from `bytes` (the content of `path`, named in errors).
 // `label_bytes` is 1 (CIFAR-10) or 2 (CIFAR-100: coarse, fine); `label_index`
 // picks which of them becomes the label. Throws DataError naming the file and

@@ -12,9 +12,7 @@ std::vector<std::string> candidate_dirs(const DatasetOptions& opts, const std::s
   std::vector<std::string> roots;
   if (!opts.data_dir.empty()) roots.push_back(opts.data_dir);
   if (const char* env = std::getenv("NRSBENCH_DATA"); env && *env) roots.push_back(env);
-#ifdef NRSBENCH_SOURCE_DIR
-  roots.push_back((fs::path(NRSBENCH_SOURCE_DIR).parent_path() / "shared" / "data").string());
-#endif
+  if (const auto shared = find_beside_executable("shared/data"); !shared.empty()) roots.push_back(shared);
   std::vector<std::string> out;
   for (const auto& r : roots) {
     out.push_back((fs::path(r) / subdir).string());
@@ -22,6 +20,23 @@ std::vector<std::string> candidate_dirs(const DatasetOptions& opts, const std::s
   }
   for (const auto& s : system_dirs) out.push_back(s);
   return out;
+}
+
+std::string executable_dir() {
+  std::error_code ec;
+  const auto exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? "" : exe.parent_path().string();
+}
+
+std::string find_beside_executable(const std::string& rel, int levels) {
+  fs::path dir = executable_dir();
+  for (int i = 0; i <= levels && !dir.empty(); ++i) {
+    std::error_code ec;
+    if (fs::is_directory(dir / rel, ec)) return (dir / rel).string();
+    if (dir == dir.parent_path()) break;
+    dir = dir.parent_path();
+  }
+  return "";
 }
 
 std::string existing_maybe_gz(const std::string& path) {

@@ -1,5 +1,7 @@
-// Where datasets are looked for: --data-dir, then $NRSBENCH_DATA, then
-// ../shared/data next to the checkout, then system locations (Debian packages).
+// Where datasets are looked for: --data-dir, then $NRSBENCH_DATA, then a
+// shared/data folder beside the checkout the binary runs from (found by
+// walking up from the executable, so no source path is compiled in), then
+// system locations (Debian packages).
 #pragma once
 #include "datasets/dataset.h"
 
@@ -19,5 +21,12 @@ std::string locate_dataset(const std::string& name, const DatasetOptions& opts, 
 
 // Returns path or path + ".gz", whichever exists ("" if neither).
 std::string existing_maybe_gz(const std::string& path);
+
+// The directory of the running executable (/proc/self/exe), "" if unknown.
+std::string executable_dir();
+// The first `rel` found under the executable's directory or one of its
+// parents (at most `levels` up), "" if none: resources of a build tree
+// (suite/protocols, ../shared/data) and of an install (share/nrsbench).
+std::string find_beside_executable(const std::string& rel, int levels = 4);
 
 }  // namespace nrs::data

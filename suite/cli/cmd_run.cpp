@@ -40,7 +40,7 @@ nlohmann::json explicit_run_flags(const std::vector<std::string>& args, const po
 int run_protocol(const std::string& name, const std::string& out, const std::string& shard_text,
                  const std::string& cells, bool quiet, bool dry_run, const nlohmann::json& flags,
                  const std::string& command_line) {
-  auto p = matrix::load_protocol(matrix::find_protocol(name, NRSBENCH_PROTOCOL_DIR));
+  auto p = matrix::load_protocol(matrix::find_protocol(name));
   if (!cells.empty()) matrix::select_cells(p, cells);  // by the protocol's own names, before the flags below
   matrix::apply_flags(p, flags);
   const auto shard = matrix::parse_shard(shard_text);

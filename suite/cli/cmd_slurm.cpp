@@ -31,7 +31,7 @@ int cmd_slurm(const std::vector<std::string>& args, const std::string& self) {
   po::variables_map vm;
   if (!parse_or_help("slurm", "--protocol P --out DIR --shards N [options]", d, args, vm)) return 0;
   // Expanding the protocol here catches its errors before anything is queued.
-  const auto path = matrix::find_protocol(o.protocol, NRSBENCH_PROTOCOL_DIR);
+  const auto path = matrix::find_protocol(o.protocol);
   const auto p = matrix::load_protocol(path);
   o.protocol = std::filesystem::absolute(path).string();
   o.out_dir = std::filesystem::absolute(o.out_dir).string();

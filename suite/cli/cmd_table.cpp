@@ -25,9 +25,7 @@ void print_table(const nlohmann::json& agg) {
     return m.contains(k) && m[k].is_object() ? m[k]["mean"].get<double>() : std::nan("");
   };
   for (const auto& c : agg["cells"]) {
-    const std::string b = c["dataset"].get<std::string>() + " / " + c["model"].get<std::string>() +
-                          (c["group"].get<std::string>().empty() ? "" : " / " + c["group"].get<std::string>()) +
-                          (c["protocol"].get<std::string>().empty() ? "" : "  (" + c["protocol"].get<std::string>() + ")");
+    const std::string b = matrix::board_key(c);
     if (b != board) {
       board = b;
       std::printf("\n%s\n  %-34s %3s %18s %9s %10s %8s %9s %9s %8s %12s\n", b.c_str(), "method", "n",

@@ -41,6 +41,12 @@ json Stats::to_json() const {
   return {{"n", n}, {"mean", mean}, {"std", std}, {"ci95", n > 1 ? json(ci95) : json(nullptr)}, {"values", values}};
 }
 
+std::string board_key(const json& c) {
+  return c["dataset"].get<std::string>() + " / " + c["model"].get<std::string>() +
+         (c["group"].get<std::string>().empty() ? "" : " / " + c["group"].get<std::string>()) +
+         (c["protocol"].get<std::string>().empty() ? "" : " (" + c["protocol"].get<std::string>() + ")");
+}
+
 std::string run_cell_id(const json& result) { return config_id(result.at("config")); }
 
 ResultSet load_results(const std::string& dir) {

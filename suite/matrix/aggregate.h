@@ -33,4 +33,8 @@ nlohmann::json aggregate(const ResultSet& rs);
 // Group key of a run: cell_id of its configuration.
 std::string run_cell_id(const nlohmann::json& result);
 
+// The board an aggregated cell belongs to ("dataset / model[ / group][ (protocol)]"):
+// cells with the same key are compared in one table or leaderboard board.
+std::string board_key(const nlohmann::json& cell);
+
 }  // namespace nrs::matrix

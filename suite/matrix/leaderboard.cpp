@@ -1,4 +1,5 @@
 #include "suite/matrix/leaderboard.h"
+#include "suite/matrix/aggregate.h"
 #include "suite/build_info.h"
 #include "suite/results.h"
 
@@ -54,9 +55,7 @@ json make_leaderboard(const json& agg, const json& report, const std::string& ti
   std::map<std::string, json> boards;
   std::vector<std::string> order;
   for (const auto& c : agg["cells"]) {
-    const std::string key = c["dataset"].get<std::string>() + " / " + c["model"].get<std::string>() +
-                            (c["group"].get<std::string>().empty() ? "" : " / " + c["group"].get<std::string>()) +
-                            (c["protocol"].get<std::string>().empty() ? "" : " (" + c["protocol"].get<std::string>() + ")");
+    const std::string key = board_key(c);
     if (!boards.count(key)) {
       order.push_back(key);
       boards[key] = {{"board", key},        {"dataset", c["dataset"]}, {"model", c["model"]},
@@ -85,6 +84,7 @@ json make_leaderboard(const json& agg, const json& report, const std::string& ti
                                       {"train_images_per_s", mean_or_null(m, "train_images_per_s")},
                                       {"ms_per_step", mean_or_null(m, "ms_per_step")},
                                       {"cost_ratio_vs_sgd", c["cost_ratio_vs_sgd"]},
+                                      {"time_to_target", c.value("time_to_target", json(nullptr))},
                                       {"epochs", c["config"]["epochs"]},
                                       {"devices", c["devices"]},
                                       {"git_commits", c["git_commits"]}});
@@ -145,7 +145,16 @@ json make_leaderboard(const json& agg, const json& report, const std::string& ti
           {"notes",
            {"Accuracy: final-epoch test accuracy, mean +- sample std over seeds (95% CI in the JSON).",
             "lambda: top Hessian eigenvalue of the final model (Lanczos), cost: ms per step / SGD ms per step of the same setting.",
+            "to target: epochs and training seconds until the test accuracy first reached the SGD cell's mean final test accuracy (mean over the seeds that reached it; reached/runs).",
             "Reported numbers come from the cited sources; measured numbers from the runs in results_dir. They are never mixed."}}};
+}
+
+// "<td>epochs (reached/runs)</td><td>seconds</td>" of a time_to_target block.
+std::string target_cells(const json& t) {
+  if (!t.is_object()) return "<td>&ndash;</td><td>&ndash;</td>";
+  const std::string count = " <small>(" + std::to_string(t["reached"].get<int>()) + "/" + std::to_string(t["runs"].get<int>()) + ")</small>";
+  if (!t["epochs"].is_object()) return "<td>never" + count + "</td><td>&ndash;</td>";
+  return "<td>" + num(t["epochs"]["mean"], 1) + count + "</td><td>" + num(t["train_seconds"]["mean"], 0) + "</td>";
 }
 
 std::string render_html(const json& lb) {
@@ -171,7 +180,7 @@ std::string render_html(const json& lb) {
     h << "<h2>" << html_escape(b["board"].get<std::string>()) << "</h2>\n<table class=\"board\"><thead><tr>"
       << "<th>#</th><th class=\"l\">method</th><th class=\"l\">variant</th><th>runs</th><th>test acc</th><th>&plusmn; sd</th>"
       << "<th>val acc</th><th>&lambda;<sub>max</sub></th><th>&lambda;<sub>max</sub>/&lambda;<sub>5</sub></th><th>trace</th>"
-      << "<th>img/s</th><th>ms/step</th><th>cost &times;SGD</th></tr></thead><tbody>\n";
+      << "<th>img/s</th><th>ms/step</th><th>cost &times;SGD</th><th>epochs to target</th><th>s to target</th></tr></thead><tbody>\n";
     for (const auto& m : b["methods"]) {
       const auto& acc = m["test_acc"];
       std::string runs = std::to_string(m["ok"].get<int>());
@@ -186,7 +195,7 @@ std::string render_html(const json& lb) {
         << (m["lambda_max"].is_object() ? sig(m["lambda_max"]["mean"], 4) : "&ndash;") << "</td><td>"
         << sig(m["lambda_max_over_lambda_5"], 3) << "</td><td>" << sig(m["trace"], 4) << "</td><td>"
         << num(m["train_images_per_s"], 0) << "</td><td>" << num(m["ms_per_step"], 1) << "</td><td>"
-        << num(m["cost_ratio_vs_sgd"], 2) << "</td></tr>\n";
+        << num(m["cost_ratio_vs_sgd"], 2) << "</td>" << target_cells(m["time_to_target"]) << "</tr>\n";
     }
     h << "</tbody></table>\n";
     if (!b["reported"].empty()) {

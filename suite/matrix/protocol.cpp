@@ -1,4 +1,5 @@
 #include "suite/matrix/protocol.h"
+#include "datasets/locate.h"
 #include "datasets/registry.h"
 #include "datasets/sha256.h"
 #include "models/registry.h"
@@ -251,12 +252,16 @@ Protocol load_protocol(const std::string& path) {
   return p;
 }
 
-std::string find_protocol(const std::string& name_or_path, const std::string& builtin_dir) {
+std::string find_protocol(const std::string& name_or_path) {
   if (fs::is_regular_file(name_or_path)) return name_or_path;
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("NRSBENCH_PROTOCOLS")) dirs.push_back(env);
   dirs.push_back("suite/protocols");
-  if (!builtin_dir.empty()) dirs.push_back(builtin_dir);
+  for (const char* rel : {"share/nrsbench/protocols", "suite/protocols"})
+    if (const auto d = data::find_beside_executable(rel); !d.empty()) {
+      dirs.push_back(d);
+      break;
+    }
   for (const auto& d : dirs) {
     const auto f = fs::path(d) / (name_or_path + ".json");
     if (fs::is_regular_file(f)) return f.string();

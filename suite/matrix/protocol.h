@@ -56,8 +56,10 @@ Protocol load_protocol(const std::string& path);
 Protocol parse_protocol(const nlohmann::json& j, const std::string& where);
 
 // Resolves `--protocol NAME|PATH`: a path when it names a file, else
-// NAME.json in $NRSBENCH_PROTOCOLS, ./suite/protocols, then `builtin_dir`.
-std::string find_protocol(const std::string& name_or_path, const std::string& builtin_dir);
+// NAME.json in $NRSBENCH_PROTOCOLS, ./suite/protocols, then the built-in
+// protocols beside the executable (share/nrsbench/protocols of an install,
+// suite/protocols of the checkout a build directory sits in).
+std::string find_protocol(const std::string& name_or_path);
 
 // Re-resolves every cell with extra flags (e.g. {"threads": 1, "device": "cuda"}).
 void apply_flags(Protocol& p, const nlohmann::json& flags);

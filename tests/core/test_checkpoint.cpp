@@ -65,34 +65,38 @@ TEST_P(Resume, InterruptedRunsEndBitwiseLikeUninterruptedOnes) {
   ASSERT_EQ(ref.code, 0) << ref.text;
   const json want = metrics(read_json(d / "ref.json"));
 
-  // SIGTERM after step 100 (mid-epoch 2): checkpoint, exit 75, no result.
-  const std::string a = args + " --save-weights " + d / "a.pt" + " --out " + d / "a.json";
-  auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=100:TERM " + std::string(NRSBENCH_BINARY) + " " + a);
-  ASSERT_EQ(stopped.code, 75) << stopped.text;
-  EXPECT_NE(stopped.text.find("rerun the same command to resume"), std::string::npos) << stopped.text;
-  EXPECT_TRUE(fs::exists(d / "a.json.ckpt"));
-  EXPECT_FALSE(fs::exists(d / "a.json"));
-  auto resumed = nrsbench(a);
-  ASSERT_EQ(resumed.code, 0) << resumed.text;
-  const json ra = read_json(d / "a.json");
-  EXPECT_EQ(metrics(ra), want);
-  expect_same_weights(d / "ref.pt", d / "a.pt");
+  // Interrupts a run with `signal` after global step `at`, checks what it left,
+  // resumes it, and returns the resumed result after comparing it with ref.
+  auto interrupt_and_resume = [&](const std::string& tag, const std::string& signal, int at) {
+    const std::string cmd = args + " --save-weights " + d / (tag + ".pt") + " --out " + d / (tag + ".json");
+    auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=" + std::to_string(at) + ":" + signal + " " +
+                           std::string(NRSBENCH_BINARY) + " " + cmd);
+    if (signal == "KILL") {
+      EXPECT_NE(stopped.code, 0) << stopped.text;
+    } else {
+      EXPECT_EQ(stopped.code, 75) << stopped.text;  // checkpointed, resumable
+      EXPECT_NE(stopped.text.find("rerun the same command to resume"), std::string::npos) << stopped.text;
+    }
+    EXPECT_TRUE(fs::exists(d / (tag + ".json.ckpt")));
+    EXPECT_FALSE(fs::exists(d / (tag + ".json")));  // no result from a stopped run
+    auto resumed = nrsbench(cmd);
+    EXPECT_EQ(resumed.code, 0) << resumed.text;
+    const json r = read_json(d / (tag + ".json"));
+    EXPECT_EQ(metrics(r), want) << tag;
+    expect_same_weights(d / "ref.pt", d / (tag + ".pt"));
+    EXPECT_FALSE(fs::exists(d / (tag + ".json.ckpt")));  // removed after success
+    return r;
+  };
+
+  // SIGTERM after step 100 (mid-epoch 2): checkpoint there, exit 75.
+  const json ra = interrupt_and_resume("term", "TERM", 100);
   ASSERT_EQ(ra["resumes"].size(), 1u);
   EXPECT_EQ(ra["resumes"][0]["from_global_step"], 100);
-  EXPECT_EQ(ra["resumes"][0]["from_epoch"], 1);       // 0-based epoch in progress
-  EXPECT_EQ(ra["resumes"][0]["step_in_epoch"], 36);   // 100 - 64
-  EXPECT_FALSE(fs::exists(d / "a.json.ckpt"));        // removed after success
+  EXPECT_EQ(ra["resumes"][0]["from_epoch"], 1);      // 0-based epoch in progress
+  EXPECT_EQ(ra["resumes"][0]["step_in_epoch"], 36);  // 100 - 64
 
   // SIGKILL after step 150: the epoch-2 checkpoint (step 128) is the last one.
-  const std::string b = args + " --save-weights " + d / "b.pt" + " --out " + d / "b.json";
-  auto killed = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=150:KILL " + std::string(NRSBENCH_BINARY) + " " + b);
-  EXPECT_NE(killed.code, 0);
-  EXPECT_FALSE(fs::exists(d / "b.json"));
-  auto resumed_b = nrsbench(b);
-  ASSERT_EQ(resumed_b.code, 0) << resumed_b.text;
-  const json rb = read_json(d / "b.json");
-  EXPECT_EQ(metrics(rb), want);
-  expect_same_weights(d / "ref.pt", d / "b.pt");
+  const json rb = interrupt_and_resume("kill", "KILL", 150);
   ASSERT_EQ(rb["resumes"].size(), 1u);
   EXPECT_EQ(rb["resumes"][0]["from_global_step"], 128);
   for (const auto& f : fs::directory_iterator(d.str()))

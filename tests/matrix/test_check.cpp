@@ -167,3 +167,38 @@ TEST(Check, ShippedBaselinesLoadAndMatchTheirCells) {
     }
   EXPECT_EQ(matched, 1);
 }
+
+// Time to target by hand: SGD's two seeds end at 0.80 and 0.84 (target 0.82).
+// NRS seed 0 first reaches it in epoch 2 (after 10 + 12 s), seed 1 never does.
+TEST(Aggregate, TimeToTargetByHand) {
+  TempDir t;
+  auto with_history = [](json r, std::vector<double> accs) {
+    json h = json::array();
+    for (size_t e = 0; e < accs.size(); ++e)
+      h.push_back({{"epoch", e + 1}, {"test_acc", accs[e]}, {"epoch_time_s", 10.0 + 2.0 * static_cast<double>(e)}});
+    r["history"] = h;
+    r["final"]["test_acc"] = accs.back();
+    r["throughput"]["steps"] = 100 * accs.size();  // 100 steps per epoch
+    return r;
+  };
+  using nrs::test::fake_result;
+  nrs::test::write_json(t / "sgd-s0.json", with_history(fake_result("fashion-mnist", "m", "sgd", 0, 0, 10, 5, 3), {0.6, 0.7, 0.80}));
+  nrs::test::write_json(t / "sgd-s1.json", with_history(fake_result("fashion-mnist", "m", "sgd", 1, 0, 10, 5, 3), {0.6, 0.8, 0.84}));
+  nrs::test::write_json(t / "nrs-s0.json", with_history(fake_result("fashion-mnist", "m", "nrs", 0, 0, 10, 5, 3), {0.7, 0.83, 0.85}));
+  nrs::test::write_json(t / "nrs-s1.json", with_history(fake_result("fashion-mnist", "m", "nrs", 1, 0, 10, 5, 3), {0.7, 0.75, 0.81}));
+  auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
+  const json* nrs = nullptr;
+  const json* sgd = nullptr;
+  for (const auto& c : agg["cells"]) (c["optimizer"] == "sgd" ? sgd : nrs) = &c;
+  ASSERT_TRUE(nrs && sgd);
+  const auto& tt = (*nrs)["time_to_target"];
+  EXPECT_NEAR(tt["target_test_acc"].get<double>(), 0.82, 1e-12);
+  EXPECT_EQ(tt["runs"], 2);
+  EXPECT_EQ(tt["reached"], 1);
+  EXPECT_EQ(tt["epochs"]["mean"], 2.0);
+  EXPECT_EQ(tt["steps"]["mean"], 200.0);
+  EXPECT_EQ(tt["train_seconds"]["mean"], 22.0);
+  // SGD itself: seed 1 reaches 0.82 in epoch 3, seed 0 never (0.80 < 0.82).
+  EXPECT_EQ((*sgd)["time_to_target"]["reached"], 1);
+  EXPECT_EQ((*sgd)["time_to_target"]["epochs"]["mean"], 3.0);
+}
