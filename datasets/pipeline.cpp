@@ -47,6 +47,29 @@ void BatchPipeline::start_epoch(int64_t epoch) {
   pos_ = 0;
 }
 
+std::vector<torch::Tensor> BatchPipeline::state() const {
+  return {order_.to(torch::kCPU), gen_.get_state(), torch::scalar_tensor(pos_, torch::kInt64)};
+}
+
+void BatchPipeline::load_state(const std::vector<torch::Tensor>& s) {
+  // A checkpoint of another split (other size) would silently draw wrong
+  // samples, so the shape is checked before anything changes.
+  if (s.size() != 3 || !s[0].defined() || s[0].dim() != 1 || s[0].scalar_type() != torch::kInt64 ||
+      s[0].size(0) != n_ || !s[1].defined() || !s[2].defined() || s[2].numel() != 1)
+    throw DataError("batch pipeline state: expected {order int64 [" + std::to_string(n_) +
+                    "], generator state, position}; the checkpoint is for another training split");
+  const int64_t pos = s[2].item<int64_t>();
+  if (pos < 0 || pos > n_)
+    throw DataError("batch pipeline state: position " + std::to_string(pos) + " outside [0, " + std::to_string(n_) + "]");
+  try {
+    gen_.set_state(s[1]);
+  } catch (const c10::Error&) {
+    throw DataError("batch pipeline state: the generator state is not a CPU generator state (uint8 tensor)");
+  }
+  order_ = s[0].to(device_);
+  pos_ = pos;
+}
+
 torch::Tensor BatchPipeline::normalize(const torch::Tensor& raw) const {
   return (raw.to(torch::kFloat32) - mean_) * inv_std_;
 }
