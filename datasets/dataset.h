@@ -44,6 +44,7 @@ struct DatasetOptions {
   int64_t synthetic_test = 512;
   int64_t image_size = 224;        // imagefolder: side after resize + centre crop
   int decode_threads = 2;          // imagefolder / cifar10-jpeg decode workers
+  int64_t stream_prefetch_mb = 512;  // imagefolder-stream: decoded images queued ahead, at most (MiB)
 };
 
 // Error for bad or missing data; the message names the file and what was
@@ -55,5 +56,9 @@ struct DataError : std::runtime_error {
 // Carves `n` samples out of `train` for validation: seeded, stratified by
 // class (each class contributes in proportion to its frequency), disjoint.
 void carve_validation(Dataset& ds, int64_t n, uint64_t seed);
+// The positions carve_validation takes from a split with these labels:
+// {validation, remaining training}, CPU int64, each sorted ascending. Shared
+// with the streamed ImageFolder, which carves its file index the same way.
+std::pair<torch::Tensor, torch::Tensor> validation_indices(const torch::Tensor& labels, int64_t n, uint64_t seed);
 
 }  // namespace nrs::data

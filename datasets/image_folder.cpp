@@ -137,13 +137,20 @@ std::optional<torch::Tensor> load_image(const std::string& path, const ImageTran
 }
 
 ImageFolderLoader::ImageFolderLoader(ImageFolderIndex index, ImageTransform t, int threads, int64_t prefetch,
-                                     uint64_t seed)
-    : index_(std::move(index)), t_(t), threads_(std::max(1, threads)), prefetch_(std::max<int64_t>(1, prefetch)),
+                                     uint64_t seed, int64_t max_queued_bytes)
+    : index_(std::move(index)), t_(t), threads_(std::max(1, threads)), window_(std::max<int64_t>(1, prefetch)),
       seed_(seed) {
   if (!have_image_decoder()) throw DataError(kNoDecoder);
   if (t_.size <= 0 || (!t_.train && t_.resize < t_.size))
     throw DataError("imagefolder: need size > 0 and resize >= size (got size " + std::to_string(t_.size) +
                     ", resize " + std::to_string(t_.resize) + ")");
+  if (max_queued_bytes > 0) {
+    if (max_queued_bytes < sample_bytes())
+      throw DataError("imagefolder prefetch cap: " + std::to_string(max_queued_bytes) +
+                      " bytes is smaller than one decoded image (3x" + std::to_string(t_.size) + "x" +
+                      std::to_string(t_.size) + " = " + std::to_string(sample_bytes()) + " bytes)");
+    window_ = std::min(window_, max_queued_bytes / sample_bytes());
+  }
 }
 
 ImageFolderLoader::~ImageFolderLoader() { stop(); }
@@ -158,9 +165,12 @@ void ImageFolderLoader::stop() {
   workers_.clear();
 }
 
-void ImageFolderLoader::start_epoch(int64_t epoch, bool shuffle) {
+void ImageFolderLoader::start_epoch(int64_t epoch, bool shuffle, int64_t start) {
   stop();
   const int64_t n = size();
+  if (start < 0 || start > n)
+    throw DataError("imagefolder: start position " + std::to_string(start) + " outside the epoch [0, " +
+                    std::to_string(n) + "]");
   epoch_seed_ = mix(seed_, static_cast<uint64_t>(epoch));
   order_.resize(n);
   for (int64_t i = 0; i < n; ++i) order_[i] = i;
@@ -170,9 +180,22 @@ void ImageFolderLoader::start_epoch(int64_t epoch, bool shuffle) {
     std::memcpy(order_.data(), perm.data_ptr<int64_t>(), sizeof(int64_t) * n);
   }
   ready_.clear();
-  claimed_ = consumed_ = 0;
+  queued_bytes_ = 0;
+  // Seeking costs nothing: each sample's transform seed depends only on
+  // (seed, epoch, sample), never on what was decoded before it.
+  claimed_ = consumed_ = start;
   stopping_ = false;
   for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { worker(); });
+}
+
+int64_t ImageFolderLoader::position() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return consumed_;
+}
+
+int64_t ImageFolderLoader::peak_queued_bytes() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return peak_queued_bytes_;
 }
 
 void ImageFolderLoader::worker() {
@@ -181,15 +204,21 @@ void ImageFolderLoader::worker() {
     int64_t pos;
     {
       std::unique_lock<std::mutex> lk(mu_);
-      // Bounded queue: never run more than prefetch_ samples ahead of the consumer.
-      cv_.wait(lk, [&] { return stopping_ || claimed_ >= n || claimed_ < consumed_ + prefetch_; });
+      // Bounded queue: a claim reserves one slot, and never more than window_
+      // samples are claimed ahead of the consumer.
+      cv_.wait(lk, [&] { return stopping_ || claimed_ >= n || claimed_ - consumed_ < window_; });
       if (stopping_ || claimed_ >= n) return;
       pos = claimed_++;
     }
     const int64_t s = order_[pos];
+    ++files_read_;
     auto img = load_image(index_.samples[s].first, t_, mix(epoch_seed_, static_cast<uint64_t>(s)));
     {
       std::lock_guard<std::mutex> lk(mu_);
+      if (img) {
+        queued_bytes_ += static_cast<int64_t>(img->nbytes());
+        peak_queued_bytes_ = std::max(peak_queued_bytes_, queued_bytes_);
+      }
       ready_[pos] = std::move(img);
     }
     cv_.notify_all();
@@ -206,6 +235,7 @@ bool ImageFolderLoader::next(int64_t batch, torch::Tensor& images, torch::Tensor
     cv_.wait(lk, [&] { return ready_.count(consumed_) > 0; });
     auto node = ready_.extract(consumed_);
     const int64_t s = order_[consumed_++];
+    if (node.mapped()) queued_bytes_ -= static_cast<int64_t>(node.mapped()->nbytes());
     lk.unlock();
     cv_.notify_all();
     if (!node.mapped()) {
@@ -263,8 +293,8 @@ Dataset load_image_folder(const std::string& name, const DatasetOptions& opts) {
   if (gib > 16.0)
     throw DataError(root + ": " + std::to_string(total) + " images at " + std::to_string(size) + "x" +
                     std::to_string(size) + " need " + std::to_string(gib) +
-                    " GiB decoded; imagefolder holds the whole tree in memory, use a smaller size "
-                    "(--dataset imagefolder-64) or a subset");
+                    " GiB decoded; imagefolder holds the whole tree in memory: use --dataset imagefolder-stream-" +
+                    std::to_string(size) + " (decoded per epoch), a smaller size or a subset");
   ImageTransform t;
   t.size = size;
   t.resize = std::max<int64_t>(size, std::lround(size * 256.0 / 224.0));

@@ -41,19 +41,36 @@ std::optional<torch::Tensor> load_image(const std::string& path, const ImageTran
 
 class ImageFolderLoader {
  public:
-  ImageFolderLoader(ImageFolderIndex index, ImageTransform t, int threads, int64_t prefetch, uint64_t seed);
+  // At most `prefetch` decoded samples wait ahead of the consumer, and, when
+  // `max_queued_bytes` > 0, at most that many bytes of them (a slot is
+  // reserved when a worker claims a sample, so the bound holds while it
+  // decodes): memory stays bounded whatever the dataset size. A cap below one
+  // decoded image is a DataError.
+  ImageFolderLoader(ImageFolderIndex index, ImageTransform t, int threads, int64_t prefetch, uint64_t seed,
+                    int64_t max_queued_bytes = 0);
   ~ImageFolderLoader();
   ImageFolderLoader(const ImageFolderLoader&) = delete;
   ImageFolderLoader& operator=(const ImageFolderLoader&) = delete;
 
   // Sample order and transform draws are a pure function of (seed, epoch),
-  // independent of the thread count.
-  void start_epoch(int64_t epoch, bool shuffle);
+  // independent of the thread count. `start` seeks: the epoch begins at that
+  // position of its order without decoding the samples before it.
+  void start_epoch(int64_t epoch, bool shuffle, int64_t start = 0);
   // Up to `batch` decoded images (uint8 [B,3,S,S]) and labels; false at the
   // end of the epoch. Corrupt files are skipped and counted.
   bool next(int64_t batch, torch::Tensor& images, torch::Tensor& labels);
   int64_t skipped() const { return skipped_.load(); }
   int64_t size() const { return static_cast<int64_t>(index_.samples.size()); }
+  // Positions of the epoch's order consumed so far (skipped files included):
+  // start_epoch(epoch, shuffle, position()) resumes exactly here.
+  int64_t position() const;
+  // Bytes of one decoded sample (3 * size * size) and how many may be queued.
+  int64_t sample_bytes() const { return 3 * t_.size * t_.size; }
+  int64_t window() const { return window_; }
+  // Largest number of decoded bytes ever held in the queue (since construction).
+  int64_t peak_queued_bytes() const;
+  // Files handed to the decoder since construction (a seek skips, never reads).
+  int64_t files_read() const { return files_read_.load(); }
 
  private:
   void stop();
@@ -62,17 +79,18 @@ class ImageFolderLoader {
   ImageFolderIndex index_;
   ImageTransform t_;
   int threads_;
-  int64_t prefetch_;
+  int64_t window_;  // samples that may be claimed ahead of the consumer
   uint64_t seed_;
   uint64_t epoch_seed_ = 0;
   std::vector<int64_t> order_;
   std::vector<std::thread> workers_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<int64_t, std::optional<torch::Tensor>> ready_;  // position -> result
   int64_t claimed_ = 0, consumed_ = 0;
+  int64_t queued_bytes_ = 0, peak_queued_bytes_ = 0;
   bool stopping_ = false;
-  std::atomic<int64_t> skipped_{0};
+  std::atomic<int64_t> skipped_{0}, files_read_{0};
 };
 
 // Decodes a whole index with the eval transform into one uint8 Split.

@@ -48,16 +48,26 @@ void BatchPipeline::start_epoch(int64_t epoch) {
 }
 
 std::vector<torch::Tensor> BatchPipeline::state() const {
-  return {order_.to(torch::kCPU), gen_.get_state(), torch::tensor(pos_, torch::kInt64)};
+  return {order_.to(torch::kCPU), gen_.get_state(), torch::scalar_tensor(pos_, torch::kInt64)};
 }
 
 void BatchPipeline::load_state(const std::vector<torch::Tensor>& s) {
-  if (s.size() != 3 || s[0].numel() != n_ || s[2].numel() != 1)
-    throw std::invalid_argument("batch pipeline state: expected the order of " + std::to_string(n_) +
-                                " samples, a generator state and a position");
-  order_ = s[0].to(torch::kInt64).to(device_);
-  gen_.set_state(s[1]);
-  pos_ = s[2].item<int64_t>();
+  // A checkpoint of another split (other size) would silently draw wrong
+  // samples, so the shape is checked before anything changes.
+  if (s.size() != 3 || !s[0].defined() || s[0].dim() != 1 || s[0].scalar_type() != torch::kInt64 ||
+      s[0].size(0) != n_ || !s[1].defined() || !s[2].defined() || s[2].numel() != 1)
+    throw DataError("batch pipeline state: expected {order int64 [" + std::to_string(n_) +
+                    "], generator state, position}; the checkpoint is for another training split");
+  const int64_t pos = s[2].item<int64_t>();
+  if (pos < 0 || pos > n_)
+    throw DataError("batch pipeline state: position " + std::to_string(pos) + " outside [0, " + std::to_string(n_) + "]");
+  try {
+    gen_.set_state(s[1]);
+  } catch (const c10::Error&) {
+    throw DataError("batch pipeline state: the generator state is not a CPU generator state (uint8 tensor)");
+  }
+  order_ = s[0].to(device_);
+  pos_ = pos;
 }
 
 torch::Tensor BatchPipeline::normalize(const torch::Tensor& raw) const {

@@ -2,14 +2,9 @@
 // training device as uint8; every batch is gathered, augmented and normalised
 // there, driven by a seeded CPU generator so runs reproduce on any device.
 #pragma once
-#include "datasets/dataset.h"
+#include "datasets/batch_source.h"
 
 namespace nrs::data {
-
-struct Batch {
-  torch::Tensor x;  // float32 [B, C, H, W], normalised
-  torch::Tensor y;  // int64 [B]
-};
 
 struct AugmentOptions {
   std::string mode = "none";      // none | basic (pad-crop + flip) | cutout (basic + Cutout)
@@ -20,27 +15,27 @@ struct AugmentOptions {
   static void validate(const AugmentOptions& a);  // throws std::invalid_argument naming the flag
 };
 
-class BatchPipeline {
+class BatchPipeline : public BatchSource {
  public:
   BatchPipeline(const Split& split, const DatasetInfo& info, int64_t batch_size, torch::Device device,
                 AugmentOptions aug, bool shuffle, uint64_t seed);
 
   // Starts epoch `epoch`: the order and augmentation draws are a pure function
   // of (seed, epoch), so a resumed or repeated epoch sees the same batches.
-  void start_epoch(int64_t epoch);
-  bool next(Batch& out);
-  int64_t batches_per_epoch() const;
-  int64_t size() const { return n_; }
+  void start_epoch(int64_t epoch) override;
+  bool next(Batch& out) override;
+  int64_t batches_per_epoch() const override;
+  int64_t size() const override { return n_; }
+  // {order (CPU int64 [N]), generator state, position (0-dim int64)}: the
+  // epoch's order and the augmentation generator as they stand, so a resumed
+  // run draws the same remaining batches and augmentations.
+  std::vector<torch::Tensor> state() const override;
+  void load_state(const std::vector<torch::Tensor>& s) override;
 
   // Normalises a raw batch (uint8 pixels or float) without augmentation.
   torch::Tensor normalize(const torch::Tensor& raw) const;
   // Applies the augmentation to a raw (un-normalised) batch with `gen`.
   torch::Tensor augment(const torch::Tensor& raw, at::Generator& gen) const;
-  // Position within the epoch (order, generator, next index), for
-  // checkpoints taken mid-epoch: after load_state the next batch is the one
-  // an uninterrupted run would draw.
-  std::vector<torch::Tensor> state() const;
-  void load_state(const std::vector<torch::Tensor>& s);
 
  private:
   torch::Tensor images_, labels_, mean_, inv_std_;

@@ -3,6 +3,7 @@
 #include "datasets/cifar_binary.h"
 #include "datasets/image_folder.h"
 #include "datasets/mnist_idx.h"
+#include "datasets/streaming_folder.h"
 #include "datasets/synthetic.h"
 
 namespace nrs::data {
@@ -37,6 +38,16 @@ const std::vector<DatasetEntry>& dataset_registry() {
        "DIR/{train,val}/<class>/<image> JPEG/PNG from --data-dir, decoded once at SIZE (default 224)",
        [](const std::string& n) { return parse_image_folder_name(n, nullptr); },
        [](const std::string& n, const DatasetOptions& o) { return load_image_folder(n, o); }},
+      {"imagefolder-stream[-SIZE]",
+       "DIR/{train,val}/<class>/<image> from --data-dir, larger than memory: decoded per epoch on "
+       "worker threads (random-resized crop + flip to SIZE for training, resize + centre crop for eval)",
+       [](const std::string& n) { return parse_streaming_folder_name(n, nullptr); },
+       [](const std::string& n, const DatasetOptions&) -> Dataset {
+         // Never held whole: the training loop builds a BatchSource instead.
+         throw DataError("--dataset " + n +
+                         ": a streamed dataset cannot be loaded whole; it is read through "
+                         "open_streaming_folder and make_stream_source (datasets/stream_source.h)");
+       }},
       {"synthetic[-CxHxW[-K]]", "seeded Gaussian class clusters (default 3x32x32, 10 classes), float32",
        [](const std::string& n) { return parse_synthetic_name(n, nullptr); },
        [](const std::string& n, const DatasetOptions& o) {

@@ -2,14 +2,13 @@
 
 namespace nrs::data {
 
-void carve_validation(Dataset& ds, int64_t n, uint64_t seed) {
-  const int64_t total = ds.train.size();
-  if (n <= 0) return;
+std::pair<torch::Tensor, torch::Tensor> validation_indices(const torch::Tensor& all_labels, int64_t n, uint64_t seed) {
+  const int64_t total = all_labels.size(0);
   if (n >= total)
     throw DataError("--val-split " + std::to_string(n) + ": must be smaller than the training split (" +
                     std::to_string(total) + " samples)");
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x5eedba11ULL);
-  auto labels = ds.train.labels.to(torch::kCPU);
+  auto labels = all_labels.to(torch::kCPU);
   const int64_t classes = labels.max().item<int64_t>() + 1;
   // Largest-remainder apportionment so per-class counts sum exactly to n.
   auto counts = torch::bincount(labels, {}, classes);
@@ -36,6 +35,12 @@ void carve_validation(Dataset& ds, int64_t n, uint64_t seed) {
   // Keep the original order inside each split: only membership is random.
   auto vi = std::get<0>(torch::cat(val_idx).sort());
   auto ti = std::get<0>(torch::cat(train_idx).sort());
+  return {vi, ti};
+}
+
+void carve_validation(Dataset& ds, int64_t n, uint64_t seed) {
+  if (n <= 0) return;
+  auto [vi, ti] = validation_indices(ds.train.labels, n, seed);
   const auto dev = ds.train.images.device();
   ds.val = Split{ds.train.images.index_select(0, vi.to(dev)), ds.train.labels.index_select(0, vi.to(dev))};
   ds.train = Split{ds.train.images.index_select(0, ti.to(dev)), ds.train.labels.index_select(0, ti.to(dev))};

@@ -127,6 +127,21 @@ TEST(ImageFolder, ValClassMissingFromTrainIsAnError) {
   write_image(d / "val/zebra/a.png", 1, 8, 8);
   EXPECT_THROW(scan_image_folder(d / "val", scan_image_folder(d / "train").classes), DataError);
 }
+
+TEST(ImageFolder, BuildWithOpenCvHeadersHasTheDecoder) { EXPECT_TRUE(have_image_decoder()); }
 #else
-TEST(ImageFolder, NeedsOpenCv) { GTEST_SKIP() << "built without OpenCV imgcodecs"; }
+using namespace nrs::data;
+
+// Without OpenCV the loaders must refuse with the decoder named, not crash
+// or return empty data.
+TEST(ImageFolder, WithoutOpenCvLoadingThrowsNamingTheDecoder) {
+  EXPECT_FALSE(have_image_decoder());
+  ImageFolderIndex index{{"a"}, {{"a/x.jpg", 0}}};
+  try {
+    ImageFolderLoader loader(index, ImageTransform{}, 1, 1, 0);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("OpenCV imgcodecs"), std::string::npos) << e.what();
+  }
+}
 #endif

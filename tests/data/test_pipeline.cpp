@@ -170,3 +170,39 @@ TEST(Pipeline, RejectsUnknownAugmentMode) {
   EXPECT_THROW(AugmentOptions::validate(aug("strong", true, 4)), std::invalid_argument);
   EXPECT_THROW(AugmentOptions::validate(aug("basic", true, 4, "wrap")), std::invalid_argument);
 }
+
+TEST(Pipeline, StateResumesMidEpochWithTheSameBatchesAndAugmentation) {
+  auto s = position_images(50);
+  AugmentOptions a = aug("cutout", true, P);
+  a.cutout = 3;
+  BatchPipeline whole(s, info1(), 8, torch::kCPU, a, true, 4);
+  whole.start_epoch(1);
+  std::vector<Batch> expected;
+  for (Batch b; whole.next(b);) expected.push_back(b);
+  ASSERT_EQ(expected.size(), 7u);
+  for (size_t k : {0u, 2u, 7u}) {
+    BatchPipeline first(s, info1(), 8, torch::kCPU, a, true, 4);
+    first.start_epoch(1);
+    Batch b;
+    for (size_t i = 0; i < k; ++i) ASSERT_TRUE(first.next(b));
+    const auto st = first.state();
+    ASSERT_EQ(st.size(), 3u);
+    EXPECT_EQ(st[0].device().type(), torch::kCPU);
+    EXPECT_EQ(st[0].scalar_type(), torch::kInt64);
+    EXPECT_EQ(st[2].dim(), 0);
+    EXPECT_EQ(st[2].item<int64_t>(), std::min<int64_t>(50, 8 * static_cast<int64_t>(k)));
+    // A fresh pipeline (its constructor starts epoch 0) continues exactly.
+    BatchPipeline resumed(s, info1(), 8, torch::kCPU, a, true, 4);
+    resumed.load_state(st);
+    size_t i = k;
+    for (; resumed.next(b); ++i) {
+      ASSERT_LT(i, expected.size());
+      EXPECT_TRUE(torch::equal(b.x, expected[i].x)) << "resume after " << k << ", batch " << i;
+      EXPECT_TRUE(torch::equal(b.y, expected[i].y)) << "resume after " << k << ", batch " << i;
+    }
+    EXPECT_EQ(i, expected.size());
+  }
+  // A checkpoint of a split with another size is refused.
+  BatchPipeline other(position_images(49), info1(), 8, torch::kCPU, a, true, 4);
+  EXPECT_THROW(other.load_state(whole.state()), DataError);
+}
