@@ -86,6 +86,8 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
     ("hessian-batch-size", po::value(&c.hessian.batch_size)->default_value(c.hessian.batch_size), "HVP micro-batch (0 = 256 in eval, all samples in train)")
     ("hessian-graph-cache-mb", po::value(&c.hessian.graph_cache_mb)->default_value(c.hessian.graph_cache_mb), "memory for reusing first-order graphs across HVPs (0 = off)")
     ("hessian-memory-mb", po::value(&c.hessian.memory_mb)->default_value(c.hessian.memory_mb), "bound on Lanczos basis + graph cache; the basis thick-restarts when full (0 = unbounded)")
+    ("decode-threads", po::value(&c.decode_threads)->default_value(c.decode_threads), "image decoding workers (image folders, the cifar10-jpeg cache)")
+    ("stream-prefetch-mb", po::value(&c.stream_prefetch_mb)->default_value(c.stream_prefetch_mb), "imagefolder-stream: decoded bytes queued ahead per source (bounds memory)")
     ("zero-init-residual", po::bool_switch(&c.zero_init_residual), "gamma = 0 in the last BN of each residual branch (Goyal et al. 2017)")
     ("checkpoint", po::value(&c.checkpoint.path), "checkpoint file: resumed from when it exists (default OUT.ckpt; matrix: the result path + .ckpt)")
     ("checkpoint-every", po::value(&c.checkpoint.every)->default_value(c.checkpoint.every), "N epochs, or Nm minutes (also mid-epoch); 0 = only at the end and on SIGTERM/SIGUSR1/SIGINT")

@@ -61,6 +61,7 @@ nlohmann::json RunConfig::to_json() const {
           {"hessian_every", hessian_every},
           {"hessian", hessian_json},
           {"zero_init_residual", zero_init_residual},
+          {"data_loading", {{"decode_threads", decode_threads}, {"stream_prefetch_mb", stream_prefetch_mb}}},
           {"checkpoint", {{"path", checkpoint.path}, {"every", checkpoint.every}, {"keep", checkpoint.keep}}}};
 }
 
@@ -79,6 +80,8 @@ void RunConfig::validate(bool check_device) const {
   if (check_device && device.rfind("cuda", 0) == 0 && !torch::cuda::is_available())
     throw std::invalid_argument("--device '" + device + "': CUDA is not available in this build/machine");
   if (threads < 0) throw std::invalid_argument("--threads: expected an integer >= 0");
+  if (decode_threads < 1) throw std::invalid_argument("--decode-threads: expected an integer >= 1");
+  if (stream_prefetch_mb < 1) throw std::invalid_argument("--stream-prefetch-mb: expected an integer >= 1");
   if (hessian_top_k < 0 || hessian_every < 0) throw std::invalid_argument("--hessian-top-k/--hessian-every: expected >= 0");
   if (hessian_top_k > 0) {
     auto h = hessian;
@@ -111,7 +114,8 @@ double RunConfig::Checkpointing::every_seconds() const {
 }
 
 DataSelection data_selection(const RunConfig& c) {
-  return {c.dataset, c.data_dir, c.val_split, c.seed, c.train_subset, c.test_subset};
+  return {c.dataset, c.data_dir, c.val_split, c.seed, c.train_subset, c.test_subset, c.decode_threads,
+          c.stream_prefetch_mb};
 }
 
 ModelSelection model_selection(const RunConfig& c) {
@@ -135,7 +139,7 @@ nlohmann::json final_hessian(TrainState& s) {
   auto ho = s.cfg.hessian;
   ho.top_k = s.cfg.hessian_top_k;
   try {
-    auto h = hessian::hessian_report(*s.model, s.ds.train, s.ds.info, ho, s.device);
+    auto h = hessian::hessian_report(*s.model, s.data.hessian_split(ho.samples, ho.seed), s.data.info, ho, s.device);
     h["epoch"] = s.cfg.epochs;
     h["status"] = "ok";
     return h;

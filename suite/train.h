@@ -43,6 +43,9 @@ struct RunConfig {
   int64_t hessian_every = 0;       // also every E epochs (0 = final only)
   hessian::HessianOptions hessian;  // hessian.top_k is unused: hessian_top_k says
   bool zero_init_residual = false; // gamma = 0 in each residual branch's last BN (models/init.h)
+  // Operational: how image folders are decoded (not part of a cell's id).
+  int decode_threads = 2;          // decode workers (imagefolder, imagefolder-stream, cifar10-jpeg cache)
+  int64_t stream_prefetch_mb = 512;  // imagefolder-stream: decoded bytes queued ahead per source
   // Operational, not part of a cell's id (matrix/cell_id.h): where and how
   // often the run checkpoints itself.
   struct Checkpointing {

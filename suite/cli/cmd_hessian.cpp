@@ -62,22 +62,22 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
   ProcessScope scope({threads, h.seed, /*flush_denormal=*/true, /*cudnn_benchmark=*/false, device.is_cuda()});
 
   // The same selection as `nrsbench run`: the samples the model trained on.
-  const auto ds = load_run_data({dataset, data_dir, val_split, data_seed, train_subset, 0});
+  const auto data = load_run_data({dataset, data_dir, val_split, data_seed, train_subset, 0});
   ModelSelection ms;
   ms.model = model_name;
   ms.init_weights = weights;
-  auto model = make_run_model(ms, spec_of(ds.info), device);
+  auto model = make_run_model(ms, spec_of(data.info), device);
 
-  auto report = hessian::hessian_report(*model, ds.train, ds.info, h, device);
+  auto report = hessian::hessian_report(*model, data.hessian_split(h.samples, h.seed), data.info, h, device);
   nlohmann::json result;
   result["schema_version"] = kResultsSchemaVersion;
   result["kind"] = "hessian";
   result["command_line"] = command_line;
   result["model"] = {{"name", model_name}, {"trainable_parameters", models::count_trainable_parameters(*model)}};
-  result["dataset"] = {{"name", ds.info.name},
-                       {"source", ds.info.source},
-                       {"train_size", ds.train.size()},
-                       {"train_sha256", split_fingerprint(ds.train)}};
+  result["dataset"] = {{"name", data.info.name},
+                       {"source", data.info.source},
+                       {"train_size", data.train_size()},
+                       {"train_sha256", data.train_fingerprint()}};
   result["weights"] = weights;
   result["environment"] = environment_info(device_name);
   result["start_time"] = iso8601_now();

@@ -52,7 +52,7 @@ struct Segment {
 void run_hessian_point(TrainState& s, int64_t epoch) {
   auto ho = s.cfg.hessian;
   ho.top_k = s.cfg.hessian_top_k;
-  auto h = hessian::hessian_report(*s.model, s.ds.train, s.ds.info, ho, s.device);
+  auto h = hessian::hessian_report(*s.model, s.data.hessian_split(ho.samples, ho.seed), s.data.info, ho, s.device);
   h["epoch"] = epoch;
   s.progress.hessian_curve.push_back(h);
 }
@@ -74,13 +74,14 @@ void print_epoch(const TrainState& s, const nlohmann::json& h, bool tty) {
 
 }  // namespace
 
-std::pair<double, double> evaluate(models::Net& model, const data::Split& split, const data::DatasetInfo& info,
-                                   int64_t batch_size, torch::Device device, bool channels_last) {
-  if (split.size() == 0) return {std::nan(""), std::nan("")};
+std::pair<double, double> evaluate(models::Net& model, data::BatchSource& pipe, torch::Device device,
+                                   bool channels_last) {
+  if (pipe.size() == 0) return {std::nan(""), std::nan("")};
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard ng;
-  data::BatchPipeline pipe(split, info, batch_size, device, data::AugmentOptions{}, /*shuffle=*/false, 0);
+  pipe.start_epoch(0);
+  int64_t seen = 0;  // a streamed split may skip undecodable files
   data::Batch b;
   auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
@@ -91,9 +92,10 @@ std::pair<double, double> evaluate(models::Net& model, const data::Split& split,
                     logits, b.y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                     .to(torch::kFloat64);
     correct += logits.argmax(1).eq(b.y).sum();
+    seen += b.y.size(0);
   }
   model.train(was_training);
-  const double n = static_cast<double>(split.size());
+  const double n = static_cast<double>(std::max<int64_t>(seen, 1));
   return {loss_sum.item<double>() / n, static_cast<double>(correct.item<int64_t>()) / n};
 }
 
@@ -192,12 +194,14 @@ void train_epochs(TrainState& s, const LoopOptions& o) {
                         {"train_images_per_s", S.seen / std::max(S.time_s, 1e-9)}};
     if (S.has_kl) h["kl"] = S.kl.item<double>() / denom_steps;
     if (P.status == "ok") {
-      if (s.ds.val.size() > 0) {
-        auto [vl, va] = evaluate(*s.model, s.ds.val, s.ds.info, cfg.eval_batch_size, s.device, cfg.channels_last);
+      if (s.data.val_size() > 0) {
+        auto val = s.data.eval_source(/*val=*/true, cfg.eval_batch_size, s.device);
+        auto [vl, va] = evaluate(*s.model, *val, s.device, cfg.channels_last);
         h["val_loss"] = vl;
         h["val_acc"] = va;
       }
-      auto [tl, ta] = evaluate(*s.model, s.ds.test, s.ds.info, cfg.eval_batch_size, s.device, cfg.channels_last);
+      auto test = s.data.eval_source(/*val=*/false, cfg.eval_batch_size, s.device);
+      auto [tl, ta] = evaluate(*s.model, *test, s.device, cfg.channels_last);
       h["test_loss"] = tl;
       h["test_acc"] = ta;
       if (cfg.hessian_top_k > 0 && cfg.hessian_every > 0 && (P.epoch + 1) % cfg.hessian_every == 0 &&

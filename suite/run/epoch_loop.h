@@ -22,8 +22,9 @@ struct LoopOptions {
 // "diverged"). On SIGTERM/SIGUSR1/SIGINT: checkpoint, then throw Preempted.
 void train_epochs(TrainState& s, const LoopOptions& o);
 
-// Mean loss and accuracy of `model` on a split (eval mode, no grad).
-std::pair<double, double> evaluate(models::Net& model, const data::Split& split, const data::DatasetInfo& info,
-                                   int64_t batch_size, torch::Device device, bool channels_last);
+// Mean loss and accuracy of `model` over one epoch of `source` (eval mode,
+// no grad; the source is started at epoch 0).
+std::pair<double, double> evaluate(models::Net& model, data::BatchSource& source, torch::Device device,
+                                   bool channels_last);
 
 }  // namespace nrs

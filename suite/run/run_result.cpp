@@ -33,15 +33,16 @@ json CheckpointLog::to_json() const {
 
 namespace {
 
-json dataset_json(const data::Dataset& ds) {
-  return {{"name", ds.info.name},
-          {"source", ds.info.source},
-          {"train_size", ds.train.size()},
-          {"val_size", ds.val.size()},
-          {"test_size", ds.test.size()},
-          {"num_classes", ds.info.num_classes},
-          {"shape", {ds.info.channels, ds.info.height, ds.info.width}},
-          {"train_sha256", split_fingerprint(ds.train)}};
+json dataset_json(const RunData& d) {
+  return {{"name", d.info.name},
+          {"source", d.info.source},
+          {"streamed", d.streamed()},
+          {"train_size", d.train_size()},
+          {"val_size", d.val_size()},
+          {"test_size", d.test_size()},
+          {"num_classes", d.info.num_classes},
+          {"shape", {d.info.channels, d.info.height, d.info.width}},
+          {"train_sha256", d.train_fingerprint()}};
 }
 
 // Peak resident memory of this process so far (getrusage; Linux reports KiB).
@@ -89,7 +90,7 @@ json build_result(const TrainState& s, const json& hessian, const CheckpointLog&
   r["optimizer"] = s.strategy->describe();
   r["variant"] = r["optimizer"]["variant"];
   r["model"] = {{"name", cfg.model}, {"trainable_parameters", models::count_trainable_parameters(*s.model)}};
-  r["dataset"] = dataset_json(s.ds);
+  r["dataset"] = dataset_json(s.data);
   r["device"] = s.device.is_cuda() ? gpu_name(s.device.has_index() ? s.device.index() : 0) : "cpu: " + cpu_model();
   r["environment"] = environment_info(cfg.device);
   r["threads"] = s.threads;

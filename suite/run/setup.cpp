@@ -1,4 +1,5 @@
 #include "suite/run/setup.h"
+#include "datasets/stream_source.h"
 #include "datasets/registry.h"
 #include "datasets/sha256.h"
 #include "models/registry.h"
@@ -16,15 +17,67 @@ data::Split fixed_subset(const data::Split& s, int64_t n) {
                      s.labels.index_select(0, idx.to(s.labels.device()))};
 }
 
-data::Dataset load_run_data(const DataSelection& sel) {
+RunData load_run_data(const DataSelection& sel) {
   data::DatasetOptions o;
   o.data_dir = sel.data_dir;
   o.val_split = sel.val_split;
   o.seed = sel.seed;
-  auto ds = data::make_dataset(sel.dataset, o);
-  ds.train = fixed_subset(ds.train, sel.train_subset);
-  ds.test = fixed_subset(ds.test, sel.test_subset);
-  return ds;
+  o.decode_threads = sel.decode_threads;
+  o.stream_prefetch_mb = sel.stream_prefetch_mb;
+  RunData d;
+  if (data::parse_streaming_folder_name(sel.dataset, nullptr)) {
+    auto sf = data::open_streaming_folder(sel.dataset, o);
+    sf.train = data::index_subset(sf.train, sel.train_subset);
+    sf.test = data::index_subset(sf.test, sel.test_subset);
+    d.info = sf.info;
+    d.decode_threads = sf.threads;
+    d.stream = std::make_shared<data::StreamingFolder>(std::move(sf));
+    return d;
+  }
+  d.memory = data::make_dataset(sel.dataset, o);
+  d.memory.train = fixed_subset(d.memory.train, sel.train_subset);
+  d.memory.test = fixed_subset(d.memory.test, sel.test_subset);
+  d.info = d.memory.info;
+  return d;
+}
+
+int64_t RunData::train_size() const {
+  return streamed() ? static_cast<int64_t>(stream->train.samples.size()) : memory.train.size();
+}
+int64_t RunData::val_size() const {
+  return streamed() ? static_cast<int64_t>(stream->val.samples.size()) : memory.val.size();
+}
+int64_t RunData::test_size() const {
+  return streamed() ? static_cast<int64_t>(stream->test.samples.size()) : memory.test.size();
+}
+
+std::unique_ptr<data::BatchSource> RunData::train_source(int64_t batch, torch::Device device,
+                                                         const data::AugmentOptions& aug, bool shuffle,
+                                                         uint64_t seed) const {
+  if (streamed()) return data::make_stream_source(*stream, data::StreamSplit::kTrain, batch, device, shuffle, seed);
+  return std::make_unique<data::BatchPipeline>(memory.train, info, batch, device, aug, shuffle, seed);
+}
+
+std::unique_ptr<data::BatchSource> RunData::eval_source(bool val, int64_t batch, torch::Device device) const {
+  if (streamed())
+    return data::make_stream_source(*stream, val ? data::StreamSplit::kVal : data::StreamSplit::kTest, batch, device,
+                                    /*shuffle_and_augment=*/false, 0);
+  return std::make_unique<data::BatchPipeline>(val ? memory.val : memory.test, info, batch, device,
+                                               data::AugmentOptions{}, /*shuffle=*/false, 0);
+}
+
+data::Split RunData::hessian_split(int64_t samples, uint64_t seed) const {
+  return streamed() ? data::load_stream_samples(*stream, samples, seed) : memory.train;
+}
+
+std::string RunData::train_fingerprint() const {
+  if (!streamed()) return split_fingerprint(memory.train);
+  data::Sha256 h;
+  for (const auto& [path, label] : stream->train.samples) {
+    const std::string line = path + "\t" + std::to_string(label) + "\n";
+    h.update(line.data(), line.size());
+  }
+  return h.hex_digest();
 }
 
 std::string split_fingerprint(const data::Split& s) {

@@ -3,7 +3,10 @@
 // so that a Hessian measured by `nrsbench hessian` uses exactly the samples
 // the run trained on.
 #pragma once
+#include "datasets/batch_source.h"
 #include "datasets/dataset.h"
+#include "datasets/pipeline.h"
+#include "datasets/streaming_folder.h"
 #include "models/init.h"
 #include "models/net.h"
 
@@ -18,10 +21,41 @@ struct DataSelection {
   uint64_t seed = 0;         // the run's seed (drives the validation split)
   int64_t train_subset = 0;  // fixed random subset (0 = all)
   int64_t test_subset = 0;
+  int decode_threads = 2;            // image decoding workers
+  int64_t stream_prefetch_mb = 512;  // streamed folders: decoded bytes queued ahead per source
+};
+
+// The data a run or a Hessian sees: whole splits in memory (every dataset
+// but the streamed ones), or a file index decoded per epoch
+// (imagefolder-stream, datasets larger than memory). Both give batch
+// sources, so the training loop and evaluation do not care which.
+struct RunData {
+  data::DatasetInfo info;
+  data::Dataset memory;                          // in-memory splits (empty when streamed)
+  std::shared_ptr<data::StreamingFolder> stream; // set when streamed
+  int decode_threads = 2;
+
+  bool streamed() const { return stream != nullptr; }
+  int64_t train_size() const;
+  int64_t val_size() const;
+  int64_t test_size() const;
+  // Training batches: augmentation `aug` for in-memory data (streamed data is
+  // augmented by its loader: random-resized crop + flip).
+  std::unique_ptr<data::BatchSource> train_source(int64_t batch, torch::Device device, const data::AugmentOptions& aug,
+                                                  bool shuffle, uint64_t seed) const;
+  // Evaluation batches of the validation (val = true) or test split, in order.
+  std::unique_ptr<data::BatchSource> eval_source(bool val, int64_t batch, torch::Device device) const;
+  // The training images a Hessian with `samples`/`seed` is computed on, in
+  // memory: the whole split (hessian_report draws its subset) or, streamed,
+  // exactly that subset decoded once.
+  data::Split hessian_split(int64_t samples, uint64_t seed) const;
+  // SHA-256 of what training sees: labels and pixels, or (streamed) the file
+  // paths and labels of the index.
+  std::string train_fingerprint() const;
 };
 
 // Loads the dataset, carves the validation split, then takes the subsets.
-data::Dataset load_run_data(const DataSelection& sel);
+RunData load_run_data(const DataSelection& sel);
 
 // --train-subset/--test-subset: a fixed random subset (the same for every
 // seed, so cells stay comparable), in original order; a prefix would be

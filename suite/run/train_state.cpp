@@ -22,8 +22,11 @@ TrainState build_train_state(const RunConfig& cfg, int threads) {
   s.cfg = cfg;
   s.threads = threads;
   s.device = torch::Device(cfg.device);
-  s.ds = load_run_data(data_selection(cfg));
-  s.model = make_run_model(model_selection(cfg), spec_of(s.ds.info), s.device);
+  s.data = load_run_data(data_selection(cfg));
+  if (s.data.streamed() && cfg.augment.mode != "none")
+    throw std::invalid_argument("--augment '" + cfg.augment.mode + "': " + cfg.dataset +
+                                " is augmented by its loader (random-resized crop + flip); use --augment none");
+  s.model = make_run_model(model_selection(cfg), spec_of(s.data.info), s.device);
 
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& kv : s.model->named_parameters()) named.emplace_back(kv.key(), kv.value());
@@ -35,8 +38,7 @@ TrainState build_train_state(const RunConfig& cfg, int threads) {
 
   data::AugmentOptions aug = cfg.augment;
   if (cfg.deterministic) aug.mode = "none";
-  s.pipe = std::make_unique<data::BatchPipeline>(s.ds.train, s.ds.info, cfg.batch_size, s.device, aug,
-                                                 /*shuffle=*/!cfg.deterministic, cfg.seed);
+  s.pipe = s.data.train_source(cfg.batch_size, s.device, aug, /*shuffle=*/!cfg.deterministic, cfg.seed);
   s.schedule = std::make_unique<LrSchedule>(cfg.schedule, cfg.epochs, s.pipe->batches_per_epoch());
   s.precision = cfg.precision == "bf16" ? optim::Precision::kBFloat16 : optim::Precision::kFloat32;
   s.progress.sums.reset(s.device);

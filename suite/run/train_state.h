@@ -3,8 +3,8 @@
 // progress (position, running sums, history, timings). A checkpoint is this
 // state on disk; the epoch loop advances it.
 #pragma once
-#include "datasets/dataset.h"
-#include "datasets/pipeline.h"
+#include "datasets/batch_source.h"
+#include "suite/run/setup.h"
 #include "models/net.h"
 #include "suite/optim/step_strategy.h"
 #include "suite/schedule.h"
@@ -50,12 +50,12 @@ struct TrainState {
   RunConfig cfg;
   int threads = 1;
   torch::Device device{torch::kCPU};
-  data::Dataset ds;
+  RunData data;
   models::NetPtr model;
   std::unique_ptr<optim::BaseSgd> base;
   std::unique_ptr<optim::StepStrategy> strategy;
   optim::Objective objective;
-  std::unique_ptr<data::BatchPipeline> pipe;
+  std::unique_ptr<data::BatchSource> pipe;  // training batches
   std::unique_ptr<LrSchedule> schedule;
   optim::Precision precision = optim::Precision::kFloat32;
   RunProgress progress;
