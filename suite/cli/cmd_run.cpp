@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -37,11 +38,33 @@ nlohmann::json explicit_run_flags(const std::vector<std::string>& args, const po
   return flags;
 }
 
+// --seeds 0,2: a subset of the protocol's seeds (a first pass, a rehearsal).
+void select_seeds(matrix::Protocol& p, const std::string& text) {
+  std::vector<uint64_t> keep;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    uint64_t s = 0;
+    try {
+      size_t used = 0;
+      s = std::stoull(item, &used);
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw UsageError("--seeds '" + text + "': expected comma-separated integers");
+    }
+    if (std::find(p.seeds.begin(), p.seeds.end(), s) == p.seeds.end())
+      throw UsageError("--seeds: " + item + " is not one of protocol " + p.name + "'s seeds");
+    keep.push_back(s);
+  }
+  p.seeds = keep;
+}
+
 int run_protocol(const std::string& name, const std::string& out, const std::string& shard_text,
-                 const std::string& cells, bool quiet, bool dry_run, const nlohmann::json& flags,
-                 const std::string& command_line) {
+                 const std::string& cells, const std::string& seeds, bool quiet, bool dry_run,
+                 const nlohmann::json& flags, const std::string& command_line) {
   auto p = matrix::load_protocol(matrix::find_protocol(name));
   if (!cells.empty()) matrix::select_cells(p, cells);  // by the protocol's own names, before the flags below
+  if (!seeds.empty()) select_seeds(p, seeds);
   matrix::apply_flags(p, flags);
   const auto shard = matrix::parse_shard(shard_text);
   if (out.empty()) throw UsageError("--out: with --protocol, give the results directory");
@@ -76,7 +99,7 @@ int run_protocol(const std::string& name, const std::string& out, const std::str
 
 int cmd_run(const std::vector<std::string>& args, const std::string& command_line) {
   RunConfig cfg;
-  std::string milestones, out, protocol, shard = "0/1", cells;
+  std::string milestones, out, protocol, shard = "0/1", cells, seeds;
   bool quiet = false, dry_run = false, no_checkpoint = false;
   po::options_description d("run options");
   add_run_options(d, cfg, milestones);
@@ -89,14 +112,16 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
     ("protocol", po::value(&protocol), "run a protocol (name in suite/protocols, or a file): every cell x seed; run flags given here apply to every cell")
     ("shard", po::value(&shard)->default_value(shard), "with --protocol: run shard i of n (i/n, 0-based; items round-robin)")
     ("dry-run", po::bool_switch(&dry_run), "with --protocol: list the cells and their state, run nothing")
+    ("seeds", po::value(&seeds), "with --protocol: only these of its seeds (comma-separated)")
     ("cells", po::value(&cells), "with --protocol: only the cells whose protocol name matches this regex (e.g. '^cifar10/wrn-28-10/200ep-basic/sam$'); the manifest lists those");
   // clang-format on
   d.add(m);
   po::variables_map vm;
   if (!parse_or_help("run", "[options]  |  --protocol P --out DIR [--shard i/n] [run flags]", d, args, vm)) return 0;
   if (!protocol.empty())
-    return run_protocol(protocol, out, shard, cells, quiet, dry_run, explicit_run_flags(args, d, m), command_line);
-  if (!cells.empty()) throw UsageError("--cells: only with --protocol");
+    return run_protocol(protocol, out, shard, cells, seeds, quiet, dry_run, explicit_run_flags(args, d, m),
+                        command_line);
+  if (!cells.empty() || !seeds.empty()) throw UsageError("--cells/--seeds: only with --protocol");
   if (vm.count("dry-run") && dry_run) throw UsageError("--dry-run: only with --protocol");
   if (!vm["shard"].defaulted()) throw UsageError("--shard: only with --protocol");
   apply_milestones(cfg, milestones);
