@@ -47,13 +47,28 @@ std::string sbatch_script(const SlurmOptions& o) {
     << "#SBATCH --signal=B:USR1@" << o.signal_lead_s << "\n"
     << "#SBATCH --requeue\n"
     << "set -uo pipefail\n"
+    // The trap is in place before the run starts (a signal in between would
+    // otherwise kill this shell); the run gets the default actions back.
+    << "child=\n"
+    << "trap '[ -z \"$child\" ] || kill -USR1 \"$child\" 2>/dev/null' USR1 TERM\n"
     << shell_quote(o.binary.empty() ? "nrsbench" : o.binary) << " run --protocol " << shell_quote(o.protocol)
     << " --out " << shell_quote(o.out_dir) << " --shard \"${SLURM_ARRAY_TASK_ID}/" << o.shards << "\""
     << " --threads \"${SLURM_CPUS_PER_TASK}\" --quiet" << (o.extra_flags.empty() ? "" : " " + o.extra_flags) << " &\n"
     << "child=$!\n"
-    << "trap 'kill -USR1 \"$child\" 2>/dev/null' USR1 TERM\n"
-    << "# wait returns early when a trapped signal arrives: wait until the run has exited.\n"
-    << "while :; do wait \"$child\"; rc=$?; kill -0 \"$child\" 2>/dev/null || break; done\n"
+    // `wait` also returns (status > 128) when a trapped signal arrives. If the
+    // run exits between that and the liveness check (a prompt checkpoint, a
+    // signal between cells), its own status is still to be collected: waiting
+    // once more returns it. Taking the interrupted status instead lost the 75
+    // and with it the requeue.
+    << "# wait returns early (status > 128) when a trapped signal arrives: wait until the run has exited,\n"
+    << "# then collect its own status.\n"
+    << "while :; do\n"
+    << "  wait \"$child\"; rc=$?\n"
+    << "  [ \"$rc\" -le 128 ] && break\n"
+    << "  kill -0 \"$child\" 2>/dev/null && continue\n"
+    << "  wait \"$child\"; rc=$?\n"
+    << "  break\n"
+    << "done\n"
     << "if [ \"$rc\" -eq 75 ]; then\n"
     << "  echo \"nrsbench: checkpointed; requeueing ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n"
     << "  scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n"
