@@ -154,3 +154,25 @@ TEST(SharedSetup, RunAndHessianSeeTheSameSamples) {
 }
 
 }  // namespace
+
+namespace {
+
+// A Hessian that cannot run (here: a memory budget too small for its basis)
+// is recorded in the result; the run still ends ok with its weights saved.
+TEST(Checkpoint, FailedHessianIsRecordedAndWeightsAreKept) {
+  nrs::test::TempDir d;
+  // resnet18-mini: ~78k parameters, 0.6 MB a float64 vector; 1 MB holds one, top-2 needs 9.
+  auto r = nrsbench("run --model resnet18-mini --dataset synthetic-3x8x8-4 --train-subset 256 --test-subset 64"
+                    " --epochs 1 --batch-size 64 --threads 1"
+                    " --hessian-top-k 2 --hessian-memory-mb 1 --quiet --no-checkpoint --save-weights " +
+                    d / "w.pt" + " --out " + d / "r.json");
+  ASSERT_EQ(r.code, 0) << r.text;
+  const json j = read_json(d / "r.json");
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["hessian"]["status"], "failed");
+  EXPECT_NE(j["hessian"]["error"].get<std::string>().find("--hessian-memory-mb"), std::string::npos) << j["hessian"];
+  EXPECT_TRUE(fs::exists(d / "w.pt"));
+  EXPECT_TRUE(j["final"]["test_acc"].is_number());
+}
+
+}  // namespace
