@@ -27,18 +27,7 @@ std::string run_args(const std::string& optimizer_flags) {
          optimizer_flags;
 }
 
-// Metrics of a result with the timing fields taken out.
-json metrics(const json& r) {
-  json h = r["history"];
-  for (auto& e : h) {
-    e.erase("epoch_time_s");
-    e.erase("train_images_per_s");
-  }
-  json hess = r["hessian"];
-  hess.erase("wall_time_s");
-  return {{"history", h}, {"final", r["final"]}, {"hessian", hess}, {"status", r["status"]},
-          {"steps", r["throughput"]["steps"]}, {"dataset", r["dataset"]}};
-}
+const auto metrics = nrs::test::result_metrics;
 
 void expect_same_weights(const std::string& a, const std::string& b) {
   auto ma = nrs::models::make_model("small-cnn-mini", {1, 8, 8, 3});

@@ -23,16 +23,7 @@ void write_jpeg(const std::string& path, int side, int seed) {
   ASSERT_TRUE(cv::imwrite(path, m, {cv::IMWRITE_JPEG_QUALITY, 90}));
 }
 
-json metrics(const json& r) {
-  json h = r["history"];
-  for (auto& e : h) {
-    e.erase("epoch_time_s");
-    e.erase("train_images_per_s");
-  }
-  json hess = r["hessian"];
-  hess.erase("wall_time_s");
-  return {{"history", h}, {"final", r["final"]}, {"hessian", hess}, {"dataset", r["dataset"]}};
-}
+const auto metrics = nrs::test::result_metrics;
 
 }  // namespace
 

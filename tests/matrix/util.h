@@ -31,6 +31,24 @@ inline CmdOut nrsbench(const std::string& args) { return run_cmd(std::string(NRS
 
 inline void write_json(const std::string& path, const nlohmann::json& j) { write_bytes(path, j.dump(2)); }
 
+// What two runs of the same cell must agree on bitwise: per-epoch history
+// and final metrics, the Hessian and the dataset fingerprint; timings aside.
+inline nlohmann::json result_metrics(const nlohmann::json& r) {
+  nlohmann::json h = r["history"];
+  for (auto& e : h) {
+    e.erase("epoch_time_s");
+    e.erase("train_images_per_s");
+  }
+  nlohmann::json hess = r["hessian"];
+  hess.erase("wall_time_s");
+  return {{"history", h},
+          {"final", r["final"]},
+          {"hessian", hess},
+          {"status", r["status"]},
+          {"steps", r["throughput"]["steps"]},
+          {"dataset", r["dataset"]}};
+}
+
 inline nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in);
