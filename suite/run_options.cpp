@@ -37,7 +37,9 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
     ("momentum", po::value(&c.sgd.momentum)->default_value(c.sgd.momentum), "SGD momentum")
     ("nesterov", po::bool_switch(&c.sgd.nesterov), "Nesterov momentum")
     ("weight-decay", po::value(&c.sgd.weight_decay)->default_value(c.sgd.weight_decay), "weight decay coefficient")
-    ("wd-mode", po::value(&c.sgd.wd_mode)->default_value(c.sgd.wd_mode), "decoupled (optimizer adds wd*w) | l2 (0.5 wd ||w||^2 in the loss)")
+    ("wd-mode", po::value(&c.sgd.wd_mode)->default_value(c.sgd.wd_mode)->notifier([&c](const std::string& v) {
+       if (v == "l2") c.sgd.wd_mode = "loss";  // one name per meaning: ids and results say "loss"
+     }), "optimizer (the optimizer adds wd*w, torch.optim.SGD) | loss (0.5 wd ||w||^2 in the loss, google-research/sam; alias l2) | decoupled (SGDW: w -= lr*wd*w apart from gradient and momentum)")
     ("wd-exclude-bn-bias", po::bool_switch(&c.sgd.wd_exclude_bn_bias), "no weight decay on biases and BN parameters")
     ("grad-clip", po::value(&c.sgd.grad_clip)->default_value(c.sgd.grad_clip), "clip the final gradient to this global norm (0 = off)")
     ("schedule", po::value(&c.schedule.kind)->default_value(c.schedule.kind), "constant | step | cosine")

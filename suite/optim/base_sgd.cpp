@@ -11,8 +11,8 @@ nlohmann::json SgdOptions::to_json() const {
 void SgdOptions::validate() const {
   if (momentum < 0) throw std::invalid_argument("--momentum: expected a value >= 0");
   if (weight_decay < 0) throw std::invalid_argument("--weight-decay: expected a value >= 0");
-  if (wd_mode != "decoupled" && wd_mode != "l2")
-    throw std::invalid_argument("--wd-mode '" + wd_mode + "': expected decoupled or l2");
+  if (wd_mode != "optimizer" && wd_mode != "loss" && wd_mode != "decoupled")
+    throw std::invalid_argument("--wd-mode '" + wd_mode + "': expected optimizer, loss (alias l2) or decoupled");
   if (nesterov && (momentum <= 0 || dampening != 0))
     throw std::invalid_argument("--nesterov: requires --momentum > 0 and zero dampening");
   if (grad_clip < 0) throw std::invalid_argument("--grad-clip: expected a value >= 0");
@@ -49,7 +49,7 @@ void BaseSgd::zero_grad() {
 }
 
 torch::Tensor BaseSgd::l2_penalty() const {
-  if (opts_.wd_mode != "l2" || opts_.weight_decay == 0.0) return {};
+  if (opts_.wd_mode != "loss" || opts_.weight_decay == 0.0) return {};
   torch::Tensor acc;
   for (size_t i = 0; i < params_.size(); ++i) {
     if (!decayed_[i]) continue;
@@ -72,7 +72,8 @@ torch::Tensor BaseSgd::step(double lr) {
     auto& p = params_[i];
     if (!p.grad().defined()) continue;
     auto d = p.grad();
-    if (opts_.wd_mode == "decoupled" && opts_.weight_decay != 0.0 && decayed_[i]) d = d.add(p, opts_.weight_decay);
+    const bool decay = opts_.weight_decay != 0.0 && decayed_[i];
+    if (decay && opts_.wd_mode == "optimizer") d = d.add(p, opts_.weight_decay);
     if (opts_.momentum != 0.0) {
       auto& buf = momentum_[i];
       if (!buf.defined()) {
@@ -82,6 +83,9 @@ torch::Tensor BaseSgd::step(double lr) {
       }
       d = opts_.nesterov ? d.add(buf, opts_.momentum) : buf;
     }
+    // SGDW: the decay uses w before this step and never passes through the
+    // momentum buffer (AdamW order: decay, then the gradient step).
+    if (decay && opts_.wd_mode == "decoupled") p.mul_(1.0 - lr * opts_.weight_decay);
     p.add_(d, -lr);
   }
   return norm;

@@ -12,11 +12,17 @@ struct SgdOptions {
   double dampening = 0.0;
   bool nesterov = false;
   double weight_decay = 0.0;
-  // decoupled: the optimizer adds wd*w to the gradient at update time
+  // optimizer: the optimizer adds wd*w to the gradient at update time
   //            (torch.optim.SGD's weight_decay; never enters a perturbation).
-  // l2:        0.5*wd*||w||^2 is part of the loss (google-research/sam), so it
-  //            is in every gradient pass, the perturbation included.
-  std::string wd_mode = "decoupled";
+  //            Results of schema 1 called this "decoupled", a misnomer.
+  // loss:      0.5*wd*||w||^2 is part of the loss (google-research/sam), so it
+  //            is in every gradient pass, the perturbation included ("l2" is
+  //            an alias).
+  // decoupled: SGDW (Loshchilov & Hutter 2019): w <- w - lr*wd*w apart from
+  //            the gradient and the momentum buffer, scaled by the scheduled lr
+  //            as PyTorch's AdamW (the paper's SGDW scales by the schedule
+  //            multiplier only: its lambda is lr*wd at the peak lr).
+  std::string wd_mode = "optimizer";
   bool wd_exclude_bn_bias = false;  // no decay on 1-D tensors (biases, BN gamma/beta)
   double grad_clip = 0.0;           // global L2 norm clip of the final gradient; 0 = off
   nlohmann::json to_json() const;
@@ -28,14 +34,15 @@ class BaseSgd {
   BaseSgd(std::vector<std::pair<std::string, torch::Tensor>> named_params, SgdOptions opts);
 
   // One update with the gradients currently in p.grad():
-  //   g <- clip(g); if decoupled: g <- g + wd*w (decayed tensors only)
+  //   g <- clip(g); if optimizer: g <- g + wd*w (decayed tensors only)
   //   buf <- g (first step) | momentum*buf + (1-dampening)*g
-  //   d <- nesterov ? g + momentum*buf : buf;   w <- w - lr*d
+  //   d <- nesterov ? g + momentum*buf : buf
+  //   if decoupled: w <- w - lr*wd*w (decayed tensors only);   w <- w - lr*d
   // Returns the gradient norm before clipping (0-dim tensor, no host sync).
   torch::Tensor step(double lr);
   void zero_grad();
 
-  // 0.5 * wd * sum ||w||^2 over decayed tensors when wd_mode == l2, else 0.
+  // 0.5 * wd * sum ||w||^2 over decayed tensors when wd_mode == loss, else 0.
   torch::Tensor l2_penalty() const;
 
   const std::vector<torch::Tensor>& params() const { return params_; }

@@ -53,7 +53,7 @@ TEST(Sam, L2ModePutsWeightDecayIntoThePerturbation) {
   so.rho = rho;
   auto sgd = plain_sgd();
   sgd.weight_decay = wd;
-  sgd.wd_mode = "l2";
+  sgd.wd_mode = "loss";
   run_steps(net, so, sgd, dummy_batch(), lr, 1, quadratic(A));
   auto Aw = A + wd * torch::eye(3, torch::kFloat64);
   auto g = torch::mv(Aw, w0);
@@ -61,7 +61,7 @@ TEST(Sam, L2ModePutsWeightDecayIntoThePerturbation) {
   EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14));
 }
 
-TEST(Sam, DecoupledModeKeepsWeightDecayOutOfThePerturbation) {
+TEST(Sam, OptimizerModeKeepsWeightDecayOutOfThePerturbation) {
   auto A = spd_matrix();
   auto w0 = torch::tensor({1.0, -2.0, 0.5}, torch::kFloat64);
   const double lr = 0.1, rho = 0.05, wd = 0.3;
@@ -74,6 +74,23 @@ TEST(Sam, DecoupledModeKeepsWeightDecayOutOfThePerturbation) {
   run_steps(net, so, sgd, dummy_batch(), lr, 1, quadratic(A));
   auto g = torch::mv(A, w0);
   auto expected = w0 - lr * (torch::mv(A, w0 + rho * g / g.norm()) + wd * w0);
+  EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14));
+}
+
+TEST(Sam, SgdwModeDecaysApartFromTheSamGradient) {
+  auto A = spd_matrix();
+  auto w0 = torch::tensor({1.0, -2.0, 0.5}, torch::kFloat64);
+  const double lr = 0.1, rho = 0.05, wd = 0.3;
+  VectorNet net(w0);
+  optim::StrategyOptions so;
+  so.name = "sam";
+  so.rho = rho;
+  auto sgd = plain_sgd();
+  sgd.weight_decay = wd;
+  sgd.wd_mode = "decoupled";
+  run_steps(net, so, sgd, dummy_batch(), lr, 1, quadratic(A));
+  auto g = torch::mv(A, w0);
+  auto expected = w0 * (1 - lr * wd) - lr * torch::mv(A, w0 + rho * g / g.norm());
   EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14));
 }
 
