@@ -20,9 +20,11 @@ inline const std::vector<std::string>& mini_names() {
       "mlp-mini",           "small-cnn-mini",
       "resnet18-mini",      "resnet34-mini",
       "preact-resnet18-mini", "wrn-16-8-mini",
-      "wrn-28-10-d0.3-mini", "vgg11-bn-mini",
+      "wrn-28-10-d0.3-mini", "wrn-28-10-official-mini",
+      "vgg11-bn-mini",
       "vgg16-bn-mini",      "vgg19-bn-mini",
       "pyramidnet-110-270-mini", "pyramidnet-272-200-bottleneck-shakedrop-mini",
+      "pyramidnet-272-200-bottleneck-shakedrop-official-mini", "pyramidnet-110-270-official-mini",
       "resnet50-mini",
   };
   return names;
