@@ -81,6 +81,20 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
     ("hessian-tol", po::value(&c.hessian.tol)->default_value(c.hessian.tol), "relative tolerance (change and residual)")
     ("hessian-bn", po::value(&c.hessian.bn_mode)->default_value(c.hessian.bn_mode), "eval | train")
     ("hessian-trace-probes", po::value(&c.hessian.trace_probes)->default_value(c.hessian.trace_probes), "Hutchinson probes (0 = no trace)");
+  // Official-code semantics (google-research/sam; docs/fidelity.md). Kept as
+  // one block, last, so that flags added above do not collide with it.
+  d.add_options()
+    ("sam-m", po::value(&c.strategy.sam_m)->default_value(c.strategy.sam_m),
+     "m-sharpness: SAM/ASAM/NRS perturb each chunk of M samples with its own gradient, chunk gradients averaged "
+     "(the paper's 8 devices x 32 = --sam-m 32 with batch 256; 0 = one perturbation for the batch)")
+    ("bn-group", po::value(&c.strategy.bn_group)->default_value(c.strategy.bn_group),
+     "ghost BatchNorm: batch statistics per group of G samples, one forward pass each, running stats advanced once "
+     "per step by the groups' mean (per-device BN; 0 = --sam-m if set, else the whole batch)")
+    ("shared-gates", po::bool_switch(&c.strategy.shared_gates),
+     "stochastic layers (ShakeDrop, dropout) draw the same gates in every pass of a step (official: one PRNG key per step)")
+    ("drop-last", po::bool_switch(&c.drop_last), "drop the last partial training batch of each epoch (official: drop_remainder)")
+    ("cutout-mode", po::value(&c.augment.cutout_mode)->default_value(c.augment.cutout_mode),
+     "image (own Cutout square per image) | batch (one square position for the whole batch, official)");
   // clang-format on
 }
 

@@ -23,7 +23,10 @@ nlohmann::json RunConfig::to_json() const {
                           {"nrs_neighbor", strategy.nrs_neighbor},
                           {"nrs_samples", strategy.nrs_samples},
                           {"nrs_target", strategy.nrs_target},
-                          {"bn_stats", strategy.bn_stats}};
+                          {"bn_stats", strategy.bn_stats},
+                          {"sam_m", strategy.sam_m},
+                          {"bn_group", strategy.bn_group_effective()},
+                          {"shared_gates", strategy.shared_gates}};
   return {{"model", model},
           {"dataset", dataset},
           {"epochs", epochs},
@@ -45,7 +48,8 @@ nlohmann::json RunConfig::to_json() const {
             {"pad", augment.pad},
             {"pad_mode", augment.pad_mode},
             {"flip", augment.flip},
-            {"cutout", augment.cutout}}},
+            {"cutout", augment.cutout},
+            {"cutout_mode", augment.cutout_mode}}},
           {"deterministic", deterministic},
           {"precision", precision},
           {"channels_last", channels_last},
@@ -55,7 +59,8 @@ nlohmann::json RunConfig::to_json() const {
           {"save_weights", save_weights},
           {"hessian_top_k", hessian_top_k},
           {"hessian_every", hessian_every},
-          {"hessian", hessian.to_json()}};
+          {"hessian", hessian.to_json()},
+          {"drop_last", drop_last}};
 }
 
 void RunConfig::validate(bool check_device) const {
@@ -78,6 +83,7 @@ void RunConfig::validate(bool check_device) const {
   schedule.validate();
   sgd.validate();
   strategy.validate();
+  strategy.validate_batch(batch_size);
   data::AugmentOptions::validate(augment);
 }
 
@@ -165,7 +171,8 @@ nlohmann::json run_training(const RunConfig& cfg, const std::string& command_lin
 
   data::AugmentOptions aug = cfg.augment;
   if (cfg.deterministic) aug.mode = "none";
-  data::BatchPipeline pipe(ds.train, ds.info, cfg.batch_size, device, aug, /*shuffle=*/!cfg.deterministic, cfg.seed);
+  data::BatchPipeline pipe(ds.train, ds.info, cfg.batch_size, device, aug, /*shuffle=*/!cfg.deterministic, cfg.seed,
+                           cfg.drop_last);
   LrSchedule schedule(cfg.schedule, cfg.epochs, pipe.batches_per_epoch());
   const auto precision = cfg.precision == "bf16" ? optim::Precision::kBFloat16 : optim::Precision::kFloat32;
 

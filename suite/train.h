@@ -40,6 +40,9 @@ struct RunConfig {
   int64_t hessian_top_k = 0;       // 0 = no spectrum
   int64_t hessian_every = 0;       // also every E epochs (0 = final only)
   hessian::HessianOptions hessian;
+  // Official-code semantics (docs/fidelity.md); the others live in strategy
+  // (sam_m, bn_group, shared_gates), sgd (wd_mode) and augment (cutout_mode).
+  bool drop_last = false;          // drop each epoch's last partial training batch
 
   nlohmann::json to_json() const;  // the fully resolved configuration
   // Throws std::invalid_argument naming the flag. check_device: also require

@@ -5,7 +5,7 @@ namespace nrs::optim {
 NrsStep::NrsStep(const StrategyOptions& o, models::Net& model, BaseSgd& base)
     : opts_(o),
       snapshot_(base.params()),
-      buffers_(model),
+      micro_(o, model, base),
       gen_(at::make_generator<at::CPUGeneratorImpl>(o.seed ^ 0x4e5253ULL)) {}
 
 std::string NrsStep::variant() const {
@@ -70,40 +70,46 @@ torch::Tensor kl_from_logp(const torch::Tensor& logp, const torch::Tensor& logit
 
 StepStats NrsStep::step(StepContext& ctx) {
   auto& base = ctx.base;
-  torch::Tensor logits;
-  auto s = first_pass(ctx, &logits);
-  const auto logp = torch::log_softmax(logits, 1);
-
   const int64_t K = opts_.nrs_samples;
   const double w = opts_.nrs_alpha / static_cast<double>(K);
   const bool full = opts_.nrs_target == "full";
-  torch::Tensor kl_sum, delta_norm_sum, mean_logq;
-  snapshot_.save();
-  for (int64_t k = 0; k < K; ++k) {
-    if (k > 0) snapshot_.restore();
-    auto dn = apply_neighbor(base);
+  micro_.begin(ctx);
+  for (size_t c = 0; c < micro_.chunks(); ++c) {
+    torch::Tensor logits;
+    micro_.first_pass(ctx, c, &logits);
+    const auto logp = torch::log_softmax(logits, 1);
     // Gradients accumulate on top of grad CE(w): no second copy of g is kept.
-    BufferGuard guard(buffers_, opts_.bn_stats == "first");
-    auto logits_k = forward_logits(ctx);
-    auto kl = kl_from_logp(logp, logits_k);
-    (kl * w).backward();
-    kl_sum = kl_sum.defined() ? kl_sum + kl.detach() : kl.detach();
-    delta_norm_sum = delta_norm_sum.defined() ? delta_norm_sum + dn : dn;
-    if (full) {
-      auto lq = torch::log_softmax(logits_k.detach(), 1) / static_cast<double>(K);
-      mean_logq = mean_logq.defined() ? mean_logq + lq : lq;
+    const GroupObjective kl_term = [&](const torch::Tensor& logits_k, const data::Batch&, const Span& in) {
+      auto kl = kl_from_logp(logp.narrow(0, in.start, in.size), logits_k);
+      return std::make_pair(kl * w, kl.detach());
+    };
+    torch::Tensor kl_sum, delta_norm_sum, mean_logq;
+    snapshot_.save();
+    for (int64_t k = 0; k < K; ++k) {
+      if (k > 0) snapshot_.restore();
+      auto dn = apply_neighbor(base);
+      auto r = micro_.extra_pass(ctx, c, kl_term, /*guard_bn=*/opts_.bn_stats == "first", /*keep_logits=*/full);
+      kl_sum = kl_sum.defined() ? kl_sum + r.stat : r.stat;
+      delta_norm_sum = delta_norm_sum.defined() ? delta_norm_sum + dn : dn;
+      if (full) {
+        auto lq = torch::log_softmax(r.logits, 1) / static_cast<double>(K);
+        mean_logq = mean_logq.defined() ? mean_logq + lq : lq;
+      }
     }
+    snapshot_.restore();
+    if (full) {
+      // Gradient through p_w: d/dw sum p_w (log p_w - mean_k log q_k), at w.
+      const GroupObjective through_p = [&](const torch::Tensor& logits_w, const data::Batch&, const Span& in) {
+        auto logp_w = torch::log_softmax(logits_w, 1);
+        auto v = (logp_w.exp() * (logp_w - mean_logq.narrow(0, in.start, in.size))).sum(1).mean();
+        return std::make_pair(v * opts_.nrs_alpha, v.detach());
+      };
+      micro_.extra_pass(ctx, c, through_p, /*guard_bn=*/true);
+    }
+    micro_.end_chunk(c, delta_norm_sum / static_cast<double>(K), kl_sum / static_cast<double>(K));
   }
-  snapshot_.restore();
-  if (full) {
-    // Gradient through p_w: d/dw sum p_w (log p_w - mean_k log q_k), at w.
-    BufferGuard guard(buffers_, true);
-    auto logp_w = torch::log_softmax(forward_logits(ctx), 1);
-    ((logp_w.exp() * (logp_w - mean_logq)).sum(1).mean() * opts_.nrs_alpha).backward();
-  }
+  auto s = micro_.finish();
   base.step(ctx.lr);
-  s.kl = kl_sum / static_cast<double>(K);
-  s.perturb_norm = delta_norm_sum / static_cast<double>(K);
   return s;
 }
 
@@ -116,6 +122,9 @@ nlohmann::json NrsStep::describe() const {
           {"nrs_samples", opts_.nrs_samples},
           {"nrs_target", opts_.nrs_target},
           {"bn_stats", opts_.bn_stats},
+          {"sam_m", opts_.sam_m},
+          {"bn_group", opts_.bn_group_effective()},
+          {"shared_gates", opts_.shared_gates},
           {"definition", "CE(w) + alpha * mean_k KL(p_w || p_{w+delta_k}); nrsbench definition, not the paper's code"}};
 }
 

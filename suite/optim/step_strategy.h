@@ -7,6 +7,10 @@
 //      restoring w exactly (bitwise) afterwards;
 //   3. leave in p.grad() the gradient the method prescribes and call
 //      ctx.base.step(ctx.lr) once.
+// With --sam-m / --bn-group (micro_batch.h) steps 1-2 run per m-chunk of the
+// batch, each chunk perturbed with its own gradient, and the gradient of step
+// 3 is the mean over chunks (micro_step.h); with --shared-gates the passes of
+// a chunk see the same stochastic-layer draws (gate_replay.h).
 // It returns statistics as 0-dim tensors on the training device, so a step
 // never forces a device-to-host sync.
 #pragma once
@@ -20,7 +24,7 @@ namespace nrs::optim {
 
 // The data loss: cross-entropy with optional label smoothing, or a custom
 // function of (model output, targets) — closed-form tests use a quadratic.
-// The L2 term of wd_mode == l2 is added separately (with_penalty).
+// The L2 term of wd_mode == loss is added separately (with_penalty).
 struct Objective {
   double label_smoothing = 0.0;
   std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)> custom;
@@ -65,7 +69,15 @@ struct StrategyOptions {
   std::string nrs_target = "detached";    // detached | full
   std::string bn_stats = "first";     // first | both
   uint64_t seed = 0;                  // random neighbours
+  // Official-code semantics on one process (micro_batch.h, docs/fidelity.md):
+  int64_t sam_m = 0;         // m-sharpness: samples per perturbation (0 = the whole batch)
+  int64_t bn_group = 0;      // samples per BatchNorm statistics group (0 = --sam-m, else the batch)
+  bool shared_gates = false; // the first pass's stochastic-layer draws replayed in the other passes
   void validate() const;              // throws std::invalid_argument naming the flag
+  void validate_batch(int64_t batch_size) const;  // --sam-m and --bn-group must divide it
+  // The BN group size a step uses: bn_group, else sam_m (each m-chunk is its
+  // own forward pass), else 0 (the whole batch). Recorded in results.
+  int64_t bn_group_effective() const { return bn_group > 0 ? bn_group : sam_m; }
 };
 
 struct StrategyEntry {
@@ -81,12 +93,9 @@ std::unique_ptr<StepStrategy> make_strategy(const StrategyOptions& opts, models:
 
 // Forward pass in the context's precision; logits are returned in float32.
 torch::Tensor forward_logits(StepContext& ctx);
-// Objective at w: data loss + L2 penalty (l2 mode) for the backward pass.
+torch::Tensor forward_logits(StepContext& ctx, const torch::Tensor& x);  // on rows x of the batch
+// Objective at w: data loss + L2 penalty (loss mode) for the backward pass.
 torch::Tensor with_penalty(StepContext& ctx, const torch::Tensor& data_loss);
-// The unperturbed pass every strategy starts with: zero grads, forward at w,
-// backward of the objective (advancing BN statistics), statistics at w.
-// Leaves grad L(w) in p.grad(); perturb_norm and kl are left for the caller.
-StepStats first_pass(StepContext& ctx, torch::Tensor* logits_out = nullptr);
 // Scale factor s with s*||g|| = r, and 0 when ||g|| = 0 (no NaN, no sync).
 torch::Tensor safe_scale(double r, const torch::Tensor& norm);
 
