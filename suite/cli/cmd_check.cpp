@@ -33,15 +33,19 @@ int cmd_check(const std::vector<std::string>& args) {
   report["baselines"] = files;
   report["generated"] = iso8601_now();
 
-  std::printf("%-48s %-44s %-15s %10s %16s %9s  %s\n", "reference", "cell", "metric", "reference", "measured", "band",
-              "verdict");
+  std::printf("%-48s %-44s %-15s %10s %16s %9s  %-7s %s\n", "reference", "cell", "metric", "reference", "measured",
+              "band", "verdict", "paper 95% CI");
   for (const auto& r : report["rows"]) {
     if (r["verdict"] == "missing") continue;
     const auto& m = r["measured"];
-    std::printf("%-48s %-44s %-15s %10.4g %9.4g (n=%d) %9.3g  %s\n", r["id"].get<std::string>().c_str(),
+    std::printf("%-48s %-44s %-15s %10.4g %9.4g (n=%d) %9.3g  %-7s %s%s\n", r["id"].get<std::string>().c_str(),
                 r["cell"].get<std::string>().c_str(), r["metric"].get<std::string>().c_str(),
                 r["reference"].get<double>(), m["mean"].get<double>(), m["n"].get<int>(), r["band"].get<double>(),
-                r["verdict"].get<std::string>().c_str());
+                r["verdict"].get<std::string>().c_str(), r.value("verdict_paper_ci", "n/a").c_str(),
+                r.contains("chosen_epochs")
+                    ? (" (better of " + std::to_string(r["best_of"].size()) + " budgets: " +
+                       r["chosen_epochs"].dump() + " epochs)").c_str()
+                    : "");
   }
   for (const auto& c : report["claims"]) {
     if (c["verdict"] == "missing") continue;

@@ -106,6 +106,8 @@ json make_leaderboard(const json& agg, const json& report, const std::string& ti
         (*b)["reported"].push_back({{"id", r["id"]}, {"kind", r["kind"]}, {"cell", r["cell"]}, {"metric", r["metric"]},
                                     {"reported", r["reference"]}, {"reported_ci95", r["reference_ci95"]},
                                     {"measured", r["measured"]}, {"verdict", r["verdict"]}, {"rule", r["rule"]},
+                                    {"verdict_paper_ci", r.value("verdict_paper_ci", json(nullptr))},
+                                    {"selection", r.value("selection", json(nullptr))},
                                     {"citation", r["citation"]}});
     }
     for (const auto& c : report["claims"]) {
@@ -191,7 +193,8 @@ std::string render_html(const json& lb) {
     h << "</tbody></table>\n";
     if (!b["reported"].empty()) {
       h << "<h3>Reported vs measured</h3>\n<table class=\"reported\"><thead><tr><th class=\"l\">reference</th>"
-        << "<th class=\"l\">metric</th><th>reported</th><th>measured</th><th class=\"l\">verdict</th><th class=\"l\">source</th>"
+        << "<th class=\"l\">metric</th><th>reported</th><th>measured</th><th class=\"l\">verdict</th>"
+        << "<th class=\"l\">in paper 95% CI</th><th class=\"l\">source</th>"
         << "</tr></thead><tbody>\n";
       for (const auto& r : b["reported"]) {
         std::string src = r["citation"].is_null() ? "" : r["citation"].dump();
@@ -200,6 +203,8 @@ std::string render_html(const json& lb) {
           << (r["reported_ci95"].is_null() ? "" : " &plusmn; " + html_escape(r["reported_ci95"].is_string() ? r["reported_ci95"].get<std::string>() : r["reported_ci95"].dump()))
           << "</td><td>" << sig(r["measured"]["mean"], 4) << "</td><td class=\"l " << r["verdict"].get<std::string>()
           << "\" title=\"" << html_escape(r["rule"].get<std::string>()) << "\">" << r["verdict"].get<std::string>()
+          << "</td><td class=\"l\"" << (r["selection"].is_string() ? " title=\"" + html_escape(r["selection"].get<std::string>()) + "\"" : "")
+          << ">" << (r["verdict_paper_ci"].is_string() ? r["verdict_paper_ci"].get<std::string>() : "&ndash;")
           << "</td><td class=\"l\"><small>" << html_escape(src) << "</small></td></tr>\n";
       }
       h << "</tbody></table>\n";

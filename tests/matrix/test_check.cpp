@@ -167,3 +167,59 @@ TEST(Check, ShippedBaselinesLoadAndMatchTheirCells) {
     }
   EXPECT_EQ(matched, 1);
 }
+
+TEST(Check, SgdRowsAreTheBetterOfTheTwoBudgetsAndSayWhich) {
+  // The paper's SGD column is the better of 1x and 2x epochs. Ours:
+  //   200 epochs: acc 0.960, 0.962, 0.964 -> error 3.8 %;
+  //   400 epochs: acc 0.9655, 0.9665, 0.9675 -> error 3.35 % (sd 0.1 pct points).
+  // The 400-epoch cell is chosen: delta = 3.35 - 3.5 = -0.15.
+  //   k-sigma: se_ref = 0.1/1.96 = 0.0510, se_meas = 4.303*0.1/sqrt(3)/1.96 = 0.1268,
+  //            band = 3*sqrt(0.0510^2 + 0.1268^2) = 0.410 -> pass;
+  //   paper CI: |-0.15| > 0.1 -> outside; our CI (0.2484) overlaps it (0.15 <= 0.3484).
+  // SAM: acc 0.972, 0.973, 0.974 -> error 2.7 % = the reference: inside.
+  TempDir t;
+  const double a200[] = {0.960, 0.962, 0.964}, a400[] = {0.9655, 0.9665, 0.9675}, sam[] = {0.972, 0.973, 0.974};
+  const std::string m = "wrn-28-10-official";
+  for (int s = 0; s < 3; ++s) {
+    write_json(t / ("sgd-s" + std::to_string(s) + ".json"), fake_result("cifar10", m, "sgd", s, a200[s], 30, 10, 200));
+    write_json(t / ("sgd2x-s" + std::to_string(s) + ".json"), fake_result("cifar10", m, "sgd", s, a400[s], 30, 10, 400));
+    write_json(t / ("sam-s" + std::to_string(s) + ".json"), fake_result("cifar10", m, "sam", s, sam[s], 20, 20, 200));
+  }
+  json entry = {{"id", "t1/sgd"}, {"dataset", "cifar10"}, {"model", {"wrn-28-10-official", "wrn-28-10"}},
+                {"optimizer", "sgd"}, {"epochs", 200}, {"best_of_epochs", {200, 400}}, {"augmentation", "Basic"},
+                {"metric", "test_error_pct"}, {"value", 3.5}, {"ci95", "0.1"}, {"citation", {{"table", "Table 1"}}}};
+  json sam_entry = {{"id", "t1/sam"}, {"dataset", "cifar10"}, {"model", {"wrn-28-10-official", "wrn-28-10"}},
+                    {"optimizer", "sam"}, {"epochs", 200}, {"augmentation", "Basic"}, {"metric", "test_error_pct"},
+                    {"value", 2.7}, {"ci95", "0.1"}, {"citation", {{"table", "Table 1"}}}};
+  json file = {{"entries", {entry, sam_entry}}, {"_file", "paper.json"}};
+  auto r = run_check(t.str(), {file});
+  ASSERT_EQ(r["rows"].size(), 2u) << r["rows"].dump(2);
+  const auto& sgd = r["rows"][0];
+  EXPECT_EQ(sgd["chosen_epochs"], 400);
+  EXPECT_EQ(sgd["best_of"].size(), 2u);
+  EXPECT_NEAR(sgd["best_of"][0]["mean"].get<double>(), 3.8, 1e-9);
+  EXPECT_NEAR(sgd["best_of"][1]["mean"].get<double>(), 3.35, 1e-9);
+  EXPECT_NEAR(sgd["delta"].get<double>(), -0.15, 1e-9);
+  EXPECT_NEAR(sgd["band"].get<double>(), 3 * std::sqrt(std::pow(0.1 / 1.96, 2) + std::pow(4.303 * 0.1 / std::sqrt(3.0) / 1.96, 2)),
+              1e-6);
+  EXPECT_EQ(sgd["verdict"], "pass");
+  EXPECT_EQ(sgd["verdict_paper_ci"], "outside");
+  EXPECT_EQ(sgd["paper_ci"]["intervals_overlap"], true);
+  EXPECT_NE(sgd["selection"].get<std::string>().find("400 epochs"), std::string::npos) << sgd["selection"];
+  const auto& s = r["rows"][1];
+  EXPECT_NEAR(s["measured"]["mean"].get<double>(), 2.7, 1e-9);
+  EXPECT_EQ(s["verdict_paper_ci"], "inside");
+  EXPECT_FALSE(s.contains("best_of"));
+  EXPECT_EQ(r["summary"]["paper_ci"]["inside"], 1);
+  EXPECT_EQ(r["summary"]["paper_ci"]["outside"], 1);
+
+  // With only the 1x cell measured the row says so and uses it.
+  TempDir u;
+  for (int k = 0; k < 3; ++k)
+    write_json(u / ("sgd-s" + std::to_string(k) + ".json"), fake_result("cifar10", m, "sgd", k, a200[k], 30, 10, 200));
+  r = run_check(u.str(), {file});
+  ASSERT_EQ(r["rows"][0]["best_of"].size(), 1u);
+  EXPECT_EQ(r["rows"][0]["chosen_epochs"], 200);
+  EXPECT_NEAR(r["rows"][0]["delta"].get<double>(), 0.3, 1e-9);
+  EXPECT_EQ(r["rows"][0]["verdict_paper_ci"], "outside");
+}
