@@ -2,8 +2,8 @@
 // of a few full CIFAR models at batch 8, on 3x32x32 inputs on the CPU. Wall-clock
 // rates (UseRealTime): LibTorch's worker threads are invisible to the main thread's CPU time.
 //   build-models/bench/bench_models --benchmark_min_time=2
-#include "models/registry.h"
 #include <benchmark/benchmark.h>
+#include "models/registry.h"
 
 namespace {
 
@@ -26,12 +26,16 @@ void train_step(benchmark::State& state, const std::string& name, int64_t batch)
 }
 
 const bool registered = [] {
-  for (const char* n : {"mlp-mini", "small-cnn-mini", "resnet18-mini", "resnet34-mini", "preact-resnet18-mini", "wrn-16-8-mini",
-                        "wrn-28-10-mini", "vgg11-bn-mini", "vgg16-bn-mini", "vgg19-bn-mini", "pyramidnet-110-270-mini",
-                        "pyramidnet-272-200-bottleneck-shakedrop-mini", "resnet50-mini"})
-    benchmark::RegisterBenchmark((std::string(n) + "/batch32").c_str(), train_step, std::string(n), 32)->Unit(benchmark::kMillisecond)->UseRealTime();
+  for (const char* n : {"mlp-mini", "small-cnn-mini", "resnet18-mini", "resnet34-mini", "preact-resnet18-mini",
+                        "wrn-16-8-mini", "wrn-28-10-mini", "vgg11-bn-mini", "vgg16-bn-mini", "vgg19-bn-mini",
+                        "pyramidnet-110-270-mini", "pyramidnet-272-200-bottleneck-shakedrop-mini", "resnet50-mini"})
+    benchmark::RegisterBenchmark((std::string(n) + "/batch32").c_str(), train_step, std::string(n), 32)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
   for (const char* n : {"resnet18", "preact-resnet18", "wrn-16-8", "vgg16-bn"})
-    benchmark::RegisterBenchmark((std::string(n) + "/batch8").c_str(), train_step, std::string(n), 8)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark((std::string(n) + "/batch8").c_str(), train_step, std::string(n), 8)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
   return true;
 }();
 

@@ -48,8 +48,8 @@ const bool registered = [] {
   // allocator settings come from nrs_process (suite/run/allocator.cpp).
   at::globalContext().setFlushDenormal(true);
   const models::ModelSpec fmnist{1, 28, 28, 10}, cifar{3, 32, 32, 10};
-  for (const auto& [model, spec] : std::vector<std::pair<std::string, models::ModelSpec>>{
-           {"small-cnn", fmnist}, {"resnet18-mini", cifar}}) {
+  for (const auto& [model, spec] :
+       std::vector<std::pair<std::string, models::ModelSpec>>{{"small-cnn", fmnist}, {"resnet18-mini", cifar}}) {
     for (const auto& v : variants()) {
       benchmark::RegisterBenchmark(("step/" + model + "/" + v.label).c_str(), BM_Step, model, v, spec)
           ->Unit(benchmark::kMillisecond)

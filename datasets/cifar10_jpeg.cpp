@@ -159,8 +159,7 @@ int cifar10_label_of(const std::string& class_name) {
   return it == names.end() ? -1 : static_cast<int>(it - names.begin());
 }
 
-void write_cifar_cache_from_tree(const std::string& tree, const std::string& out_dir, int64_t per_file,
-                                 int threads) {
+void write_cifar_cache_from_tree(const std::string& tree, const std::string& out_dir, int64_t per_file, int threads) {
   fs::create_directories(out_dir);
   threads = std::max(1, threads);
   write_split(scan_split(fs::path(tree) / "train"), out_dir, true, per_file, threads);
@@ -226,14 +225,14 @@ std::string ensure_cifar10_jpeg_cache(const DatasetOptions& opts, HashCheck* che
     for (const auto& [f, want] : std::vector<std::pair<std::string, int64_t>>{
              {"data_batch_1.bin", 10000}, {"data_batch_5.bin", 10000}, {"test_batch.bin", 10000}})
       if (!fs::exists(out / f) || static_cast<int64_t>(fs::file_size(out / f)) != want * (1 + kCifarPixels))
-        throw DataError(archive.string() + ": unpacked tree does not give 50000 train + 10000 test images (" + f +
-                        ")");
+        throw DataError(archive.string() + ": unpacked tree does not give 50000 train + 10000 test images (" + f + ")");
     const auto hc = verify_against(out.string(), (fs::path(src) / "decoded-pillow.sha256").string());
     write_file(out / "decode-check.txt", hc.summary + "\n");
     std::error_code ec;
     fs::rename(out, final_dir, ec);
     // Another process may have finished first; its cache is as good as ours.
-    if (ec && !fs::exists(verdict)) throw DataError(final_dir.string() + ": cannot move cache into place: " + ec.message());
+    if (ec && !fs::exists(verdict))
+      throw DataError(final_dir.string() + ": cannot move cache into place: " + ec.message());
     fs::remove_all(tmp, ec);
   }
   HashCheck hc;

@@ -17,13 +17,12 @@ int cifar10_label_of(const std::string& class_name);
 // (label index, file name), `per_file` records per file, written as
 // data_batch_1.. and test_batch.bin plus batches.meta.txt. Throws DataError on
 // an undecodable image or an unknown class (a cache must be complete).
-void write_cifar_cache_from_tree(const std::string& tree, const std::string& out_dir, int64_t per_file,
-                                 int threads);
+void write_cifar_cache_from_tree(const std::string& tree, const std::string& out_dir, int64_t per_file, int threads);
 
 struct HashCheck {
-  bool checked = false;  // a reference hash file was found
+  bool checked = false;                 // a reference hash file was found
   std::vector<std::string> mismatched;  // files whose hash differs or is missing
-  std::string summary;   // one line for provenance and logs
+  std::string summary;                  // one line for provenance and logs
 };
 // Compares every "<hex>  <file>" line of `reference` with `dir`/<file>.
 HashCheck verify_against(const std::string& dir, const std::string& reference);

@@ -20,13 +20,11 @@ std::string join(const std::string& dir, const std::string& f) { return (fs::pat
 
 // Falls back to `fallback` when the file is absent; a present file with the
 // wrong count is an error because it means the directory holds something else.
-std::vector<std::string> class_names_or(const std::string& path, size_t expected,
-                                        std::vector<std::string> fallback) {
+std::vector<std::string> class_names_or(const std::string& path, size_t expected, std::vector<std::string> fallback) {
   auto names = read_class_names(path);
   if (names.empty()) return fallback;
   if (names.size() != expected)
-    throw DataError(path + ": " + std::to_string(names.size()) + " class names, expected " +
-                    std::to_string(expected));
+    throw DataError(path + ": " + std::to_string(names.size()) + " class names, expected " + std::to_string(expected));
   return names;
 }
 
@@ -118,8 +116,8 @@ Dataset load_cifar100(const DatasetOptions& opts, const std::string& labels) {
   const int64_t k = fine ? 100 : 20;
   Dataset ds;
   // Fine and coarse runs are different tasks, so results must not share a name.
-  ds.info = DatasetInfo{fine ? "cifar100" : "cifar100-coarse", 3, 32, 32, k,
-                        {0.5071, 0.4865, 0.4409}, {0.2673, 0.2564, 0.2762}, {}, dir};
+  ds.info = DatasetInfo{
+      fine ? "cifar100" : "cifar100-coarse", 3, 32, 32, k, {0.5071, 0.4865, 0.4409}, {0.2673, 0.2564, 0.2762}, {}, dir};
   std::vector<std::string> fallback;
   for (int64_t c = 0; c < k; ++c) fallback.push_back(std::to_string(c));
   ds.info.class_names =

@@ -17,7 +17,7 @@ struct Split {
 };
 
 struct DatasetInfo {
-  std::string name;          // registry name as it appears in results
+  std::string name;  // registry name as it appears in results
   int64_t channels = 0;
   int64_t height = 0;
   int64_t width = 0;
@@ -25,7 +25,7 @@ struct DatasetInfo {
   std::vector<double> mean;  // per channel, in [0,1] pixel units (uint8 / 255)
   std::vector<double> std;
   std::vector<std::string> class_names;
-  std::string source;        // where the files were read from (provenance)
+  std::string source;  // where the files were read from (provenance)
 };
 
 struct Dataset {
@@ -36,14 +36,14 @@ struct Dataset {
 };
 
 struct DatasetOptions {
-  std::string data_dir;            // explicit --data-dir ("" = search defaults)
-  int64_t val_split = 0;           // samples carved from train for validation
-  uint64_t seed = 0;               // drives the validation split
+  std::string data_dir;   // explicit --data-dir ("" = search defaults)
+  int64_t val_split = 0;  // samples carved from train for validation
+  uint64_t seed = 0;      // drives the validation split
   std::string cifar100_labels = "fine";
   int64_t synthetic_train = 2048;  // synthetic dataset sizes
   int64_t synthetic_test = 512;
-  int64_t image_size = 224;        // imagefolder: side after resize + centre crop
-  int decode_threads = 2;          // imagefolder / cifar10-jpeg decode workers
+  int64_t image_size = 224;          // imagefolder: side after resize + centre crop
+  int decode_threads = 2;            // imagefolder / cifar10-jpeg decode workers
   int64_t stream_prefetch_mb = 512;  // imagefolder-stream: decoded images queued ahead, at most (MiB)
 };
 

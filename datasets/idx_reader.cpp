@@ -52,14 +52,14 @@ torch::Tensor read_idx_ubyte(const std::string& path, int expected_dims) {
   const uint32_t want = 0x00000800u | static_cast<uint32_t>(expected_dims);
   if (magic != want) {
     std::ostringstream m;
-    m << path << ": wrong IDX magic 0x" << std::hex << magic << ", expected 0x" << want
-      << " (unsigned byte, " << std::dec << expected_dims << " dimension(s))";
+    m << path << ": wrong IDX magic 0x" << std::hex << magic << ", expected 0x" << want << " (unsigned byte, "
+      << std::dec << expected_dims << " dimension(s))";
     throw DataError(m.str());
   }
   const size_t header = 4 + 4 * static_cast<size_t>(expected_dims);
   if (bytes.size() < header)
-    throw DataError(path + ": truncated IDX header (got " + std::to_string(bytes.size()) +
-                    " bytes, expected " + std::to_string(header) + ")");
+    throw DataError(path + ": truncated IDX header (got " + std::to_string(bytes.size()) + " bytes, expected " +
+                    std::to_string(header) + ")");
   std::vector<int64_t> dims;
   size_t count = 1;
   for (int d = 0; d < expected_dims; ++d) {

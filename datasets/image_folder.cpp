@@ -60,8 +60,7 @@ ImageFolderIndex scan_image_folder(const std::string& dir, const std::vector<std
   if (idx.classes.empty()) throw DataError(dir + ": no class subdirectories");
   for (const auto& c : found) {
     auto it = std::find(idx.classes.begin(), idx.classes.end(), c);
-    if (it == idx.classes.end())
-      throw DataError(dir + "/" + c + ": class not present in the training tree");
+    if (it == idx.classes.end()) throw DataError(dir + "/" + c + ": class not present in the training tree");
     const int64_t label = it - idx.classes.begin();
     std::vector<std::string> files;
     for (const auto& f : fs::directory_iterator(fs::path(dir) / c))
@@ -131,19 +130,24 @@ std::optional<torch::Tensor> load_image(const std::string& path, const ImageTran
     return std::nullopt;
   }
 #else
-  (void)path; (void)t; (void)rng_seed;
+  (void)path;
+  (void)t;
+  (void)rng_seed;
   throw DataError(kNoDecoder);
 #endif
 }
 
 ImageFolderLoader::ImageFolderLoader(ImageFolderIndex index, ImageTransform t, int threads, int64_t prefetch,
                                      uint64_t seed, int64_t max_queued_bytes)
-    : index_(std::move(index)), t_(t), threads_(std::max(1, threads)), window_(std::max<int64_t>(1, prefetch)),
+    : index_(std::move(index)),
+      t_(t),
+      threads_(std::max(1, threads)),
+      window_(std::max<int64_t>(1, prefetch)),
       seed_(seed) {
   if (!have_image_decoder()) throw DataError(kNoDecoder);
   if (t_.size <= 0 || (!t_.train && t_.resize < t_.size))
-    throw DataError("imagefolder: need size > 0 and resize >= size (got size " + std::to_string(t_.size) +
-                    ", resize " + std::to_string(t_.resize) + ")");
+    throw DataError("imagefolder: need size > 0 and resize >= size (got size " + std::to_string(t_.size) + ", resize " +
+                    std::to_string(t_.resize) + ")");
   if (max_queued_bytes > 0) {
     if (max_queued_bytes < sample_bytes())
       throw DataError("imagefolder prefetch cap: " + std::to_string(max_queued_bytes) +
@@ -303,8 +307,15 @@ Dataset load_image_folder(const std::string& name, const DatasetOptions& opts) {
   ds.train = decode_image_folder(train_idx, t, opts.decode_threads, &skipped_train);
   ds.test = decode_image_folder(eval_idx, t, opts.decode_threads, &skipped_eval);
   if (ds.train.size() == 0) throw DataError(root + "/train: no decodable images");
-  ds.info = DatasetInfo{name, 3, size, size, static_cast<int64_t>(train_idx.classes.size()),
-                        {0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}, train_idx.classes, root};
+  ds.info = DatasetInfo{name,
+                        3,
+                        size,
+                        size,
+                        static_cast<int64_t>(train_idx.classes.size()),
+                        {0.485, 0.456, 0.406},
+                        {0.229, 0.224, 0.225},
+                        train_idx.classes,
+                        root};
   if (skipped_train + skipped_eval > 0)
     ds.info.source += " (" + std::to_string(skipped_train + skipped_eval) + " undecodable images skipped)";
   if (opts.val_split > 0) carve_validation(ds, opts.val_split, opts.seed);

@@ -14,8 +14,8 @@
 namespace nrs::data {
 
 struct ImageFolderIndex {
-  std::vector<std::string> classes;                         // sorted directory names
-  std::vector<std::pair<std::string, int64_t>> samples;     // (path, class index)
+  std::vector<std::string> classes;                      // sorted directory names
+  std::vector<std::pair<std::string, int64_t>> samples;  // (path, class index)
 };
 
 // Classes are the sorted subdirectories of `dir`; files with an image
@@ -25,9 +25,9 @@ struct ImageFolderIndex {
 ImageFolderIndex scan_image_folder(const std::string& dir, const std::vector<std::string>& classes = {});
 
 struct ImageTransform {
-  bool train = false;   // random-resized-crop + flip; else resize + centre crop
-  int64_t size = 224;   // output side
-  int64_t resize = 256; // eval: shorter side before the centre crop
+  bool train = false;                        // random-resized-crop + flip; else resize + centre crop
+  int64_t size = 224;                        // output side
+  int64_t resize = 256;                      // eval: shorter side before the centre crop
   double scale_min = 0.08, scale_max = 1.0;  // random-resized-crop area range
   bool flip = true;
 };

@@ -62,8 +62,8 @@ std::string locate_dataset(const std::string& name, const DatasetOptions& opts, 
   }
   std::string looked;
   for (const auto& d : dirs) looked += (looked.empty() ? "" : ", ") + d;
-  throw DataError("dataset '" + name + "': " + required.front() + " not found (looked in " + looked +
-                  "); " + how_to_get);
+  throw DataError("dataset '" + name + "': " + required.front() + " not found (looked in " + looked + "); " +
+                  how_to_get);
 }
 
 }  // namespace nrs::data

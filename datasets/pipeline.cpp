@@ -9,10 +9,12 @@ void AugmentOptions::validate(const AugmentOptions& a) {
     throw std::invalid_argument("--pad-mode '" + a.pad_mode + "': expected zero or reflect");
   if (a.pad < 0) throw std::invalid_argument("--pad: expected a non-negative integer");
   if (a.cutout < 0) throw std::invalid_argument("--cutout: expected a non-negative integer");
+  if (a.cutout_mode != "image" && a.cutout_mode != "batch")
+    throw std::invalid_argument("--cutout-mode '" + a.cutout_mode + "': expected image or batch");
 }
 
 BatchPipeline::BatchPipeline(const Split& split, const DatasetInfo& info, int64_t batch_size, torch::Device device,
-                             AugmentOptions aug, bool shuffle, uint64_t seed)
+                             AugmentOptions aug, bool shuffle, uint64_t seed, bool drop_last)
     : images_(split.images.to(device)),
       labels_(split.labels.to(device)),
       is_uint8_(split.images.scalar_type() == torch::kUInt8),
@@ -22,6 +24,7 @@ BatchPipeline::BatchPipeline(const Split& split, const DatasetInfo& info, int64_
       aug_(std::move(aug)),
       shuffle_(shuffle),
       seed_(seed),
+      drop_last_(drop_last),
       gen_(at::make_generator<at::CPUGeneratorImpl>(seed)) {
   AugmentOptions::validate(aug_);
   if (batch_size <= 0) throw std::invalid_argument("--batch-size: expected a positive integer");
@@ -38,7 +41,9 @@ BatchPipeline::BatchPipeline(const Split& split, const DatasetInfo& info, int64_
   start_epoch(0);
 }
 
-int64_t BatchPipeline::batches_per_epoch() const { return (n_ + batch_size_ - 1) / batch_size_; }
+int64_t BatchPipeline::batches_per_epoch() const {
+  return drop_last_ ? n_ / batch_size_ : (n_ + batch_size_ - 1) / batch_size_;
+}
 
 void BatchPipeline::start_epoch(int64_t epoch) {
   gen_ = at::make_generator<at::CPUGeneratorImpl>(seed_ * 1000003ULL + static_cast<uint64_t>(epoch));
@@ -60,7 +65,8 @@ void BatchPipeline::load_state(const std::vector<torch::Tensor>& s) {
                     "], generator state, position}; the checkpoint is for another training split");
   const int64_t pos = s[2].item<int64_t>();
   if (pos < 0 || pos > n_)
-    throw DataError("batch pipeline state: position " + std::to_string(pos) + " outside [0, " + std::to_string(n_) + "]");
+    throw DataError("batch pipeline state: position " + std::to_string(pos) + " outside [0, " + std::to_string(n_) +
+                    "]");
   try {
     gen_.set_state(s[1]);
   } catch (const c10::Error&) {
@@ -102,7 +108,7 @@ torch::Tensor BatchPipeline::augment(const torch::Tensor& raw, at::Generator& ge
 }
 
 bool BatchPipeline::next(Batch& out) {
-  if (pos_ >= n_) return false;
+  if (pos_ >= n_ || (drop_last_ && pos_ + batch_size_ > n_)) return false;
   const int64_t end = std::min(pos_ + batch_size_, n_);
   auto idx = order_.slice(0, pos_, end);
   pos_ = end;
@@ -112,8 +118,10 @@ bool BatchPipeline::next(Batch& out) {
   if (aug_.mode == "cutout" && aug_.cutout > 0) {
     // Cutout after normalisation: the square is set to 0 = the dataset mean.
     const int64_t B = out.x.size(0), H = out.x.size(2), W = out.x.size(3), s = aug_.cutout;
-    auto cy = torch::randint(0, H, {B}, gen_, torch::kInt64).to(device_).view({B, 1, 1});
-    auto cx = torch::randint(0, W, {B}, gen_, torch::kInt64).to(device_).view({B, 1, 1});
+    // One centre per image, or one for the whole batch (broadcast).
+    const int64_t n = aug_.cutout_mode == "batch" ? 1 : B;
+    auto cy = torch::randint(0, H, {n}, gen_, torch::kInt64).to(device_).view({n, 1, 1});
+    auto cx = torch::randint(0, W, {n}, gen_, torch::kInt64).to(device_).view({n, 1, 1});
     auto opts = torch::TensorOptions().dtype(torch::kInt64).device(device_);
     auto yy = torch::arange(H, opts).view({1, H, 1});
     auto xx = torch::arange(W, opts).view({1, 1, W});

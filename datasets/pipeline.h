@@ -12,13 +12,19 @@ struct AugmentOptions {
   std::string pad_mode = "zero";  // zero | reflect
   bool flip = true;               // horizontal flip in basic/cutout
   int64_t cutout = 16;            // Cutout square side
+  // Where the Cutout square goes: image = its own position per image (DeVries
+  // & Taylor 2017); batch = one position for the whole batch, as the official
+  // SAM code does (sam_jax/datasets/augmentation.py cutout, a batch-level map).
+  std::string cutout_mode = "image";
   static void validate(const AugmentOptions& a);  // throws std::invalid_argument naming the flag
 };
 
 class BatchPipeline : public BatchSource {
  public:
+  // drop_last: an epoch ends before a partial batch (tf.data batch with
+  // drop_remainder=True, as the official SAM code's training set).
   BatchPipeline(const Split& split, const DatasetInfo& info, int64_t batch_size, torch::Device device,
-                AugmentOptions aug, bool shuffle, uint64_t seed);
+                AugmentOptions aug, bool shuffle, uint64_t seed, bool drop_last = false);
 
   // Starts epoch `epoch`: the order and augmentation draws are a pure function
   // of (seed, epoch), so a resumed or repeated epoch sees the same batches.
@@ -45,6 +51,7 @@ class BatchPipeline : public BatchSource {
   AugmentOptions aug_;
   bool shuffle_;
   uint64_t seed_;
+  bool drop_last_;
   torch::Tensor order_;
   at::Generator gen_;
 };

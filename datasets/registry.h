@@ -1,12 +1,12 @@
 // Name -> factory registry for datasets (`nrsbench list` prints it).
 #pragma once
-#include "datasets/dataset.h"
 #include <functional>
+#include "datasets/dataset.h"
 
 namespace nrs::data {
 
 struct DatasetEntry {
-  std::string pattern;      // as shown by `nrsbench list`, e.g. "synthetic[-CxHxW[-K]]"
+  std::string pattern;  // as shown by `nrsbench list`, e.g. "synthetic[-CxHxW[-K]]"
   std::string description;
   std::function<bool(const std::string&)> matches;
   std::function<Dataset(const std::string& name, const DatasetOptions&)> make;

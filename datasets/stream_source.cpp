@@ -9,16 +9,19 @@ const ImageFolderIndex& index_of(const StreamingFolder& f, StreamSplit s) {
   return s == StreamSplit::kTrain ? f.train : s == StreamSplit::kVal ? f.val : f.test;
 }
 
-const char* name_of(StreamSplit s) { return s == StreamSplit::kTrain ? "train" : s == StreamSplit::kVal ? "val" : "test"; }
+const char* name_of(StreamSplit s) {
+  return s == StreamSplit::kTrain ? "train" : s == StreamSplit::kVal ? "val" : "test";
+}
 
 }  // namespace
 
 StreamSource::StreamSource(const StreamingFolder& f, StreamSplit split, int64_t batch, torch::Device device,
-                           bool augment, uint64_t seed)
-    : batch_(batch), cap_bytes_(f.prefetch_bytes), device_(device), augment_(augment) {
+                           bool augment, uint64_t seed, bool drop_last)
+    : batch_(batch), cap_bytes_(f.prefetch_bytes), device_(device), augment_(augment), drop_last_(drop_last) {
   if (batch <= 0) throw std::invalid_argument("--batch-size: expected a positive integer");
   if (f.prefetch_bytes <= 0)
-    throw DataError("--stream-prefetch-mb: expected a positive size (got " + std::to_string(f.prefetch_bytes) + " bytes)");
+    throw DataError("--stream-prefetch-mb: expected a positive size (got " + std::to_string(f.prefetch_bytes) +
+                    " bytes)");
   const auto& index = index_of(f, split);
   if (index.samples.empty())
     throw DataError(f.info.name + ": the " + std::string(name_of(split)) +
@@ -46,12 +49,15 @@ bool StreamSource::next(Batch& out) {
   if (!started_) start_epoch(0);
   torch::Tensor x, y;
   if (!loader_->next(batch_, x, y)) return false;
+  if (drop_last_ && y.size(0) < batch_) return false;
   out.x = (x.to(device_).to(torch::kFloat32) - mean_) * inv_std_;
   out.y = y.to(device_);
   return true;
 }
 
-int64_t StreamSource::batches_per_epoch() const { return (size() + batch_ - 1) / batch_; }
+int64_t StreamSource::batches_per_epoch() const {
+  return drop_last_ ? size() / batch_ : (size() + batch_ - 1) / batch_;
+}
 
 std::vector<torch::Tensor> StreamSource::state() const {
   const int64_t pos = started_ ? loader_->position() : 0;
@@ -72,8 +78,9 @@ void StreamSource::load_state(const std::vector<torch::Tensor>& s) {
 }
 
 std::unique_ptr<BatchSource> make_stream_source(const StreamingFolder& f, StreamSplit split, int64_t batch,
-                                                torch::Device device, bool shuffle_and_augment, uint64_t seed) {
-  return std::make_unique<StreamSource>(f, split, batch, device, shuffle_and_augment, seed);
+                                                torch::Device device, bool shuffle_and_augment, uint64_t seed,
+                                                bool drop_last) {
+  return std::make_unique<StreamSource>(f, split, batch, device, shuffle_and_augment, seed, drop_last);
 }
 
 }  // namespace nrs::data

@@ -13,8 +13,9 @@ class StreamSource : public BatchSource {
  public:
   // `augment`: shuffled order and the training transform (random-resized crop
   // + flip); otherwise file order and the eval transform (resize + centre crop).
+  // `drop_last`: the epoch ends before a partial batch (--drop-last).
   StreamSource(const StreamingFolder& f, StreamSplit split, int64_t batch, torch::Device device, bool augment,
-               uint64_t seed);
+               uint64_t seed, bool drop_last = false);
 
   void start_epoch(int64_t epoch) override;
   bool next(Batch& out) override;
@@ -37,6 +38,7 @@ class StreamSource : public BatchSource {
   int64_t batch_, cap_bytes_;
   torch::Device device_;
   bool augment_;
+  bool drop_last_;
   bool started_ = false;
   int64_t epoch_ = 0;
   torch::Tensor mean_, inv_std_;
@@ -45,6 +47,7 @@ class StreamSource : public BatchSource {
 // What the training loop (augment = true, StreamSplit::kTrain) and evaluation
 // (augment = false, any split) construct for an imagefolder-stream dataset.
 std::unique_ptr<BatchSource> make_stream_source(const StreamingFolder& f, StreamSplit split, int64_t batch,
-                                                torch::Device device, bool shuffle_and_augment, uint64_t seed);
+                                                torch::Device device, bool shuffle_and_augment, uint64_t seed,
+                                                bool drop_last = false);
 
 }  // namespace nrs::data

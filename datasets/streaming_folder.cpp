@@ -51,8 +51,14 @@ StreamingFolder open_streaming_folder(const std::string& name, const DatasetOpti
   f.train = scan_image_folder((fs::path(root) / "train").string());
   f.test = scan_image_folder(eval_dir, f.train.classes);
   if (f.train.samples.empty()) throw DataError(root + "/train: no image files (.jpg .jpeg .png)");
-  f.info = DatasetInfo{name, 3, size, size, static_cast<int64_t>(f.train.classes.size()),
-                       {0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}, f.train.classes,
+  f.info = DatasetInfo{name,
+                       3,
+                       size,
+                       size,
+                       static_cast<int64_t>(f.train.classes.size()),
+                       {0.485, 0.456, 0.406},
+                       {0.229, 0.224, 0.225},
+                       f.train.classes,
                        root + " (streamed: decoded per epoch)"};
   f.train_t.train = true;
   f.train_t.size = size;

@@ -7,11 +7,11 @@
 namespace nrs::data {
 
 struct StreamingFolder {
-  DatasetInfo info;                  // ImageNet mean/std, classes from train/
-  ImageFolderIndex train, val, test; // val carved from train/ (--val-split); test = DIR/val or DIR/test
-  ImageTransform train_t;            // random-resized crop (scale 0.08-1, ratio 3/4-4/3) + flip to SIZE
-  ImageTransform eval_t;             // shorter side to round(SIZE*256/224), centre crop SIZE
-  int threads = 2;                   // decode workers per source (DatasetOptions::decode_threads)
+  DatasetInfo info;                      // ImageNet mean/std, classes from train/
+  ImageFolderIndex train, val, test;     // val carved from train/ (--val-split); test = DIR/val or DIR/test
+  ImageTransform train_t;                // random-resized crop (scale 0.08-1, ratio 3/4-4/3) + flip to SIZE
+  ImageTransform eval_t;                 // shorter side to round(SIZE*256/224), centre crop SIZE
+  int threads = 2;                       // decode workers per source (DatasetOptions::decode_threads)
   int64_t prefetch_bytes = 512LL << 20;  // decoded bytes queued ahead per source, at most
 };
 

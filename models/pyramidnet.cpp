@@ -1,9 +1,9 @@
 #include "models/pyramidnet.h"
+#include <cmath>
+#include <stdexcept>
 #include "models/init.h"
 #include "models/layers.h"
 #include "models/shakedrop.h"
-#include <cmath>
-#include <stdexcept>
 
 namespace nrs::models {
 namespace {
@@ -12,27 +12,30 @@ using torch::nn::BatchNorm2d;
 
 class PyramidBlock : public torch::nn::Module, public ResidualBranchEnd {
  public:
-  PyramidBlock(int64_t in, int64_t planes, int64_t stride, bool bottleneck, double p_drop)
-      : stride_(stride), p_drop_(p_drop) {
+  PyramidBlock(int64_t in, int64_t planes, int64_t stride, bool bottleneck, double p_drop, bool official)
+      : stride_(stride), p_drop_(p_drop), same_pad_(official && stride > 1) {
     bn1 = register_module("bn1", BatchNorm2d(in));
     if (bottleneck) {
       conv1 = register_module("conv1", conv1x1(in, planes));
       bn2 = register_module("bn2", BatchNorm2d(planes));
-      conv2 = register_module("conv2", conv3x3(planes, planes, stride));
+      conv2 =
+          register_module("conv2", same_pad_ ? unpadded3x3(planes, planes, stride) : conv3x3(planes, planes, stride));
       bn3 = register_module("bn3", BatchNorm2d(planes));
       conv3 = register_module("conv3", conv1x1(planes, 4 * planes));
       bn4 = register_module("bn4", BatchNorm2d(4 * planes));
     } else {
-      conv1 = register_module("conv1", conv3x3(in, planes, stride));
+      conv1 = register_module("conv1", same_pad_ ? unpadded3x3(in, planes, stride) : conv3x3(in, planes, stride));
       bn2 = register_module("bn2", BatchNorm2d(planes));
       conv2 = register_module("conv2", conv3x3(planes, planes));
       bn3 = register_module("bn3", BatchNorm2d(planes));
     }
   }
   torch::Tensor forward(torch::Tensor x) {
-    auto y = torch::relu(bn2(conv1(bn1(x))));
-    y = bn3(conv2(y));
-    if (!conv3.is_empty()) y = bn4(conv3(torch::relu(y)));
+    const bool bottleneck = !conv3.is_empty();
+    auto y = bn1(x);
+    y = torch::relu(bn2(conv1(same_pad_ && !bottleneck ? pad_same(y, 3, stride_) : y)));
+    y = bn3(conv2(same_pad_ && bottleneck ? pad_same(y, 3, stride_) : y));
+    if (bottleneck) y = bn4(conv3(torch::relu(y)));
     if (p_drop_ > 0) y = shake_drop(y, p_drop_, is_training());
     auto s = stride_ == 1 ? x : torch::avg_pool2d(x, 2, 2, 0, /*ceil_mode=*/true);
     const int64_t pad = y.size(1) - s.size(1);
@@ -44,6 +47,12 @@ class PyramidBlock : public torch::nn::Module, public ResidualBranchEnd {
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   int64_t stride_;
   double p_drop_;
+  bool same_pad_;  // official variant, stride 2: SAME padding in forward
+
+ private:
+  static torch::nn::Conv2d unpadded3x3(int64_t in, int64_t out, int64_t stride) {
+    return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(0).bias(false));
+  }
 };
 
 class PyramidNet : public Net {
@@ -63,13 +72,21 @@ class PyramidNet : public Net {
         dim += addrate;
         const auto planes = static_cast<int64_t>(std::nearbyint(dim));
         const double p = cfg.shakedrop_p_max * static_cast<double>(++index) / static_cast<double>(total);
-        layer->push_back(std::make_shared<PyramidBlock>(in, planes, (stage > 0 && b == 0) ? 2 : 1, cfg.bottleneck, p));
+        layer->push_back(
+            std::make_shared<PyramidBlock>(in, planes, (stage > 0 && b == 0) ? 2 : 1, cfg.bottleneck, p, cfg.official));
         in = planes * ratio;
       }
       layers.push_back(register_module("layer" + std::to_string(stage + 1), layer));
     }
     bn_final = register_module("bn_final", BatchNorm2d(in));
     fc = register_module("fc", torch::nn::Linear(in, s.num_classes));
+    if (cfg.official) {
+      // models/utils.py dense_layer_init_fn: U[-1, 1) / sqrt(num_outputs); flax Dense bias 0.
+      torch::NoGradGuard ng;
+      const double r = 1.0 / std::sqrt(static_cast<double>(s.num_classes));
+      fc->weight.uniform_(-r, r);
+      fc->bias.zero_();
+    }
   }
   torch::Tensor forward(torch::Tensor x) override {
     x = bn1(conv1(x));
@@ -99,6 +116,8 @@ PyramidNetConfig pyramidnet_config(int64_t depth, double alpha, bool bottleneck,
   return c;
 }
 
-NetPtr make_pyramidnet(const ModelSpec& spec, const PyramidNetConfig& cfg) { return std::make_shared<PyramidNet>(spec, cfg); }
+NetPtr make_pyramidnet(const ModelSpec& spec, const PyramidNetConfig& cfg) {
+  return std::make_shared<PyramidNet>(spec, cfg);
+}
 
 }  // namespace nrs::models

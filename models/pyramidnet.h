@@ -3,6 +3,12 @@
 // (rounded half-to-even, as Python's round); blocks BN-conv-BN-ReLU-conv-BN (basic)
 // or BN-1x1-BN-ReLU-3x3-BN-ReLU-1x1(x4)-BN (bottleneck); shortcut = 2x2 average pool
 // where the stride is 2, then zero channels appended; final BN-ReLU, FC.
+//
+// official = the google-research/sam PyramidNet (sam_jax/models/pyramidnet.py,
+// PyramidNetShakeDrop): the same blocks, widths, shortcuts and ShakeDrop
+// schedule, but the stride-2 3x3 convs pad TensorFlow-"SAME" (layers.h
+// pad_same) and the classifier is initialised U(-1/sqrt(classes),
+// 1/sqrt(classes)) with bias 0 (models/utils.py dense_layer_init_fn).
 #pragma once
 #include "models/net.h"
 
@@ -16,6 +22,7 @@ struct PyramidNetConfig {
   // ShakeDrop on every branch, drop probability rising linearly from
   // p_max / L at block 1 to p_max at block L (0 disables).
   double shakedrop_p_max = 0.0;
+  bool official = false;  // the google-research/sam variant (above)
 };
 
 // pyramidnet-D-A: depth D = 6n + 2 (basic) or 9n + 2 (bottleneck).

@@ -1,4 +1,5 @@
 #include "models/registry.h"
+#include <regex>
 #include "models/init.h"
 #include "models/layers.h"
 #include "models/pyramidnet.h"
@@ -7,7 +8,6 @@
 #include "models/small.h"
 #include "models/vgg.h"
 #include "models/wide_resnet.h"
-#include <regex>
 
 namespace nrs::models {
 namespace {
@@ -39,11 +39,12 @@ CifarResNetConfig cifar_resnet(std::vector<int64_t> blocks, bool mini) {
   return {blocks, 64};
 }
 
-const std::string kWrn = R"(wrn-([0-9]+)-([0-9]+)(-d([0-9]*\.?[0-9]+))?(-mini)?)";
+const std::string kWrn = R"(wrn-([0-9]+)-([0-9]+)(-d([0-9]*\.?[0-9]+))?(-official)?(-mini)?)";
 NetPtr make_wrn(const std::string& name, const ModelSpec& s) {
   auto m = parse(name, kWrn);
   auto cfg = wide_resnet_config(std::stol(m[1]), std::stol(m[2]), m[4].matched ? std::stod(m[4]) : 0.0);
-  if (m[5].matched) {
+  cfg.official = m[5].matched;
+  if (m[6].matched) {
     cfg.blocks_per_stage = 1;
     cfg.stem = mini_width(cfg.stem);
     for (auto& w : cfg.widths) w = mini_width(w);
@@ -61,11 +62,13 @@ NetPtr make_vgg(const std::string& name, const ModelSpec& s) {
   return make_vgg_bn(s, layers);
 }
 
-const std::string kPyramid = R"(pyramidnet-([0-9]+)-([0-9]+(\.[0-9]+)?)(-bottleneck)?(-shakedrop)?(-mini)?)";
+const std::string kPyramid =
+    R"(pyramidnet-([0-9]+)-([0-9]+(\.[0-9]+)?)(-bottleneck)?(-shakedrop)?(-official)?(-mini)?)";
 NetPtr make_pyramid(const std::string& name, const ModelSpec& s) {
   auto m = parse(name, kPyramid);
   auto cfg = pyramidnet_config(std::stol(m[1]), std::stod(m[2]), m[4].matched, m[5].matched);
-  if (m[6].matched) {
+  cfg.official = m[6].matched;
+  if (m[7].matched) {
     cfg.blocks_per_stage = 1;
     cfg.stem = mini_width(cfg.stem);
     cfg.alpha /= kMiniWidthDivisor;
@@ -85,24 +88,40 @@ const std::vector<ModelEntry>& model_registry() {
        [](const std::string&, const ModelSpec& s) { return make_small_cnn(s); }},
       {"small-cnn-mini", "small-cnn with 8, 16 channels (tests)", exactly("small-cnn-mini"),
        [](const std::string&, const ModelSpec& s) { return make_small_cnn(s, 8, 16); }},
-      {"resnet18[-mini]", "CIFAR ResNet-18: 3x3 stem 64, no max-pool, [2,2,2,2] BasicBlocks, 1x1 conv+BN shortcuts; mini: width 8, [1,1,1,1]",
+      {"resnet18[-mini]",
+       "CIFAR ResNet-18: 3x3 stem 64, no max-pool, [2,2,2,2] BasicBlocks, 1x1 conv+BN shortcuts; mini: width 8, "
+       "[1,1,1,1]",
        matching("resnet18(-mini)?"),
-       [](const std::string& n, const ModelSpec& s) { return make_cifar_resnet(s, cifar_resnet({2, 2, 2, 2}, is_mini(n))); }},
+       [](const std::string& n, const ModelSpec& s) {
+         return make_cifar_resnet(s, cifar_resnet({2, 2, 2, 2}, is_mini(n)));
+       }},
       {"resnet34[-mini]", "CIFAR ResNet-34: as resnet18 with [3,4,6,3]; mini: width 8, [1,1,1,1]",
        matching("resnet34(-mini)?"),
-       [](const std::string& n, const ModelSpec& s) { return make_cifar_resnet(s, cifar_resnet({3, 4, 6, 3}, is_mini(n))); }},
-      {"preact-resnet18[-mini]", "pre-activation ResNet-18: 1x1 conv shortcuts without BN, no final BN; mini: width 8, [1,1,1,1]",
+       [](const std::string& n, const ModelSpec& s) {
+         return make_cifar_resnet(s, cifar_resnet({3, 4, 6, 3}, is_mini(n)));
+       }},
+      {"preact-resnet18[-mini]",
+       "pre-activation ResNet-18: 1x1 conv shortcuts without BN, no final BN; mini: width 8, [1,1,1,1]",
        matching("preact-resnet18(-mini)?"),
-       [](const std::string& n, const ModelSpec& s) { return make_preact_resnet(s, cifar_resnet({2, 2, 2, 2}, is_mini(n))); }},
-      {"wrn-D-K[-dP][-mini]", "pre-activation WideResNet, depth D=6n+4, widen K, dropout P (e.g. wrn-28-10-d0.3); mini: widths/8, 1 block/stage",
+       [](const std::string& n, const ModelSpec& s) {
+         return make_preact_resnet(s, cifar_resnet({2, 2, 2, 2}, is_mini(n)));
+       }},
+      {"wrn-D-K[-dP][-official][-mini]",
+       "pre-activation WideResNet, depth D=6n+4, widen K, dropout P (e.g. wrn-28-10-d0.3); official: "
+       "google-research/sam's "
+       "(avg-pool + zero-pad shortcuts, TF-SAME stride-2 padding, U(+-1/sqrt(C)) classifier); mini: widths/8, 1 "
+       "block/stage",
        matching(kWrn), make_wrn},
-      {"vgg{11,13,16,19}-bn[-mini]", "VGG-BN for CIFAR: conv3x3+bias, BN, ReLU; global avg pool; one Linear(512, C); mini: widths/8",
-       matching(kVgg), make_vgg},
-      {"pyramidnet-D-A[-bottleneck][-shakedrop][-mini]",
+      {"vgg{11,13,16,19}-bn[-mini]",
+       "VGG-BN for CIFAR: conv3x3+bias, BN, ReLU; global avg pool; one Linear(512, C); mini: widths/8", matching(kVgg),
+       make_vgg},
+      {"pyramidnet-D-A[-bottleneck][-shakedrop][-official][-mini]",
        "PyramidNet depth D, widening alpha A; basic (D=6n+2) or bottleneck (D=9n+2); zero-padded avg-pool shortcuts; "
-       "ShakeDrop with p linear to 0.5; mini: alpha/8, stem 2, 1 block/stage",
+       "ShakeDrop with p linear to 0.5; official: google-research/sam's (TF-SAME stride-2 padding, U(+-1/sqrt(C)) "
+       "classifier); mini: alpha/8, stem 2, 1 block/stage",
        matching(kPyramid), make_pyramid},
-      {"resnet50[-mini]", "torchvision ImageNet ResNet-50 (7x7/2 stem, max-pool, bottlenecks [3,4,6,3]); mini: width 8, [1,1,1,1]",
+      {"resnet50[-mini]",
+       "torchvision ImageNet ResNet-50 (7x7/2 stem, max-pool, bottlenecks [3,4,6,3]); mini: width 8, [1,1,1,1]",
        matching("resnet50(-mini)?"),
        [](const std::string& n, const ModelSpec& s) {
          ImageNetResNetConfig c;

@@ -1,10 +1,10 @@
 // Name -> factory registry for models, timm style. A family matches a name
 // pattern (e.g. "wrn-D-K[-mini]") and builds the model for a dataset's shape.
 #pragma once
-#include "models/init.h"
-#include "models/net.h"
 #include <functional>
 #include <vector>
+#include "models/init.h"
+#include "models/net.h"
 
 namespace nrs::models {
 

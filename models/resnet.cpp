@@ -36,7 +36,8 @@ class PreActBlock : public torch::nn::Module {
         conv1(register_module("conv1", conv3x3(in, out, stride))),
         bn2(register_module("bn2", BatchNorm2d(out))),
         conv2(register_module("conv2", conv3x3(out, out))) {
-    if (stride != 1 || in != out) shortcut = register_module("shortcut", torch::nn::Sequential(conv1x1(in, out, stride)));
+    if (stride != 1 || in != out)
+      shortcut = register_module("shortcut", torch::nn::Sequential(conv1x1(in, out, stride)));
   }
   torch::Tensor forward(torch::Tensor x) {
     auto a = torch::relu(bn1(x));

@@ -1,8 +1,8 @@
 // CIFAR ResNets (He et al. 2016, kuangliu/pytorch-cifar layout and parameter names):
 // 3x3 stem, no max-pool, stages of width w, 2w, 4w, 8w with stride 1, 2, 2, 2.
 #pragma once
-#include "models/net.h"
 #include <vector>
+#include "models/net.h"
 
 namespace nrs::models {
 

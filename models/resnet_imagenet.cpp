@@ -40,8 +40,9 @@ class Bottleneck : public torch::nn::Module, public ResidualBranchEnd {
 class ImageNetResNet : public Net {
  public:
   ImageNetResNet(const ModelSpec& s, const ImageNetResNetConfig& cfg)
-      : conv1(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(s.channels, cfg.width, 7)
-                                                             .stride(2).padding(3).bias(false)))),
+      : conv1(register_module(
+            "conv1",
+            torch::nn::Conv2d(torch::nn::Conv2dOptions(s.channels, cfg.width, 7).stride(2).padding(3).bias(false)))),
         bn1(register_module("bn1", BatchNorm2d(cfg.width))) {
     int64_t in = cfg.width;
     for (size_t stage = 0; stage < cfg.blocks.size(); ++stage) {

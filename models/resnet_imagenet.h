@@ -2,8 +2,8 @@
 // the 3x3 conv of the bottleneck): 7x7/2 stem, 3x3/2 max-pool, bottleneck stages
 // [3, 4, 6, 3] of widths 64..512 (x4 out), 1x1 conv + BN downsample, adaptive pool, fc.
 #pragma once
-#include "models/net.h"
 #include <vector>
+#include "models/net.h"
 
 namespace nrs::models {
 

@@ -5,7 +5,8 @@ namespace {
 
 // Forward and backward multipliers differ, which plain autograd cannot express.
 struct ShakeDropFn : public torch::autograd::Function<ShakeDropFn> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor fwd, torch::Tensor bwd) {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor fwd,
+                               torch::Tensor bwd) {
     ctx->saved_data["bwd"] = bwd;
     return x * fwd;
   }

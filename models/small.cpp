@@ -20,7 +20,8 @@ class Mlp : public Net {
 class SmallCnn : public Net {
  public:
   SmallCnn(const ModelSpec& s, int64_t c1, int64_t c2)
-      : conv1(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(s.channels, c1, 3).padding(1).bias(false)))),
+      : conv1(register_module("conv1",
+                              torch::nn::Conv2d(torch::nn::Conv2dOptions(s.channels, c1, 3).padding(1).bias(false)))),
         bn1(register_module("bn1", torch::nn::BatchNorm2d(c1))),
         conv2(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(c1, c2, 3).padding(1).bias(false)))),
         bn2(register_module("bn2", torch::nn::BatchNorm2d(c2))),

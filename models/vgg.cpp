@@ -1,6 +1,6 @@
 #include "models/vgg.h"
-#include "models/layers.h"
 #include <stdexcept>
+#include "models/layers.h"
 
 namespace nrs::models {
 namespace {
@@ -41,14 +41,20 @@ class VggBn : public Net {
 std::vector<int64_t> vgg_layers(int depth) {
   const int64_t M = kMaxPool;
   switch (depth) {
-    case 11: return {64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M};
-    case 13: return {64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M};
-    case 16: return {64, 64, M, 128, 128, M, 256, 256, 256, M, 512, 512, 512, M, 512, 512, 512, M};
-    case 19: return {64, 64, M, 128, 128, M, 256, 256, 256, 256, M, 512, 512, 512, 512, M, 512, 512, 512, 512, M};
+    case 11:
+      return {64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M};
+    case 13:
+      return {64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M};
+    case 16:
+      return {64, 64, M, 128, 128, M, 256, 256, 256, M, 512, 512, 512, M, 512, 512, 512, M};
+    case 19:
+      return {64, 64, M, 128, 128, M, 256, 256, 256, 256, M, 512, 512, 512, 512, M, 512, 512, 512, 512, M};
   }
   throw std::invalid_argument("vgg: depth must be 11, 13, 16 or 19, got " + std::to_string(depth));
 }
 
-NetPtr make_vgg_bn(const ModelSpec& spec, const std::vector<int64_t>& layers) { return std::make_shared<VggBn>(spec, layers); }
+NetPtr make_vgg_bn(const ModelSpec& spec, const std::vector<int64_t>& layers) {
+  return std::make_shared<VggBn>(spec, layers);
+}
 
 }  // namespace nrs::models

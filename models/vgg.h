@@ -2,8 +2,8 @@
 // layout): 3x3 convs with bias, BN, ReLU, 2x2 max-pools; then global average pool
 // and a single Linear(512, classes) head (no 4096-wide FC layers).
 #pragma once
-#include "models/net.h"
 #include <vector>
+#include "models/net.h"
 
 namespace nrs::models {
 

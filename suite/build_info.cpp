@@ -6,6 +6,9 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 #include <torch/version.h>
+#if defined(NRSBENCH_WITH_CUDA)
+#include <ATen/cuda/CUDAContext.h>
+#endif
 
 #include <fstream>
 #include <thread>
@@ -32,18 +35,16 @@ std::string cpu_model() {
 bool cuda_available() { return torch::cuda::is_available(); }
 
 std::string gpu_name(int index) {
-  // Device properties need the CUDA runtime headers, which a CPU LibTorch
-  // does not ship; nvidia-smi names the device without them.
-  if (!cuda_available()) return "";
-  std::string cmd = "nvidia-smi --query-gpu=name --format=csv,noheader -i " + std::to_string(index) + " 2>/dev/null";
-  std::string out;
-  if (FILE* f = popen(cmd.c_str(), "r")) {
-    char buf[256];
-    while (fgets(buf, sizeof buf, f)) out += buf;
-    pclose(f);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out.empty() ? "cuda:" + std::to_string(index) : out;
+  // The CUDA runtime's properties of torch's device `index`, which counts the
+  // devices CUDA_VISIBLE_DEVICES leaves visible (nvidia-smi -i would count
+  // them all). Only a CUDA LibTorch ships the headers; a CPU one has no GPU.
+#if defined(NRSBENCH_WITH_CUDA)
+  if (!cuda_available() || index < 0 || index >= static_cast<int>(torch::cuda::device_count())) return "";
+  return at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(index))->name;
+#else
+  (void)index;
+  return "";
+#endif
 }
 
 nlohmann::json version_json() {

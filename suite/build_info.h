@@ -6,12 +6,12 @@
 namespace nrs {
 
 std::string suite_version();
-std::string git_commit();        // "<sha>" or "<sha>-dirty"; "unknown" outside a checkout
+std::string git_commit();  // "<sha>" or "<sha>-dirty"; "unknown" outside a checkout
 std::string build_type();
 std::string torch_version();
-std::string cpu_model();         // from /proc/cpuinfo
-std::string gpu_name(int index); // "" when no CUDA device
+std::string cpu_model();          // from /proc/cpuinfo
+std::string gpu_name(int index);  // "" when no CUDA device
 bool cuda_available();
-nlohmann::json version_json();   // everything `nrsbench version` prints
+nlohmann::json version_json();  // everything `nrsbench version` prints
 
 }  // namespace nrs

@@ -2,8 +2,8 @@
 // compile time (~20 s per translation unit without it).
 #pragma once
 #include <torch/torch.h>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-#include <memory>
-#include <functional>

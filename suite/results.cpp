@@ -64,8 +64,10 @@ nlohmann::json upgrade_result(nlohmann::json r) {
     // (now "optimizer"; "decoupled" means SGDW); "l2" is now "loss".
     if (r.contains("config") && r["config"].contains("sgd") && r["config"]["sgd"].is_object()) {
       auto& m = r["config"]["sgd"]["wd_mode"];
-      if (m == "decoupled") m = "optimizer";
-      else if (m == "l2") m = "loss";
+      if (m == "decoupled")
+        m = "optimizer";
+      else if (m == "l2")
+        m = "loss";
     }
     r["schema_version"] = 2;
   }
@@ -74,9 +76,9 @@ nlohmann::json upgrade_result(nlohmann::json r) {
 
 const std::vector<std::string>& required_result_keys() {
   static const std::vector<std::string> keys = {
-      "schema_version", "suite_version", "git_commit", "command_line", "config",      "seed",
-      "variant",        "device",        "environment", "threads",     "start_time", "end_time",
-      "history",        "final",         "throughput", "wall_time_s", "status"};
+      "schema_version", "suite_version", "git_commit",  "command_line", "config",     "seed",
+      "variant",        "device",        "environment", "threads",      "start_time", "end_time",
+      "history",        "final",         "throughput",  "wall_time_s",  "status"};
   return keys;
 }
 
@@ -93,9 +95,12 @@ std::string iso8601_now() {
 nlohmann::json environment_info(const std::string& device) {
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
-  nlohmann::json j = {{"suite_version", suite_version()}, {"git_commit", git_commit()},
-                      {"libtorch_version", torch_version()}, {"build_type", build_type()},
-                      {"hostname", host},                   {"cpu_model", cpu_model()},
+  nlohmann::json j = {{"suite_version", suite_version()},
+                      {"git_commit", git_commit()},
+                      {"libtorch_version", torch_version()},
+                      {"build_type", build_type()},
+                      {"hostname", host},
+                      {"cpu_model", cpu_model()},
                       {"hardware_threads", std::thread::hardware_concurrency()}};
   if (device.rfind("cuda", 0) == 0) {
     const int idx = device.size() > 5 ? std::stoi(device.substr(5)) : 0;

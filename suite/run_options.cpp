@@ -39,7 +39,7 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
     ("weight-decay", po::value(&c.sgd.weight_decay)->default_value(c.sgd.weight_decay), "weight decay coefficient")
     ("wd-mode", po::value(&c.sgd.wd_mode)->default_value(c.sgd.wd_mode)->notifier([&c](const std::string& v) {
        if (v == "l2") c.sgd.wd_mode = "loss";  // one name per meaning: ids and results say "loss"
-     }), "optimizer (the optimizer adds wd*w, torch.optim.SGD) | loss (0.5 wd ||w||^2 in the loss, google-research/sam; alias l2)")
+     }), "optimizer (the optimizer adds wd*w, torch.optim.SGD) | loss (0.5 wd ||w||^2 in the loss, google-research/sam; alias l2) | decoupled (SGDW: w -= lr*wd*w apart from gradient and momentum)")
     ("wd-exclude-bn-bias", po::bool_switch(&c.sgd.wd_exclude_bn_bias), "no weight decay on biases and BN parameters")
     ("grad-clip", po::value(&c.sgd.grad_clip)->default_value(c.sgd.grad_clip), "clip the final gradient to this global norm (0 = off)")
     ("schedule", po::value(&c.schedule.kind)->default_value(c.schedule.kind), "constant | step | cosine")
@@ -92,6 +92,20 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
     ("checkpoint", po::value(&c.checkpoint.path), "checkpoint file: resumed from when it exists (default OUT.ckpt; matrix: the result path + .ckpt)")
     ("checkpoint-every", po::value(&c.checkpoint.every)->default_value(c.checkpoint.every), "N epochs, or Nm minutes (also mid-epoch); 0 = only at the end and on SIGTERM/SIGUSR1/SIGINT")
     ("keep-checkpoint", po::bool_switch(&c.checkpoint.keep), "keep the checkpoint after the run finished");
+  // Official-code semantics (google-research/sam; docs/fidelity.md). Kept as
+  // one block, last, so that flags added above do not collide with it.
+  d.add_options()
+    ("sam-m", po::value(&c.strategy.sam_m)->default_value(c.strategy.sam_m),
+     "m-sharpness: SAM/ASAM/NRS perturb each chunk of M samples with its own gradient, chunk gradients averaged "
+     "(the paper's 8 devices x 32 = --sam-m 32 with batch 256; 0 = one perturbation for the batch)")
+    ("bn-group", po::value(&c.strategy.bn_group)->default_value(c.strategy.bn_group),
+     "ghost BatchNorm: batch statistics per group of G samples, one forward pass each, running stats advanced once "
+     "per step by the groups' mean (per-device BN; 0 = --sam-m if set, else the whole batch)")
+    ("shared-gates", po::bool_switch(&c.strategy.shared_gates),
+     "stochastic layers (ShakeDrop, dropout) draw the same gates in every pass of a step (official: one PRNG key per step)")
+    ("drop-last", po::bool_switch(&c.drop_last), "drop the last partial training batch of each epoch (official: drop_remainder)")
+    ("cutout-mode", po::value(&c.augment.cutout_mode)->default_value(c.augment.cutout_mode),
+     "image (own Cutout square per image) | batch (one square position for the whole batch, official)");
   // clang-format on
 }
 

@@ -6,7 +6,7 @@
 namespace nrs {
 
 nlohmann::json ScheduleOptions::to_json() const {
-  return {{"kind", kind},   {"base_lr", base_lr}, {"warmup_epochs", warmup_epochs}, {"milestones", milestones},
+  return {{"kind", kind},   {"base_lr", base_lr},  {"warmup_epochs", warmup_epochs}, {"milestones", milestones},
           {"gamma", gamma}, {"final_lr", final_lr}};
 }
 

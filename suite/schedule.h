@@ -7,14 +7,14 @@
 namespace nrs {
 
 struct ScheduleOptions {
-  std::string kind = "cosine";      // constant | step | cosine
+  std::string kind = "cosine";  // constant | step | cosine
   double base_lr = 0.1;
-  double warmup_epochs = 0.0;       // linear warm-up from base_lr/steps to base_lr
-  std::vector<double> milestones;   // step: epochs at which lr *= gamma (default 50%, 75% of training)
+  double warmup_epochs = 0.0;      // linear warm-up from base_lr/steps to base_lr
+  std::vector<double> milestones;  // step: epochs at which lr *= gamma (default 50%, 75% of training)
   double gamma = 0.1;
-  double final_lr = 0.0;            // cosine floor
+  double final_lr = 0.0;  // cosine floor
   nlohmann::json to_json() const;
-  void validate() const;            // throws std::invalid_argument naming the flag
+  void validate() const;  // throws std::invalid_argument naming the flag
 };
 
 class LrSchedule {

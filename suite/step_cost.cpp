@@ -11,9 +11,7 @@
 #include <thread>
 
 namespace nrs {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 optim::StrategyOptions step_cost_strategy(const std::string& label) {
   optim::StrategyOptions o;
@@ -74,7 +72,8 @@ void StepCostOptions::validate() const {
   if (optimizers.empty()) throw std::invalid_argument("--optimizers: expected at least one");
   for (const auto& l : optimizers)
     if (std::find(step_cost_labels().begin(), step_cost_labels().end(), l) == step_cost_labels().end())
-      throw std::invalid_argument("--optimizers: '" + l + "' is not one of sgd, sam, asam, nrs-gradient, nrs-random, nrs-random-k2");
+      throw std::invalid_argument("--optimizers: '" + l +
+                                  "' is not one of sgd, sam, asam, nrs-gradient, nrs-random, nrs-random-k2");
 }
 
 nlohmann::json measure_step_cost(const StepCostOptions& o) {

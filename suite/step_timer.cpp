@@ -64,7 +64,8 @@ double StepTimer::seconds() {
 
 std::string StepTimer::method() const {
   if (cuda_) return "CUDA events around the training steps (evaluation and warm-up excluded)";
-  if (device_.is_cuda()) return "host clock around the training steps after device syncs (LibTorch without CUDA headers)";
+  if (device_.is_cuda())
+    return "host clock around the training steps after device syncs (LibTorch without CUDA headers)";
   return "host clock around the training steps (evaluation excluded)";
 }
 

@@ -15,9 +15,9 @@ class StepTimer {
  public:
   explicit StepTimer(torch::Device device);
   ~StepTimer();
-  void start();   // begin a timed span
-  void stop();    // end it
-  double seconds();  // total of all spans (waits for the device)
+  void start();                // begin a timed span
+  void stop();                 // end it
+  double seconds();            // total of all spans (waits for the device)
   std::string method() const;  // recorded in results: how the time was taken
 
  private:

@@ -1,11 +1,11 @@
 #include "suite/train.h"
+#include "suite/results.h"
 #include "suite/run/checkpoint.h"
 #include "suite/run/epoch_loop.h"
 #include "suite/run/preemption.h"
 #include "suite/run/process_scope.h"
 #include "suite/run/run_result.h"
 #include "suite/run/setup.h"
-#include "suite/results.h"
 #include "suite/weights.h"
 
 #include <chrono>
@@ -27,7 +27,10 @@ nlohmann::json RunConfig::to_json() const {
                           {"nrs_neighbor", strategy.nrs_neighbor},
                           {"nrs_samples", strategy.nrs_samples},
                           {"nrs_target", strategy.nrs_target},
-                          {"bn_stats", strategy.bn_stats}};
+                          {"bn_stats", strategy.bn_stats},
+                          {"sam_m", strategy.sam_m},
+                          {"bn_group", strategy.bn_group_effective()},
+                          {"shared_gates", strategy.shared_gates}};
   return {{"model", model},
           {"dataset", dataset},
           {"epochs", epochs},
@@ -49,7 +52,8 @@ nlohmann::json RunConfig::to_json() const {
             {"pad", augment.pad},
             {"pad_mode", augment.pad_mode},
             {"flip", augment.flip},
-            {"cutout", augment.cutout}}},
+            {"cutout", augment.cutout},
+            {"cutout_mode", augment.cutout_mode}}},
           {"deterministic", deterministic},
           {"precision", precision},
           {"channels_last", channels_last},
@@ -62,7 +66,8 @@ nlohmann::json RunConfig::to_json() const {
           {"hessian", hessian_json},
           {"zero_init_residual", zero_init_residual},
           {"data_loading", {{"decode_threads", decode_threads}, {"stream_prefetch_mb", stream_prefetch_mb}}},
-          {"checkpoint", {{"path", checkpoint.path}, {"every", checkpoint.every}, {"keep", checkpoint.keep}}}};
+          {"checkpoint", {{"path", checkpoint.path}, {"every", checkpoint.every}, {"keep", checkpoint.keep}}},
+          {"drop_last", drop_last}};
 }
 
 void RunConfig::validate(bool check_device) const {
@@ -82,7 +87,8 @@ void RunConfig::validate(bool check_device) const {
   if (threads < 0) throw std::invalid_argument("--threads: expected an integer >= 0");
   if (decode_threads < 1) throw std::invalid_argument("--decode-threads: expected an integer >= 1");
   if (stream_prefetch_mb < 1) throw std::invalid_argument("--stream-prefetch-mb: expected an integer >= 1");
-  if (hessian_top_k < 0 || hessian_every < 0) throw std::invalid_argument("--hessian-top-k/--hessian-every: expected >= 0");
+  if (hessian_top_k < 0 || hessian_every < 0)
+    throw std::invalid_argument("--hessian-top-k/--hessian-every: expected >= 0");
   if (hessian_top_k > 0) {
     auto h = hessian;
     h.top_k = hessian_top_k;
@@ -92,6 +98,7 @@ void RunConfig::validate(bool check_device) const {
   schedule.validate();
   sgd.validate();
   strategy.validate();
+  strategy.validate_batch(batch_size);
   data::AugmentOptions::validate(augment);
 }
 
@@ -114,8 +121,8 @@ double RunConfig::Checkpointing::every_seconds() const {
 }
 
 DataSelection data_selection(const RunConfig& c) {
-  return {c.dataset, c.data_dir, c.val_split, c.seed, c.train_subset, c.test_subset, c.decode_threads,
-          c.stream_prefetch_mb};
+  return {c.dataset,      c.data_dir,    c.val_split,      c.seed,
+          c.train_subset, c.test_subset, c.decode_threads, c.stream_prefetch_mb};
 }
 
 ModelSelection model_selection(const RunConfig& c) {
@@ -145,7 +152,9 @@ nlohmann::json final_hessian(TrainState& s) {
     return h;
   } catch (const std::exception& e) {
     std::string m = e.what();
-    return {{"status", "failed"}, {"error", m.substr(0, m.find('\n'))}, {"epoch", s.cfg.epochs},
+    return {{"status", "failed"},
+            {"error", m.substr(0, m.find('\n'))},
+            {"epoch", s.cfg.epochs},
             {"settings", ho.to_json()}};
   }
 }

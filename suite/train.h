@@ -25,10 +25,10 @@ struct RunConfig {
   double label_smoothing = 0.0;
   uint64_t seed = 0;
   std::string device = "cpu";
-  int threads = 0;                 // 0 = all hardware threads
+  int threads = 0;  // 0 = all hardware threads
   std::string data_dir;
   int64_t val_split = 0;
-  int64_t train_subset = 0;        // a fixed random subset of N training samples (0 = all); smoke runs
+  int64_t train_subset = 0;  // a fixed random subset of N training samples (0 = all); smoke runs
   int64_t test_subset = 0;
   data::AugmentOptions augment;
   bool deterministic = false;      // no shuffle, no augmentation, fixed batch order
@@ -39,22 +39,25 @@ struct RunConfig {
   // underflow into denormals, whose arithmetic is orders of magnitude slower.
   bool flush_denormal = true;
   std::string init_weights, save_weights;
-  int64_t hessian_top_k = 0;       // 0 = no spectrum
-  int64_t hessian_every = 0;       // also every E epochs (0 = final only)
+  int64_t hessian_top_k = 0;        // 0 = no spectrum
+  int64_t hessian_every = 0;        // also every E epochs (0 = final only)
   hessian::HessianOptions hessian;  // hessian.top_k is unused: hessian_top_k says
-  bool zero_init_residual = false; // gamma = 0 in each residual branch's last BN (models/init.h)
+  bool zero_init_residual = false;  // gamma = 0 in each residual branch's last BN (models/init.h)
   // Operational: how image folders are decoded (not part of a cell's id).
-  int decode_threads = 2;          // decode workers (imagefolder, imagefolder-stream, cifar10-jpeg cache)
+  int decode_threads = 2;            // decode workers (imagefolder, imagefolder-stream, cifar10-jpeg cache)
   int64_t stream_prefetch_mb = 512;  // imagefolder-stream: decoded bytes queued ahead per source
   // Operational, not part of a cell's id (matrix/cell_id.h): where and how
   // often the run checkpoints itself.
   struct Checkpointing {
-    std::string path;           // "" = no checkpoints
-    std::string every = "1";    // N epochs, or N followed by m (minutes, also mid-epoch); 0 = end and signals only
-    bool keep = false;          // keep the checkpoint after the run succeeded
-    int64_t every_epochs() const;     // parsed `every`: epochs (0 when minutes)
-    double every_seconds() const;     // parsed `every`: seconds (0 when epochs)
+    std::string path;              // "" = no checkpoints
+    std::string every = "1";       // N epochs, or N followed by m (minutes, also mid-epoch); 0 = end and signals only
+    bool keep = false;             // keep the checkpoint after the run succeeded
+    int64_t every_epochs() const;  // parsed `every`: epochs (0 when minutes)
+    double every_seconds() const;  // parsed `every`: seconds (0 when epochs)
   } checkpoint;
+  // Official-code semantics (docs/fidelity.md); the others live in strategy
+  // (sam_m, bn_group, shared_gates), sgd (wd_mode) and augment (cutout_mode).
+  bool drop_last = false;  // drop each epoch's last partial training batch
 
   nlohmann::json to_json() const;  // the fully resolved configuration
   // Throws std::invalid_argument naming the flag. check_device: also require
@@ -71,8 +74,8 @@ struct Progress {
 struct RunOutput {
   std::string command_line;
   Progress progress;
-  std::string path;                                  // the result JSON, written atomically
-  nlohmann::json extra = nlohmann::json::object();   // merged into the result (the matrix block)
+  std::string path;                                 // the result JSON, written atomically
+  nlohmann::json extra = nlohmann::json::object();  // merged into the result (the matrix block)
 };
 
 // Runs the cell (resuming from cfg.checkpoint.path when that file exists),

@@ -33,7 +33,8 @@ void load_weights(torch::nn::Module& m, const std::string& path) {
   try {
     iv = torch::pickle_load(bytes);
   } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": not a torch.save/pickle_save file (" + std::string(e.what()).substr(0, 120) + ")");
+    throw std::runtime_error(path + ": not a torch.save/pickle_save file (" + std::string(e.what()).substr(0, 120) +
+                             ")");
   }
   if (!iv.isGenericDict()) throw std::runtime_error(path + ": expected a dict of name -> tensor");
   auto dict = iv.toGenericDict();

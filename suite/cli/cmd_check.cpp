@@ -33,23 +33,30 @@ int cmd_check(const std::vector<std::string>& args) {
   report["baselines"] = files;
   report["generated"] = iso8601_now();
 
-  std::printf("%-48s %-44s %-15s %10s %16s %9s  %s\n", "reference", "cell", "metric", "reference", "measured", "band",
-              "verdict");
+  std::printf("%-48s %-44s %-15s %10s %16s %9s  %-7s %s\n", "reference", "cell", "metric", "reference", "measured",
+              "band", "verdict", "paper 95% CI");
   for (const auto& r : report["rows"]) {
     if (r["verdict"] == "missing") continue;
     const auto& m = r["measured"];
-    std::printf("%-48s %-44s %-15s %10.4g %9.4g (n=%d) %9.3g  %s\n", r["id"].get<std::string>().c_str(),
+    std::printf("%-48s %-44s %-15s %10.4g %9.4g (n=%d) %9.3g  %-7s %s%s\n", r["id"].get<std::string>().c_str(),
                 r["cell"].get<std::string>().c_str(), r["metric"].get<std::string>().c_str(),
                 r["reference"].get<double>(), m["mean"].get<double>(), m["n"].get<int>(), r["band"].get<double>(),
-                r["verdict"].get<std::string>().c_str());
+                r["verdict"].get<std::string>().c_str(), r.value("verdict_paper_ci", "n/a").c_str(),
+                r.contains("chosen_epochs") ? (" (better of " + std::to_string(r["best_of"].size()) +
+                                               " budgets: " + r["chosen_epochs"].dump() + " epochs)")
+                                                  .c_str()
+                                            : "");
   }
   for (const auto& c : report["claims"]) {
     if (c["verdict"] == "missing") continue;
     const auto& sig = c["significant"];
-    std::printf("%-48s %-44s %-15s  nrs %.4g vs sgd %.4g (tol %.3g, difference %s)  %s\n", c["id"].get<std::string>().c_str(),
-                c["cell"].get<std::string>().c_str(), c["metric"].get<std::string>().c_str(), c["nrs"]["mean"].get<double>(),
-                c["sgd"]["mean"].get<double>(), c["tol"].get<double>(),
-                sig.is_null() ? "untested: 1 run" : sig.get<bool>() ? "beyond seed noise" : "within seed noise",
+    std::printf("%-48s %-44s %-15s  nrs %.4g vs sgd %.4g (tol %.3g, difference %s)  %s\n",
+                c["id"].get<std::string>().c_str(), c["cell"].get<std::string>().c_str(),
+                c["metric"].get<std::string>().c_str(), c["nrs"]["mean"].get<double>(), c["sgd"]["mean"].get<double>(),
+                c["tol"].get<double>(),
+                sig.is_null()     ? "untested: 1 run"
+                : sig.get<bool>() ? "beyond seed noise"
+                                  : "within seed noise",
                 c["verdict"].get<std::string>().c_str());
   }
   if (show_missing)
@@ -58,8 +65,8 @@ int cmd_check(const std::vector<std::string>& args) {
         if (r["verdict"] == "missing")
           std::printf("%-48s missing: %s\n", r["id"].get<std::string>().c_str(), r["why"].get<std::string>().c_str());
   const auto& s = report["summary"];
-  std::printf("\ncheck: %d pass, %d fail, %d missing (no matching cell%s)\n", s["pass"].get<int>(), s["fail"].get<int>(),
-              s["missing"].get<int>(), show_missing ? "" : "; --show-missing lists them");
+  std::printf("\ncheck: %d pass, %d fail, %d missing (no matching cell%s)\n", s["pass"].get<int>(),
+              s["fail"].get<int>(), s["missing"].get<int>(), show_missing ? "" : "; --show-missing lists them");
   if (!report_path.empty()) write_json_atomic(report_path, report);
   return s["fail"].get<int>() > 0 ? 1 : 0;
 }

@@ -1,10 +1,10 @@
 // `nrsbench hessian`: top-k Hessian eigenvalues (and trace) of saved weights.
 #include "models/registry.h"
 #include "suite/cli/cli_common.h"
-#include "suite/run/process_scope.h"
-#include "suite/run/setup.h"
 #include "suite/hessian/spectrum.h"
 #include "suite/results.h"
+#include "suite/run/process_scope.h"
+#include "suite/run/setup.h"
 
 #include <cmath>
 #include <cstdio>
@@ -91,9 +91,10 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
     std::printf(" %.6g%s", e["value"].get<double>(), e["converged"].get<bool>() ? "" : "(not converged)");
   std::printf("\n");
   if (report.contains("trace"))
-    std::printf("trace %.6g +- %.3g (%lld probes)\n", report["trace"]["estimate"].get<double>(),
-                report["trace"]["standard_error"].is_null() ? std::nan("") : report["trace"]["standard_error"].get<double>(),
-                static_cast<long long>(report["trace"]["probes"].get<int64_t>()));
+    std::printf(
+        "trace %.6g +- %.3g (%lld probes)\n", report["trace"]["estimate"].get<double>(),
+        report["trace"]["standard_error"].is_null() ? std::nan("") : report["trace"]["standard_error"].get<double>(),
+        static_cast<long long>(report["trace"]["probes"].get<int64_t>()));
   std::printf("results: %s\n", out.c_str());
   if (!report["all_converged"].get<bool>())
     std::fprintf(stderr, "warning: not every eigenpair met --tol within --max-iter; see eigenpairs[].converged\n");

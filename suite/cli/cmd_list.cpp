@@ -20,19 +20,23 @@ int cmd_list(const std::vector<std::string>& args) {
     throw UsageError("'" + what + "': expected all, models, datasets or optimizers");
   if (what == "all" || what == "models") {
     std::cout << "models:\n";
-    for (const auto& e : models::model_registry()) std::printf("  %-28s %s\n", e.pattern.c_str(), e.description.c_str());
+    for (const auto& e : models::model_registry())
+      std::printf("  %-28s %s\n", e.pattern.c_str(), e.description.c_str());
   }
   if (what == "all" || what == "datasets") {
     std::cout << "datasets:\n";
-    for (const auto& e : data::dataset_registry()) std::printf("  %-28s %s\n", e.pattern.c_str(), e.description.c_str());
+    for (const auto& e : data::dataset_registry())
+      std::printf("  %-28s %s\n", e.pattern.c_str(), e.description.c_str());
   }
   if (what == "all" || what == "optimizers") {
     std::cout << "optimizers:\n";
     for (const auto& e : optim::strategy_registry()) {
       std::printf("  %-28s %s\n", e.name.c_str(), e.description.c_str());
-      for (const auto& [flag, meaning] : e.params) std::printf("  %-28s   %-16s %s\n", "", flag.c_str(), meaning.c_str());
+      for (const auto& [flag, meaning] : e.params)
+        std::printf("  %-28s   %-16s %s\n", "", flag.c_str(), meaning.c_str());
     }
-    std::cout << "  (all run on the base SGD: --lr --momentum --nesterov --weight-decay --wd-mode --grad-clip --schedule)\n";
+    std::cout
+        << "  (all run on the base SGD: --lr --momentum --nesterov --weight-decay --wd-mode --grad-clip --schedule)\n";
   }
   return 0;
 }

@@ -20,7 +20,8 @@ int cmd_migrate_ids(const std::vector<std::string>& args) {
   if (dir.empty()) throw UsageError("--results: required (see nrsbench migrate-ids --help)");
   const auto s = matrix::migrate_ids(dir, dry_run);
   std::printf("%s: %zu results verified, %zu re-stamped; %zu manifests, %zu cell ids changed%s\n", dir.c_str(),
-              s.results, s.results_changed, s.manifests, s.manifest_cells_changed, dry_run ? " (dry run: nothing written)" : "");
+              s.results, s.results_changed, s.manifests, s.manifest_cells_changed,
+              dry_run ? " (dry run: nothing written)" : "");
   return 0;
 }
 

@@ -78,7 +78,10 @@ int run_protocol(const std::string& name, const std::string& out, const std::str
       const auto& c = p.cells[it.cell];
       const auto path = matrix::result_path(out, c, it.seed);
       const auto st = matrix::item_state(path, c, it.seed);
-      std::printf("  %-8s %s  %s\n", st == matrix::ItemState::kFinished ? "done" : st == matrix::ItemState::kFailed ? "failed" : "todo",
+      std::printf("  %-8s %s  %s\n",
+                  st == matrix::ItemState::kFinished ? "done"
+                  : st == matrix::ItemState::kFailed ? "failed"
+                                                     : "todo",
                   c.id.c_str(), path.c_str());
     }
     return 0;
@@ -89,9 +92,11 @@ int run_protocol(const std::string& name, const std::string& out, const std::str
     std::fprintf(stderr, "nrsbench run: %s; rerun the same command to resume\n", s.preempted_reason.c_str());
     return kExitPreempted;
   }
-  std::printf("%s shard %s: %zu runs: %zu already done, %zu ran (%zu ok, %zu diverged, %zu failed), %zu busy elsewhere; results in %s\n",
-              p.name.c_str(), shard_text.c_str(), s.total, s.already_done, s.ran, s.ok, s.diverged, s.failed, s.busy,
-              out.c_str());
+  std::printf(
+      "%s shard %s: %zu runs: %zu already done, %zu ran (%zu ok, %zu diverged, %zu failed), %zu busy elsewhere; "
+      "results in %s\n",
+      p.name.c_str(), shard_text.c_str(), s.total, s.already_done, s.ran, s.ok, s.diverged, s.failed, s.busy,
+      out.c_str());
   return s.failed > 0 ? 1 : 0;
 }
 
@@ -139,8 +144,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   }
 
   const auto& f = result["final"];
-  std::printf("\n%-14s %-14s %-22s %9s %9s %10s %9s\n", "dataset", "model", "variant", "test_acc", "test_loss",
-              "img/s", "wall_s");
+  std::printf("\n%-14s %-14s %-22s %9s %9s %10s %9s\n", "dataset", "model", "variant", "test_acc", "test_loss", "img/s",
+              "wall_s");
   std::printf("%-14s %-14s %-22s %9.4f %9.4f %10.1f %9.1f\n", cfg.dataset.c_str(), cfg.model.c_str(),
               result["variant"].get<std::string>().c_str(), f.value("test_acc", std::nan("")),
               f.value("test_loss", std::nan("")), result["throughput"]["train_images_per_s"].get<double>(),

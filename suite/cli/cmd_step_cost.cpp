@@ -43,8 +43,8 @@ int cmd_step_cost(const std::vector<std::string>& args) {
               o.channels_last ? " + channels_last" : "", r["device"].get<std::string>().c_str());
   std::printf("  %-16s %10s %12s %8s\n", "optimizer", "ms/step", "images/s", "x SGD");
   for (const auto& row : r["results"])
-    std::printf("  %-16s %10.3f %12.1f %8.2f\n", row["label"].get<std::string>().c_str(), row["ms_per_step"].get<double>(),
-                row["images_per_s"].get<double>(),
+    std::printf("  %-16s %10.3f %12.1f %8.2f\n", row["label"].get<std::string>().c_str(),
+                row["ms_per_step"].get<double>(), row["images_per_s"].get<double>(),
                 row["ratio_to_sgd"].is_number() ? row["ratio_to_sgd"].get<double>() : std::nan(""));
   if (!out.empty()) write_json_atomic(out, r);
   return 0;

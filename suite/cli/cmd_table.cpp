@@ -55,9 +55,12 @@ void print_table(const nlohmann::json& agg) {
                 fmt("%.4g", mean(m, "trace")).c_str(), fmt("%.0f", mean(m, "train_images_per_s")).c_str(),
                 fmt("%.2f", cost).c_str(), ttt.c_str(), note.c_str());
   }
-  if (!agg["missing"].empty()) std::printf("\n%zu cell-seeds of the protocol(s) have no result yet\n", agg["missing"].size());
-  std::printf("\n(final-epoch accuracy; sd over seeds; lambda from the final model; cost = ms per step / SGD's;\n"
-              " ep->target = epochs to first reach SGD's mean final test accuracy, mean over the seeds that did (reached/n))\n");
+  if (!agg["missing"].empty())
+    std::printf("\n%zu cell-seeds of the protocol(s) have no result yet\n", agg["missing"].size());
+  std::printf(
+      "\n(final-epoch accuracy; sd over seeds; lambda from the final model; cost = ms per step / SGD's;\n"
+      " ep->target = epochs to first reach SGD's mean final test accuracy, mean over the seeds that did "
+      "(reached/n))\n");
 }
 
 int cmd_table(const std::vector<std::string>& args) {

@@ -83,7 +83,9 @@ int main(int argc, char** argv) {
     if (sub == "leaderboard") return cmd_leaderboard(args);
     if (sub == "slurm") return cmd_slurm(args, argv[0]);
     if (sub == "migrate-ids") return cmd_migrate_ids(args);
-    std::cerr << "nrsbench: unknown command '" << sub << "' (expected run, slurm, check, leaderboard, step-cost, hessian, table, list, version or migrate-ids)\n";
+    std::cerr
+        << "nrsbench: unknown command '" << sub
+        << "' (expected run, slurm, check, leaderboard, step-cost, hessian, table, list, version or migrate-ids)\n";
     return 2;
   } catch (const UsageError& e) {
     std::cerr << "nrsbench " << sub << ": " << e.what() << "\n";

@@ -8,7 +8,8 @@
 namespace nrs::hessian {
 
 MatrixOperator::MatrixOperator(torch::Tensor a) : a_(a.to(torch::kFloat64).contiguous()) {
-  if (a_.dim() != 2 || a_.size(0) != a_.size(1)) throw std::invalid_argument("MatrixOperator: expected a square matrix");
+  if (a_.dim() != 2 || a_.size(0) != a_.size(1))
+    throw std::invalid_argument("MatrixOperator: expected a square matrix");
 }
 
 torch::Tensor MatrixOperator::apply(const torch::Tensor& v) {
@@ -22,9 +23,7 @@ Which parse_which(const std::string& s) {
   throw std::invalid_argument("--which '" + s + "': expected largest_algebraic or largest_magnitude");
 }
 
-std::string to_string(Which w) {
-  return w == Which::kLargestAlgebraic ? "largest_algebraic" : "largest_magnitude";
-}
+std::string to_string(Which w) { return w == Which::kLargestAlgebraic ? "largest_algebraic" : "largest_magnitude"; }
 
 double rank_key(double value, Which which) { return which == Which::kLargestAlgebraic ? value : std::abs(value); }
 

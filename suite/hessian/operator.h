@@ -67,15 +67,15 @@ struct EigenPair {
   double relative_residual = 0.0;  // ||A v - value v|| / |value|, measured with one extra apply
   double relative_change = 0.0;    // |value - previous estimate| / |value| at the last iteration
   int64_t iterations = 0;
-  bool converged = false;          // both relative_change and relative_residual < tol
+  bool converged = false;  // both relative_change and relative_residual < tol
 };
 
 struct EigenResult {
   std::vector<EigenPair> pairs;  // sorted by `which`, best first
   int64_t applies = 0;           // operator applications spent
   std::string method;
-  int64_t restarts = 0;          // Lanczos thick restarts (basis full)
-  int64_t basis_vectors = 0;     // Lanczos: largest basis held
+  int64_t restarts = 0;       // Lanczos thick restarts (basis full)
+  int64_t basis_vectors = 0;  // Lanczos: largest basis held
 };
 
 // Sort key for `which`: larger is "more top".

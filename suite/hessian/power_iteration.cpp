@@ -46,7 +46,6 @@ EigenPair run_one(SymmetricOperator& op, const EigenOptions& opts, const std::ve
   return p;
 }
 
-
 // Rayleigh-Ritz on the span of the deflated vectors, then the true residuals.
 // An earlier pair's error lies mostly along the next eigenvector (the slowest
 // decaying direction), so rotating within the span removes most of it; the

@@ -14,10 +14,18 @@
 namespace nrs::hessian {
 
 nlohmann::json HessianOptions::to_json() const {
-  return {{"samples", samples},       {"top_k", top_k},       {"method", method},
-          {"which", which},           {"tol", tol},           {"max_iter", max_iter},
-          {"seed", seed},             {"bn_mode", bn_mode},   {"batch_size", batch_size},
-          {"trace_probes", trace_probes}, {"graph_cache_mb", graph_cache_mb}, {"memory_mb", memory_mb}};
+  return {{"samples", samples},
+          {"top_k", top_k},
+          {"method", method},
+          {"which", which},
+          {"tol", tol},
+          {"max_iter", max_iter},
+          {"seed", seed},
+          {"bn_mode", bn_mode},
+          {"batch_size", batch_size},
+          {"trace_probes", trace_probes},
+          {"graph_cache_mb", graph_cache_mb},
+          {"memory_mb", memory_mb}};
 }
 
 void HessianOptions::validate() const {
@@ -53,7 +61,8 @@ nlohmann::json hessian_report(models::Net& model, const data::Split& train, cons
   auto gen = at::make_generator<at::CPUGeneratorImpl>(opts.seed ^ 0x4865737369616eULL);
   auto idx = std::get<0>(torch::randperm(train.size(), gen, torch::kInt64).narrow(0, 0, n).sort());
   data::Split sub{train.images.index_select(0, idx), train.labels.index_select(0, idx)};
-  data::BatchPipeline pipe(sub, info, std::max<int64_t>(1, n), device, data::AugmentOptions{}, /*shuffle=*/false, opts.seed);
+  data::BatchPipeline pipe(sub, info, std::max<int64_t>(1, n), device, data::AugmentOptions{}, /*shuffle=*/false,
+                           opts.seed);
   torch::Tensor param_dtype_probe;
   for (const auto& p : model.parameters()) {
     param_dtype_probe = p;
@@ -103,7 +112,7 @@ nlohmann::json hessian_report(models::Net& model, const data::Split& train, cons
     j["eigenpairs"].push_back({{"value", p.value},
                                {"relative_residual", p.relative_residual},
                                {"relative_change", std::isfinite(p.relative_change) ? nlohmann::json(p.relative_change)
-                                                                                     : nlohmann::json(nullptr)},
+                                                                                    : nlohmann::json(nullptr)},
                                {"iterations", p.iterations},
                                {"converged", p.converged}});
     all_conv = all_conv && p.converged;
@@ -114,8 +123,8 @@ nlohmann::json hessian_report(models::Net& model, const data::Split& train, cons
   if (opts.trace_probes > 0) {
     auto t = hutchinson_trace(op, opts.trace_probes, opts.seed);
     j["trace"] = {{"estimate", t.estimate},
-                  {"standard_error", std::isfinite(t.standard_error) ? nlohmann::json(t.standard_error)
-                                                                     : nlohmann::json(nullptr)},
+                  {"standard_error",
+                   std::isfinite(t.standard_error) ? nlohmann::json(t.standard_error) : nlohmann::json(nullptr)},
                   {"probes", t.probes}};
   }
   j["loss"] = op.loss();

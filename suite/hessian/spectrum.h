@@ -9,11 +9,11 @@
 namespace nrs::hessian {
 
 struct HessianOptions {
-  int64_t samples = 1024;         // fixed, seeded subset of the training split
+  int64_t samples = 1024;  // fixed, seeded subset of the training split
   int64_t top_k = 5;
-  std::string method = "lanczos"; // lanczos | power
+  std::string method = "lanczos";           // lanczos | power
   std::string which = "largest_algebraic";  // largest_algebraic | largest_magnitude
-  double tol = 1e-3;              // relative change AND relative residual
+  double tol = 1e-3;                        // relative change AND relative residual
   int64_t max_iter = 100;
   uint64_t seed = 0;
   std::string bn_mode = "eval";   // eval | train
@@ -28,7 +28,7 @@ struct HessianOptions {
   // at 100 steps; WRN-28-10 (36.5M, 292 MB a vector) gets 20 basis vectors.
   int64_t memory_mb = 8192;
   nlohmann::json to_json() const;
-  void validate() const;          // throws std::invalid_argument naming the flag
+  void validate() const;  // throws std::invalid_argument naming the flag
 };
 
 // The report (docs/hessian.md explains every field): "eigenvalues" (numbers,

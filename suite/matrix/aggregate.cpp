@@ -63,7 +63,8 @@ ResultSet load_results(const std::string& dir) {
     try {
       j = read_json_file(f.string());
     } catch (const std::exception& e) {
-      throw std::invalid_argument(std::string(e.what()) + " (every *.json in a results directory must be an nrsbench result)");
+      throw std::invalid_argument(std::string(e.what()) +
+                                  " (every *.json in a results directory must be an nrsbench result)");
     }
     if (j.is_object() && j.value("kind", "") == "nrsbench-protocol-manifest") {
       rs.manifests.push_back(j);
@@ -182,7 +183,8 @@ json aggregate(const ResultSet& rs) {
       metrics[k] = summarize(vals[k]).to_json();
     const std::string label = m.value("label", first.value("variant", cfg["optimizer"]["name"].get<std::string>()));
     json c = {{"cell_id", id},
-              {"name", m.value("cell", cfg["dataset"].get<std::string>() + "/" + cfg["model"].get<std::string>() + "/" + label)},
+              {"name", m.value("cell", cfg["dataset"].get<std::string>() + "/" + cfg["model"].get<std::string>() + "/" +
+                                           label)},
               {"label", label},
               {"group", m.value("group", "")},
               {"protocol", m.value("protocol", "")},
@@ -247,7 +249,8 @@ json aggregate(const ResultSet& rs) {
         bool found = false;
         if (have)
           for (const auto& hs : (*have)["seeds"]) found = found || hs == s;
-        if (!found) missing.push_back({{"protocol", mf["name"]}, {"cell", mc["name"]}, {"cell_id", mc["id"]}, {"seed", s}});
+        if (!found)
+          missing.push_back({{"protocol", mf["name"]}, {"cell", mc["name"]}, {"cell_id", mc["id"]}, {"seed", s}});
       }
     }
   return {{"cells", cells}, {"missing", missing}};

@@ -4,7 +4,13 @@
 //
 // Baseline files (baselines/*.json) hold either
 //   "entries": [{id, metric, value, ci95?, tolerance?, match? | dataset/model/
-//                optimizer/epochs/augmentation, citation | provenance}]
+//                optimizer/epochs/augmentation, best_of_epochs?, caveat?,
+//                citation | provenance}]
+// A match value may be a list (any of). best_of_epochs [E, 2E] (the SAM
+// paper's SGD rows: the better of the 1x and 2x budgets) compares the entry
+// with the better of our cells that differ only in epochs, and says which.
+// Paper entries with a ci95 also get verdict_paper_ci (measured mean inside
+// the paper's 95% CI or not) beside the k-sigma verdict, which alone decides.
 // or "claims": [{id, claim, check: "nrs.<metric> <op> sgd.<metric> [- tol]", citation}].
 #pragma once
 #include <nlohmann/json.hpp>

@@ -38,11 +38,11 @@ MigrationSummary migrate_ids(const std::string& dir, bool dry_run) {
     auto& m = f.j["matrix"];
     const std::string stored = m.value("cell_id", "");
     const int scheme = m.value("cell_id_scheme", 1);
-    const std::string expected =
-        scheme == 1 ? config_id_v1(f.j["config"]) : config_id(upgrade_result(f.j)["config"]);
+    const std::string expected = scheme == 1 ? config_id_v1(f.j["config"]) : config_id(upgrade_result(f.j)["config"]);
     if (scheme < 1 || scheme > kCellIdScheme || stored != expected)
-      throw std::invalid_argument(f.path + ": matrix.cell_id " + stored + " does not follow from its config under id scheme " +
-                                  std::to_string(scheme) + " (expected " + expected +
+      throw std::invalid_argument(f.path + ": matrix.cell_id " + stored +
+                                  " does not follow from its config under id scheme " + std::to_string(scheme) +
+                                  " (expected " + expected +
                                   "); the file was edited or comes from elsewhere; nothing was migrated");
     const std::string now = config_id(upgrade_result(f.j)["config"]);
     renamed[stored] = now;
@@ -60,9 +60,9 @@ MigrationSummary migrate_ids(const std::string& dir, bool dry_run) {
       const std::string old = c.value("id", "");
       auto it = renamed.find(old);
       // A cell without results here: its id follows from its flags.
-      const std::string now = it != renamed.end() ? it->second
-                                                  : cell_id(config_from_flags(c.at("flags"), f.path + ": cell " +
-                                                                                                 c.value("name", "")));
+      const std::string now = it != renamed.end()
+                                  ? it->second
+                                  : cell_id(config_from_flags(c.at("flags"), f.path + ": cell " + c.value("name", "")));
       if (now != old) {
         c["id"] = now;
         ++s.manifest_cells_changed;

@@ -117,21 +117,24 @@ bool matches(const json& when, const json& flags, const std::string& label, cons
 }
 
 void expand(const json& node, Scope scope, const std::string& where, std::vector<Cell>& cells, bool top) {
-  static const std::set<std::string> top_keys = {"name", "description", "seeds", "defaults", "datasets", "models",
-                                                 "optimizers", "overrides", "groups", "notes", "budget"};
-  static const std::set<std::string> group_keys = {"label", "description", "defaults", "datasets", "models",
-                                                   "optimizers", "overrides", "groups", "notes"};
+  static const std::set<std::string> top_keys = {"name",     "description", "seeds",      "defaults",
+                                                 "datasets", "models",      "optimizers", "overrides",
+                                                 "groups",   "notes",       "budget"};
+  static const std::set<std::string> group_keys = {"label",      "description", "defaults", "datasets", "models",
+                                                   "optimizers", "overrides",   "groups",   "notes"};
   check_keys(node, top ? top_keys : group_keys, where);
   if (node.contains("defaults")) {
-    if (!node["defaults"].is_object()) throw std::invalid_argument(where + ": \"defaults\" must be an object of run flags");
+    if (!node["defaults"].is_object())
+      throw std::invalid_argument(where + ": \"defaults\" must be an object of run flags");
     merge_into(scope.defaults, node["defaults"]);
   }
   for (const char* axis : {"datasets", "models", "optimizers"}) {
     if (!node.contains(axis)) continue;
     if (!node[axis].is_array() || node[axis].empty())
       throw std::invalid_argument(where + ": \"" + axis + "\" must be a non-empty list");
-    (std::string(axis) == "datasets" ? scope.datasets : std::string(axis) == "models" ? scope.models : scope.optimizers) =
-        node[axis];
+    (std::string(axis) == "datasets" ? scope.datasets
+     : std::string(axis) == "models" ? scope.models
+                                     : scope.optimizers) = node[axis];
   }
   if (node.contains("overrides")) {
     if (!node["overrides"].is_array()) throw std::invalid_argument(where + ": \"overrides\" must be a list");
@@ -144,8 +147,8 @@ void expand(const json& node, Scope scope, const std::string& where, std::vector
   }
   if (!top && node.contains("label")) {
     if (!node["label"].is_string()) throw std::invalid_argument(where + ": group \"label\" must be a string");
-    scope.group = scope.group.empty() ? node["label"].get<std::string>()
-                                      : scope.group + "/" + node["label"].get<std::string>();
+    scope.group =
+        scope.group.empty() ? node["label"].get<std::string>() : scope.group + "/" + node["label"].get<std::string>();
   }
   if (node.contains("groups")) {
     if (!node["groups"].is_array() || node["groups"].empty())
@@ -159,8 +162,9 @@ void expand(const json& node, Scope scope, const std::string& where, std::vector
   json datasets = scope.datasets.is_null() ? json::array({json::object()}) : scope.datasets;
   for (size_t d = 0; d < datasets.size(); ++d) {
     // Without a datasets axis the dataset comes from the defaults.
-    std::vector<Entry> ds = datasets[d].empty() ? std::vector<Entry>{{"", json::object()}}
-                                                : expand_entry(datasets[d], "dataset", where + ": datasets[" + std::to_string(d) + "]");
+    std::vector<Entry> ds = datasets[d].empty()
+                                ? std::vector<Entry>{{"", json::object()}}
+                                : expand_entry(datasets[d], "dataset", where + ": datasets[" + std::to_string(d) + "]");
     for (size_t m = 0; m < scope.models.size(); ++m) {
       auto ms = expand_entry(scope.models[m], "model", where + ": models[" + std::to_string(m) + "]");
       for (size_t o = 0; o < scope.optimizers.size(); ++o) {
@@ -175,11 +179,13 @@ void expand(const json& node, Scope scope, const std::string& where, std::vector
               for (const auto& ov : scope.overrides)
                 if (matches(ov["when"], flags, oe.label, scope.group)) merge_into(flags, ov["set"]);
               if (flags.contains("seed"))
-                throw std::invalid_argument(where + ": \"seed\" belongs in the protocol's \"seeds\" list, not in run flags");
+                throw std::invalid_argument(where +
+                                            ": \"seed\" belongs in the protocol's \"seeds\" list, not in run flags");
               for (const char* k : {"checkpoint", "save-weights", "out"})
                 if (flags.contains(k))
-                  throw std::invalid_argument(where + ": \"" + k +
-                                              "\" is a path per cell-seed, which the matrix runner chooses; not a protocol flag");
+                  throw std::invalid_argument(
+                      where + ": \"" + k +
+                      "\" is a path per cell-seed, which the matrix runner chooses; not a protocol flag");
               Cell c;
               c.label = oe.label;
               c.group = scope.group;
@@ -268,8 +274,8 @@ std::string find_protocol(const std::string& name_or_path) {
   }
   std::string tried;
   for (const auto& d : dirs) tried += (tried.empty() ? "" : ", ") + d;
-  throw std::invalid_argument("--protocol '" + name_or_path + "': no such file, and no " + name_or_path +
-                              ".json in " + tried);
+  throw std::invalid_argument("--protocol '" + name_or_path + "': no such file, and no " + name_or_path + ".json in " +
+                              tried);
 }
 
 void apply_flags(Protocol& p, const json& flags) {

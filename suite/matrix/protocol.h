@@ -24,12 +24,12 @@
 namespace nrs::matrix {
 
 struct Cell {
-  std::string name;       // dataset/model/[group/]label: unique in the protocol, the results path
-  std::string label;      // method label shown in tables ("sam", "sam-rho0.02", "nrs-gradient")
-  std::string group;      // group label ("" outside groups)
-  nlohmann::json flags;   // resolved run flags, seed excluded
-  RunConfig config;       // parsed flags (seed 0)
-  std::string id;         // cell_id(config): see cell_id.h
+  std::string name;      // dataset/model/[group/]label: unique in the protocol, the results path
+  std::string label;     // method label shown in tables ("sam", "sam-rho0.02", "nrs-gradient")
+  std::string group;     // group label ("" outside groups)
+  nlohmann::json flags;  // resolved run flags, seed excluded
+  RunConfig config;      // parsed flags (seed 0)
+  std::string id;        // cell_id(config): see cell_id.h
 };
 
 struct Protocol {

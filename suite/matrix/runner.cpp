@@ -1,7 +1,7 @@
 #include "suite/matrix/runner.h"
 #include "suite/build_info.h"
-#include "suite/results.h"
 #include "suite/optim/step_strategy.h"
+#include "suite/results.h"
 #include "suite/run/preemption.h"
 
 #include <fcntl.h>
@@ -72,8 +72,10 @@ json failed_result(const Cell& c, uint64_t seed, const std::string& command_line
 // "42 s" under 90 seconds, "7 min" above.
 std::string duration_text(double s) {
   char buf[32];
-  if (s < 90) std::snprintf(buf, sizeof buf, "%.0f s", s);
-  else std::snprintf(buf, sizeof buf, "%.0f min", s / 60);
+  if (s < 90)
+    std::snprintf(buf, sizeof buf, "%.0f s", s);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f min", s / 60);
   return buf;
 }
 
@@ -83,9 +85,14 @@ json protocol_manifest(const Protocol& p) {
   json cells = json::array();
   for (const auto& c : p.cells)
     cells.push_back({{"name", c.name}, {"id", c.id}, {"label", c.label}, {"group", c.group}, {"flags", c.flags}});
-  return {{"kind", "nrsbench-protocol-manifest"}, {"name", p.name},     {"description", p.description},
-          {"path", p.path},                       {"sha256", p.sha256}, {"seeds", p.seeds},
-          {"cell_id_scheme", kCellIdScheme},      {"cells", cells}};
+  return {{"kind", "nrsbench-protocol-manifest"},
+          {"name", p.name},
+          {"description", p.description},
+          {"path", p.path},
+          {"sha256", p.sha256},
+          {"seeds", p.seeds},
+          {"cell_id_scheme", kCellIdScheme},
+          {"cells", cells}};
 }
 
 ItemState item_state(const std::string& path, const Cell& cell, uint64_t seed) {
@@ -97,11 +104,13 @@ ItemState item_state(const std::string& path, const Cell& cell, uint64_t seed) {
     throw std::invalid_argument(std::string(e.what()) + " (expected a result of cell " + cell.name + ")");
   }
   if (!j.is_object() || !j.contains("matrix") || !j["matrix"].is_object() || !j.contains("status"))
-    throw std::invalid_argument(path + ": not a matrix result (no \"matrix\"/\"status\"); move it out of the results directory");
+    throw std::invalid_argument(
+        path + ": not a matrix result (no \"matrix\"/\"status\"); move it out of the results directory");
   // The id is recomputed from the stored configuration (not read from the
   // file), so a result outlives id-scheme changes and a hand edit shows.
   if (!j.contains("config") || !j["config"].is_object())
-    throw std::invalid_argument(path + ": result has no \"config\" object (expected a result of cell " + cell.name + ")");
+    throw std::invalid_argument(path + ": result has no \"config\" object (expected a result of cell " + cell.name +
+                                ")");
   const auto id = config_id(upgrade_result(j)["config"]);
   if (id != cell.id || j.value("seed", uint64_t(-1)) != seed)
     throw std::invalid_argument(path + ": written for cell id " + id + ", but the protocol's " + cell.name +
@@ -179,13 +188,14 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
                                {"shard", std::to_string(opts.shard.index) + "/" + std::to_string(opts.shard.count)}};
     json result;
     try {
-      result = run_training(cfg, RunOutput{opts.command_line, Progress{opts.tty, opts.quiet}, path, {{"matrix", matrix_block}}});
+      result = run_training(
+          cfg, RunOutput{opts.command_line, Progress{opts.tty, opts.quiet}, path, {{"matrix", matrix_block}}});
     } catch (const Preempted& e) {
       // The checkpoint is written; the lock goes with this scope. The next
       // run of the same command resumes this item first.
       sum.preempted = true;
-      sum.preempted_reason = c.name + " s" + std::to_string(it.seed) + " stopped by " + e.what() + "; checkpoint " +
-                             e.checkpoint;
+      sum.preempted_reason =
+          c.name + " s" + std::to_string(it.seed) + " stopped by " + e.what() + "; checkpoint " + e.checkpoint;
       return sum;
     } catch (const std::exception& e) {
       std::string msg = e.what();
@@ -205,7 +215,8 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
     (status == "ok" ? sum.ok : status == "diverged" ? sum.diverged : sum.failed)++;
     const double acc = result.contains("final") ? result["final"].value("test_acc", std::nan("")) : std::nan("");
     std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu: %s, test_acc %.4f, %s; ETA %s\n", done, items.size(),
-                 c.name.c_str(), static_cast<unsigned long long>(it.seed), status.c_str(), acc, duration_text(dt).c_str(),
+                 c.name.c_str(), static_cast<unsigned long long>(it.seed), status.c_str(), acc,
+                 duration_text(dt).c_str(),
                  duration_text(spent / static_cast<double>(sum.ran) * static_cast<double>(remaining)).c_str());
   }
   return sum;

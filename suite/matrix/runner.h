@@ -17,8 +17,8 @@ struct RunnerOptions {
 };
 
 struct RunnerSummary {
-  size_t total = 0;        // items in this shard
-  size_t already_done = 0; // finished before this process started them
+  size_t total = 0;         // items in this shard
+  size_t already_done = 0;  // finished before this process started them
   size_t ran = 0, ok = 0, diverged = 0, failed = 0;
   size_t busy = 0;         // locked by another process
   bool preempted = false;  // a signal stopped the matrix at a checkpoint

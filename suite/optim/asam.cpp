@@ -34,12 +34,14 @@ torch::Tensor AsamStep::perturb(BaseSgd& base) {
 }
 
 nlohmann::json AsamStep::describe() const {
-  return {{"name", "asam"},
-          {"variant", "asam"},
-          {"rho", opts_.rho},
-          {"asam_eta", opts_.asam_eta},
-          {"adaptive_tensors", "names ending in 'weight' (conv/linear weights, BN gamma)"},
-          {"bn_stats", opts_.bn_stats}};
+  nlohmann::json j = {{"name", "asam"},
+                      {"variant", "asam"},
+                      {"rho", opts_.rho},
+                      {"asam_eta", opts_.asam_eta},
+                      {"adaptive_tensors", "names ending in 'weight' (conv/linear weights, BN gamma)"},
+                      {"bn_stats", opts_.bn_stats}};
+  j.update(fidelity());
+  return j;
 }
 
 }  // namespace nrs::optim

@@ -3,16 +3,16 @@
 namespace nrs::optim {
 
 nlohmann::json SgdOptions::to_json() const {
-  return {{"momentum", momentum},         {"dampening", dampening},       {"nesterov", nesterov},
-          {"weight_decay", weight_decay}, {"wd_mode", wd_mode},           {"wd_exclude_bn_bias", wd_exclude_bn_bias},
+  return {{"momentum", momentum},         {"dampening", dampening}, {"nesterov", nesterov},
+          {"weight_decay", weight_decay}, {"wd_mode", wd_mode},     {"wd_exclude_bn_bias", wd_exclude_bn_bias},
           {"grad_clip", grad_clip}};
 }
 
 void SgdOptions::validate() const {
   if (momentum < 0) throw std::invalid_argument("--momentum: expected a value >= 0");
   if (weight_decay < 0) throw std::invalid_argument("--weight-decay: expected a value >= 0");
-  if (wd_mode != "optimizer" && wd_mode != "loss")
-    throw std::invalid_argument("--wd-mode '" + wd_mode + "': expected optimizer or loss (alias l2)");
+  if (wd_mode != "optimizer" && wd_mode != "loss" && wd_mode != "decoupled")
+    throw std::invalid_argument("--wd-mode '" + wd_mode + "': expected optimizer, loss (alias l2) or decoupled");
   if (nesterov && (momentum <= 0 || dampening != 0))
     throw std::invalid_argument("--nesterov: requires --momentum > 0 and zero dampening");
   if (grad_clip < 0) throw std::invalid_argument("--grad-clip: expected a value >= 0");
@@ -72,7 +72,8 @@ torch::Tensor BaseSgd::step(double lr) {
     auto& p = params_[i];
     if (!p.grad().defined()) continue;
     auto d = p.grad();
-    if (opts_.wd_mode == "optimizer" && opts_.weight_decay != 0.0 && decayed_[i]) d = d.add(p, opts_.weight_decay);
+    const bool decay = opts_.weight_decay != 0.0 && decayed_[i];
+    if (decay && opts_.wd_mode == "optimizer") d = d.add(p, opts_.weight_decay);
     if (opts_.momentum != 0.0) {
       auto& buf = momentum_[i];
       if (!buf.defined()) {
@@ -82,6 +83,9 @@ torch::Tensor BaseSgd::step(double lr) {
       }
       d = opts_.nesterov ? d.add(buf, opts_.momentum) : buf;
     }
+    // SGDW: the decay uses w before this step and never passes through the
+    // momentum buffer (AdamW order: decay, then the gradient step).
+    if (decay && opts_.wd_mode == "decoupled") p.mul_(1.0 - lr * opts_.weight_decay);
     p.add_(d, -lr);
   }
   return norm;

@@ -18,11 +18,15 @@ struct SgdOptions {
   // loss:      0.5*wd*||w||^2 is part of the loss (google-research/sam), so it
   //            is in every gradient pass, the perturbation included ("l2" is
   //            an alias).
+  // decoupled: SGDW (Loshchilov & Hutter 2019): w <- w - lr*wd*w apart from
+  //            the gradient and the momentum buffer, scaled by the scheduled lr
+  //            as PyTorch's AdamW (the paper's SGDW scales by the schedule
+  //            multiplier only: its lambda is lr*wd at the peak lr).
   std::string wd_mode = "optimizer";
   bool wd_exclude_bn_bias = false;  // no decay on 1-D tensors (biases, BN gamma/beta)
   double grad_clip = 0.0;           // global L2 norm clip of the final gradient; 0 = off
   nlohmann::json to_json() const;
-  void validate() const;            // throws std::invalid_argument naming the flag
+  void validate() const;  // throws std::invalid_argument naming the flag
 };
 
 class BaseSgd {
@@ -30,9 +34,10 @@ class BaseSgd {
   BaseSgd(std::vector<std::pair<std::string, torch::Tensor>> named_params, SgdOptions opts);
 
   // One update with the gradients currently in p.grad():
-  //   g <- clip(g); if decoupled: g <- g + wd*w (decayed tensors only)
+  //   g <- clip(g); if optimizer: g <- g + wd*w (decayed tensors only)
   //   buf <- g (first step) | momentum*buf + (1-dampening)*g
-  //   d <- nesterov ? g + momentum*buf : buf;   w <- w - lr*d
+  //   d <- nesterov ? g + momentum*buf : buf
+  //   if decoupled: w <- w - lr*wd*w (decayed tensors only);   w <- w - lr*d
   // Returns the gradient norm before clipping (0-dim tensor, no host sync).
   torch::Tensor step(double lr);
   void zero_grad();

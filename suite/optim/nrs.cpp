@@ -5,7 +5,7 @@ namespace nrs::optim {
 NrsStep::NrsStep(const StrategyOptions& o, models::Net& model, BaseSgd& base)
     : opts_(o),
       snapshot_(base.params()),
-      buffers_(model),
+      micro_(o, model, base),
       gen_(at::make_generator<at::CPUGeneratorImpl>(o.seed ^ 0x4e5253ULL)) {}
 
 // Only the CPU generator is the strategy's own; on an accelerator the
@@ -24,18 +24,17 @@ torch::Tensor NrsStep::apply_neighbor(BaseSgd& base) {
   const auto& params = base.params();
   if (opts_.nrs_neighbor == "gradient") {
     // delta = r * g / ||g|| with g the first-pass gradient (still in p.grad()).
-    auto norm = global_grad_norm(params);
-    auto scale = safe_scale(opts_.nrs_radius, norm);
-    for (auto& p : params)
-      if (p.grad().defined()) p.addcmul_(p.grad(), scale.to(p.device()));
-    return scale * norm;
+    return ascend_along_gradient(params, opts_.nrs_radius);
   }
   if (direction_.empty())
     for (const auto& p : params) direction_.push_back(torch::empty_like(p));
   // Random directions come from the strategy's own seeded generator on CPU
   // (device-independent draws); on an accelerator from that device's generator.
   for (auto& d : direction_) {
-    if (d.is_cpu()) d.normal_(0.0, 1.0, gen_); else d.normal_(0.0, 1.0);
+    if (d.is_cpu())
+      d.normal_(0.0, 1.0, gen_);
+    else
+      d.normal_(0.0, 1.0);
   }
   if (opts_.nrs_neighbor == "filter") {
     // Li et al. (2018): each filter (slice along dim 0) of a weight tensor is
@@ -76,40 +75,48 @@ torch::Tensor kl_from_logp(const torch::Tensor& logp, const torch::Tensor& logit
 
 StepStats NrsStep::step(StepContext& ctx) {
   auto& base = ctx.base;
-  torch::Tensor logits;
-  auto s = first_pass(ctx, &logits);
-  const auto logp = torch::log_softmax(logits, 1);
-
   const int64_t K = opts_.nrs_samples;
-  const double w = opts_.nrs_alpha / static_cast<double>(K);
+  // Each of the K neighbours' KL terms enters with weight alpha / K, so the
+  // objective is CE + alpha * mean_k KL.
+  const double kl_weight = opts_.nrs_alpha / static_cast<double>(K);
   const bool full = opts_.nrs_target == "full";
-  torch::Tensor kl_sum, delta_norm_sum, mean_logq;
-  snapshot_.save();
-  for (int64_t k = 0; k < K; ++k) {
-    if (k > 0) snapshot_.restore();
-    auto dn = apply_neighbor(base);
+  micro_.begin(ctx);
+  for (size_t c = 0; c < micro_.chunks(); ++c) {
+    torch::Tensor logits;
+    micro_.first_pass(ctx, c, &logits);
+    const auto logp = torch::log_softmax(logits, 1);
     // Gradients accumulate on top of grad CE(w): no second copy of g is kept.
-    BufferGuard guard(buffers_, opts_.bn_stats == "first");
-    auto logits_k = forward_logits(ctx);
-    auto kl = kl_from_logp(logp, logits_k);
-    (kl * w).backward();
-    kl_sum = kl_sum.defined() ? kl_sum + kl.detach() : kl.detach();
-    delta_norm_sum = delta_norm_sum.defined() ? delta_norm_sum + dn : dn;
-    if (full) {
-      auto lq = torch::log_softmax(logits_k.detach(), 1) / static_cast<double>(K);
-      mean_logq = mean_logq.defined() ? mean_logq + lq : lq;
+    const GroupObjective kl_term = [&](const torch::Tensor& logits_k, const data::Batch&, const Span& in) {
+      auto kl = kl_from_logp(logp.narrow(0, in.start, in.size), logits_k);
+      return std::make_pair(kl * kl_weight, kl.detach());
+    };
+    torch::Tensor kl_sum, delta_norm_sum, mean_logq;
+    snapshot_.save();
+    for (int64_t k = 0; k < K; ++k) {
+      if (k > 0) snapshot_.restore();
+      auto dn = apply_neighbor(base);
+      auto r = micro_.extra_pass(ctx, c, kl_term, /*guard_bn=*/opts_.bn_stats == "first", /*keep_logits=*/full);
+      kl_sum = kl_sum.defined() ? kl_sum + r.stat : r.stat;
+      delta_norm_sum = delta_norm_sum.defined() ? delta_norm_sum + dn : dn;
+      if (full) {
+        auto lq = torch::log_softmax(r.logits, 1) / static_cast<double>(K);
+        mean_logq = mean_logq.defined() ? mean_logq + lq : lq;
+      }
     }
+    snapshot_.restore();
+    if (full) {
+      // Gradient through p_w: d/dw sum p_w (log p_w - mean_k log q_k), at w.
+      const GroupObjective through_p = [&](const torch::Tensor& logits_w, const data::Batch&, const Span& in) {
+        auto logp_w = torch::log_softmax(logits_w, 1);
+        auto v = (logp_w.exp() * (logp_w - mean_logq.narrow(0, in.start, in.size))).sum(1).mean();
+        return std::make_pair(v * opts_.nrs_alpha, v.detach());
+      };
+      micro_.extra_pass(ctx, c, through_p, /*guard_bn=*/true);
+    }
+    micro_.end_chunk(c, delta_norm_sum / static_cast<double>(K), kl_sum / static_cast<double>(K));
   }
-  snapshot_.restore();
-  if (full) {
-    // Gradient through p_w: d/dw sum p_w (log p_w - mean_k log q_k), at w.
-    BufferGuard guard(buffers_, true);
-    auto logp_w = torch::log_softmax(forward_logits(ctx), 1);
-    ((logp_w.exp() * (logp_w - mean_logq)).sum(1).mean() * opts_.nrs_alpha).backward();
-  }
+  auto s = micro_.finish();
   base.step(ctx.lr);
-  s.kl = kl_sum / static_cast<double>(K);
-  s.perturb_norm = delta_norm_sum / static_cast<double>(K);
   return s;
 }
 
@@ -122,6 +129,9 @@ nlohmann::json NrsStep::describe() const {
           {"nrs_samples", opts_.nrs_samples},
           {"nrs_target", opts_.nrs_target},
           {"bn_stats", opts_.bn_stats},
+          {"sam_m", opts_.sam_m},
+          {"bn_group", opts_.bn_group_effective()},
+          {"shared_gates", opts_.shared_gates},
           {"definition", "CE(w) + alpha * mean_k KL(p_w || p_{w+delta_k}); nrsbench definition, not the paper's code"}};
 }
 

@@ -4,11 +4,22 @@ namespace nrs::optim {
 
 const std::vector<StrategyEntry>& strategy_registry() {
   static const std::vector<StrategyEntry> entries = {
-      {"sgd", "w <- base_update(w, grad L(w))", {}},
-      {"sam", "e = rho g/||g||; w <- base_update(w, grad L(w + e)); BN stats from the unperturbed pass",
-       {{"--rho", "0.05 (ascent radius)"}, {"--bn-stats", "first | both"}}},
-      {"asam", "T = |w| + eta on *weight tensors; e = rho T^2 g/||T g||; w <- base_update(w, grad L(w + e))",
-       {{"--rho", "0.05 (use ~0.5 on CIFAR-10 as SamsungLabs/ASAM)"}, {"--asam-eta", "0.01"}, {"--bn-stats", "first | both"}}},
+      {"sgd", "w <- base_update(w, grad L(w))", {{"--bn-group", "0 (BN statistics per group of G samples)"}}},
+      {"sam",
+       "e = rho g/||g||; w <- base_update(w, grad L(w + e)); BN stats from the unperturbed pass",
+       {{"--rho", "0.05 (ascent radius)"},
+        {"--bn-stats", "first | both"},
+        {"--sam-m", "0 (m-sharpness: own e per chunk of M samples)"},
+        {"--bn-group", "0 (BN statistics per group; default --sam-m)"},
+        {"--shared-gates", "same stochastic-layer draws in both passes"}}},
+      {"asam",
+       "T = |w| + eta on *weight tensors; e = rho T^2 g/||T g||; w <- base_update(w, grad L(w + e))",
+       {{"--rho", "0.05 (use ~0.5 on CIFAR-10 as SamsungLabs/ASAM)"},
+        {"--asam-eta", "0.01"},
+        {"--bn-stats", "first | both"},
+        {"--sam-m", "0 (own e per chunk of M samples)"},
+        {"--bn-group", "0"},
+        {"--shared-gates", "same draws in both passes"}}},
       {"nrs",
        "L = CE(w) + alpha mean_k KL(p_w || p_{w+delta_k}); neighbours gradient (r g/||g||), random (r u/||u||), "
        "filter (per-filter normalised, relative radius r)",
@@ -17,7 +28,10 @@ const std::vector<StrategyEntry>& strategy_registry() {
         {"--nrs-neighbor", "gradient | random | filter"},
         {"--nrs-samples", "1 (K; random/filter only)"},
         {"--nrs-target", "detached | full (gradient also through p_w; one more forward)"},
-        {"--bn-stats", "first | both"}}},
+        {"--bn-stats", "first | both"},
+        {"--sam-m", "0 (own neighbours, KL and CE per chunk of M samples)"},
+        {"--bn-group", "0"},
+        {"--shared-gates", "same draws in every pass"}}},
   };
   return entries;
 }
@@ -30,7 +44,7 @@ std::string variant_name(const StrategyOptions& o) {
 
 std::unique_ptr<StepStrategy> make_strategy(const StrategyOptions& opts, models::Net& model, BaseSgd& base) {
   opts.validate();
-  if (opts.name == "sgd") return std::make_unique<SgdStep>();
+  if (opts.name == "sgd") return std::make_unique<SgdStep>(opts, model, base);
   if (opts.name == "sam") return std::make_unique<SamStep>(opts, model, base);
   if (opts.name == "asam") return std::make_unique<AsamStep>(opts, model, base);
   return std::make_unique<NrsStep>(opts, model, base);

@@ -3,36 +3,38 @@
 namespace nrs::optim {
 
 SamStep::SamStep(const StrategyOptions& o, models::Net& model, BaseSgd& base)
-    : opts_(o), snapshot_(base.params()), buffers_(model) {}
+    : opts_(o), snapshot_(base.params()), micro_(o, model, base) {}
 
 torch::Tensor SamStep::perturb(BaseSgd& base) {
   torch::NoGradGuard ng;
-  auto norm = global_grad_norm(base.params());
-  auto scale = safe_scale(opts_.rho, norm);
-  for (auto& p : base.params())
-    if (p.grad().defined()) p.addcmul_(p.grad(), scale.to(p.device()));
-  return scale * norm;
+  return ascend_along_gradient(base.params(), opts_.rho);
 }
 
 StepStats SamStep::step(StepContext& ctx) {
   auto& base = ctx.base;
-  auto s = first_pass(ctx);
-
-  snapshot_.save();
-  s.perturb_norm = perturb(base);
-  base.zero_grad();
-  {
-    BufferGuard guard(buffers_, opts_.bn_stats == "first");
-    auto logits2 = forward_logits(ctx);
-    with_penalty(ctx, ctx.objective.data_loss(logits2, ctx.batch.y)).backward();
+  micro_.begin(ctx);
+  for (size_t c = 0; c < micro_.chunks(); ++c) {
+    micro_.first_pass(ctx, c);
+    snapshot_.save();
+    auto perturb_norm = perturb(base);  // e from this chunk's gradient
+    base.zero_grad();
+    micro_.extra_pass(ctx, c, micro_.loss_objective(ctx), /*guard_bn=*/opts_.bn_stats == "first");
+    snapshot_.restore();
+    micro_.end_chunk(c, perturb_norm);
   }
-  snapshot_.restore();
+  auto s = micro_.finish();
   base.step(ctx.lr);
   return s;
 }
 
+nlohmann::json SamStep::fidelity() const {
+  return {{"sam_m", opts_.sam_m}, {"bn_group", opts_.bn_group_effective()}, {"shared_gates", opts_.shared_gates}};
+}
+
 nlohmann::json SamStep::describe() const {
-  return {{"name", "sam"}, {"variant", "sam"}, {"rho", opts_.rho}, {"bn_stats", opts_.bn_stats}};
+  nlohmann::json j = {{"name", "sam"}, {"variant", "sam"}, {"rho", opts_.rho}, {"bn_stats", opts_.bn_stats}};
+  j.update(fidelity());
+  return j;
 }
 
 }  // namespace nrs::optim

@@ -1,15 +1,25 @@
-// SGD: one forward/backward at w, then the base update.
+// SGD: one forward/backward at w (per BN group), then the base update.
 #include "suite/optim/strategies.h"
 
 namespace nrs::optim {
 
+SgdStep::SgdStep(const StrategyOptions& o, models::Net& model, BaseSgd& base) : opts_(o), micro_(o, model, base) {}
+
 StepStats SgdStep::step(StepContext& ctx) {
-  auto s = first_pass(ctx);
+  micro_.begin(ctx);
+  torch::Tensor zero;
+  for (size_t c = 0; c < micro_.chunks(); ++c) {
+    micro_.first_pass(ctx, c);
+    if (!zero.defined()) zero = torch::zeros({}, ctx.batch.x.options().dtype(torch::kFloat32));
+    micro_.end_chunk(c, zero);
+  }
+  auto s = micro_.finish();
   ctx.base.step(ctx.lr);
-  s.perturb_norm = torch::zeros_like(s.grad_norm);
   return s;
 }
 
-nlohmann::json SgdStep::describe() const { return {{"name", "sgd"}, {"variant", "sgd"}}; }
+nlohmann::json SgdStep::describe() const {
+  return {{"name", "sgd"}, {"variant", "sgd"}, {"bn_group", opts_.bn_group_effective()}};
+}
 
 }  // namespace nrs::optim

@@ -50,9 +50,11 @@ struct AutocastScope {
 };
 }  // namespace
 
-torch::Tensor forward_logits(StepContext& ctx) {
-  AutocastScope scope(ctx.precision == Precision::kBFloat16, ctx.batch.x.is_cuda());
-  auto out = ctx.model.forward(ctx.batch.x);
+torch::Tensor forward_logits(StepContext& ctx) { return forward_logits(ctx, ctx.batch.x); }
+
+torch::Tensor forward_logits(StepContext& ctx, const torch::Tensor& x) {
+  AutocastScope scope(ctx.precision == Precision::kBFloat16, x.is_cuda());
+  auto out = ctx.model.forward(x);
   // Loss, KL and norms in fp32 (or the model's own fp64 in exactness tests).
   const auto t = out.scalar_type();
   return (t == torch::kBFloat16 || t == torch::kHalf) ? out.to(torch::kFloat32) : out;
@@ -63,21 +65,16 @@ torch::Tensor with_penalty(StepContext& ctx, const torch::Tensor& data_loss) {
   return pen.defined() ? data_loss + pen : data_loss;
 }
 
-StepStats first_pass(StepContext& ctx, torch::Tensor* logits_out) {
-  ctx.base.zero_grad();
-  auto logits = forward_logits(ctx);
-  auto loss = ctx.objective.data_loss(logits, ctx.batch.y);
-  with_penalty(ctx, loss).backward();
-  StepStats s;
-  s.loss = loss.detach();
-  s.correct = logits.detach().argmax(1).eq(ctx.batch.y).sum();
-  s.grad_norm = global_grad_norm(ctx.base.params());
-  if (logits_out) *logits_out = logits.detach();
-  return s;
-}
-
 torch::Tensor safe_scale(double r, const torch::Tensor& norm) {
   return torch::where(norm > 0, r / norm, torch::zeros_like(norm));
+}
+
+torch::Tensor ascend_along_gradient(const std::vector<torch::Tensor>& params, double r) {
+  auto norm = global_grad_norm(params);
+  auto scale = safe_scale(r, norm);
+  for (const auto& p : params)
+    if (p.grad().defined()) p.addcmul_(p.grad(), scale.to(p.device()));
+  return scale * norm;
 }
 
 void StrategyOptions::validate() const {
@@ -96,6 +93,24 @@ void StrategyOptions::validate() const {
     throw std::invalid_argument("--nrs-target '" + nrs_target + "': expected detached or full");
   if (bn_stats != "first" && bn_stats != "both")
     throw std::invalid_argument("--bn-stats '" + bn_stats + "': expected first or both");
+  if (sam_m < 0) throw std::invalid_argument("--sam-m: expected an integer >= 0 (0 = one perturbation for the batch)");
+  if (bn_group < 0)
+    throw std::invalid_argument("--bn-group: expected an integer >= 0 (0 = statistics over the forward pass)");
+  if (sam_m > 0 && name == "sgd")
+    throw std::invalid_argument("--sam-m: applies to sam, asam and nrs (sgd has no perturbation; use --bn-group)");
+  if (sam_m > 0 && bn_group > 0 && sam_m % bn_group != 0)
+    throw std::invalid_argument("--bn-group: must divide --sam-m (a BN group lies within one m-chunk)");
+  if ((sam_m > 0 || bn_group > 0) && bn_stats == "both")
+    throw std::invalid_argument(
+        "--bn-stats both: not supported with --sam-m/--bn-group (each group's statistics enter "
+        "the step's running average once)");
+}
+
+void StrategyOptions::validate_batch(int64_t batch_size) const {
+  if (sam_m > 0 && batch_size % sam_m != 0)
+    throw std::invalid_argument("--sam-m: must divide --batch-size (" + std::to_string(batch_size) + ")");
+  if (bn_group > 0 && batch_size % bn_group != 0)
+    throw std::invalid_argument("--bn-group: must divide --batch-size (" + std::to_string(batch_size) + ")");
 }
 
 }  // namespace nrs::optim

@@ -7,6 +7,10 @@
 //      restoring w exactly (bitwise) afterwards;
 //   3. leave in p.grad() the gradient the method prescribes and call
 //      ctx.base.step(ctx.lr) once.
+// With --sam-m / --bn-group (micro_batch.h) steps 1-2 run per m-chunk of the
+// batch, each chunk perturbed with its own gradient, and the gradient of step
+// 3 is the mean over chunks (micro_step.h); with --shared-gates the passes of
+// a chunk see the same stochastic-layer draws (gate_replay.h).
 // It returns statistics as 0-dim tensors on the training device, so a step
 // never forces a device-to-host sync.
 #pragma once
@@ -59,22 +63,30 @@ class StepStrategy {
 };
 
 struct StrategyOptions {
-  std::string name = "sgd";           // sgd | sam | asam | nrs
-  double rho = 0.05;                  // SAM / ASAM radius
-  double asam_eta = 0.01;             // ASAM: T_w = |w| + eta
-  double nrs_radius = 0.1;            // NRS: ||delta|| (relative per filter for `filter`)
-  double nrs_alpha = 1.0;             // NRS: weight of the KL term
+  std::string name = "sgd";               // sgd | sam | asam | nrs
+  double rho = 0.05;                      // SAM / ASAM radius
+  double asam_eta = 0.01;                 // ASAM: T_w = |w| + eta
+  double nrs_radius = 0.1;                // NRS: ||delta|| (relative per filter for `filter`)
+  double nrs_alpha = 1.0;                 // NRS: weight of the KL term
   std::string nrs_neighbor = "gradient";  // gradient | random | filter
-  int64_t nrs_samples = 1;            // K neighbours (random / filter)
+  int64_t nrs_samples = 1;                // K neighbours (random / filter)
   std::string nrs_target = "detached";    // detached | full
-  std::string bn_stats = "first";     // first | both
-  uint64_t seed = 0;                  // random neighbours
-  void validate() const;              // throws std::invalid_argument naming the flag
+  std::string bn_stats = "first";         // first | both
+  uint64_t seed = 0;                      // random neighbours
+  // Official-code semantics on one process (micro_batch.h, docs/fidelity.md):
+  int64_t sam_m = 0;          // m-sharpness: samples per perturbation (0 = the whole batch)
+  int64_t bn_group = 0;       // samples per BatchNorm statistics group (0 = --sam-m, else the batch)
+  bool shared_gates = false;  // the first pass's stochastic-layer draws replayed in the other passes
+  void validate() const;      // throws std::invalid_argument naming the flag
+  void validate_batch(int64_t batch_size) const;  // --sam-m and --bn-group must divide it
+  // The BN group size a step uses: bn_group, else sam_m (each m-chunk is its
+  // own forward pass), else 0 (the whole batch). Recorded in results.
+  int64_t bn_group_effective() const { return bn_group > 0 ? bn_group : sam_m; }
 };
 
 struct StrategyEntry {
   std::string name;
-  std::string description;  // the exact update, one line
+  std::string description;                                  // the exact update, one line
   std::vector<std::pair<std::string, std::string>> params;  // flag -> default/meaning
 };
 
@@ -88,13 +100,14 @@ std::unique_ptr<StepStrategy> make_strategy(const StrategyOptions& opts, models:
 
 // Forward pass in the context's precision; logits are returned in float32.
 torch::Tensor forward_logits(StepContext& ctx);
-// Objective at w: data loss + L2 penalty (l2 mode) for the backward pass.
+torch::Tensor forward_logits(StepContext& ctx, const torch::Tensor& x);  // on rows x of the batch
+// Objective at w: data loss + L2 penalty (loss mode) for the backward pass.
 torch::Tensor with_penalty(StepContext& ctx, const torch::Tensor& data_loss);
-// The unperturbed pass every strategy starts with: zero grads, forward at w,
-// backward of the objective (advancing BN statistics), statistics at w.
-// Leaves grad L(w) in p.grad(); perturb_norm and kl are left for the caller.
-StepStats first_pass(StepContext& ctx, torch::Tensor* logits_out = nullptr);
 // Scale factor s with s*||g|| = r, and 0 when ||g|| = 0 (no NaN, no sync).
 torch::Tensor safe_scale(double r, const torch::Tensor& norm);
+// w <- w + r * g / ||g|| with g the gradient in each p.grad() (SAM's epsilon,
+// NRS-gradient's delta: one definition for both); returns ||delta||, 0 when
+// g = 0. Call under NoGradGuard.
+torch::Tensor ascend_along_gradient(const std::vector<torch::Tensor>& params, double r);
 
 }  // namespace nrs::optim

@@ -1,21 +1,30 @@
 // The concrete step strategies. Construct them through make_strategy(); the
 // classes are visible for tests that drive a single step by hand.
 #pragma once
+#include "suite/optim/micro_step.h"
 #include "suite/optim/snapshot.h"
 #include "suite/optim/step_strategy.h"
 
 namespace nrs::optim {
 
-// w <- base_update(w, g(w)).
+// w <- base_update(w, g(w)); with --bn-group, g is the mean of the groups'
+// gradients, each group normalised by its own batch statistics.
 class SgdStep : public StepStrategy {
  public:
+  SgdStep(const StrategyOptions& o, models::Net& model, BaseSgd& base);
   StepStats step(StepContext& ctx) override;
   nlohmann::json describe() const override;
+
+ private:
+  StrategyOptions opts_;
+  MicroSteps micro_;
 };
 
 // SAM (Foret et al. 2021): e = rho * g / ||g|| (global norm, e = 0 if g = 0);
 // g_SAM = grad L(w + e) with BN statistics from the first pass only;
-// restore w exactly, w <- base_update(w, g_SAM).
+// restore w exactly, w <- base_update(w, g_SAM). With --sam-m M each chunk of
+// M samples has its own e from its own gradient and g_SAM is the mean of the
+// chunks' grad L_chunk(w + e_chunk) (m-sharpness, the paper's per-device SAM).
 class SamStep : public StepStrategy {
  public:
   SamStep(const StrategyOptions& o, models::Net& model, BaseSgd& base);
@@ -25,9 +34,10 @@ class SamStep : public StepStrategy {
  protected:
   // Perturbation e_i for parameter i given first-pass gradients; returns ||e||.
   virtual torch::Tensor perturb(BaseSgd& base);
+  nlohmann::json fidelity() const;  // sam_m, bn_group, shared_gates for describe()
   StrategyOptions opts_;
   ParamSnapshot snapshot_;
-  BufferSnapshot buffers_;
+  MicroSteps micro_;
 };
 
 // ASAM (Kwon et al. 2021, SamsungLabs/ASAM convention): T_i = |w_i| + eta on
@@ -46,7 +56,10 @@ class AsamStep : public SamStep {
 //   L = CE(w) + alpha * mean_k KL(p_w || p_{w+delta_k})
 // gradient = grad CE(w) + alpha/K * sum_k grad_w KL(p_w.detach() || p_{w+delta_k})
 // evaluated at w + delta_k (delta held constant), plus, with target=full, the
-// gradient through p_w at w (one extra forward at w).
+// gradient through p_w at w (one extra forward at w). With --sam-m M every
+// chunk of M samples is its own NRS problem: neighbours from the chunk's
+// gradient (gradient) or its own draws (random, filter), KL and CE on the
+// chunk's samples; the chunks' gradients are averaged.
 class NrsStep : public StepStrategy {
  public:
   NrsStep(const StrategyOptions& o, models::Net& model, BaseSgd& base);
@@ -61,7 +74,7 @@ class NrsStep : public StepStrategy {
   torch::Tensor apply_neighbor(BaseSgd& base);
   StrategyOptions opts_;
   ParamSnapshot snapshot_;
-  BufferSnapshot buffers_;
+  MicroSteps micro_;
   std::vector<torch::Tensor> direction_;
   at::Generator gen_;
 };

@@ -30,11 +30,18 @@ json progress_json(const RunProgress& p) {
   return {{"epoch", p.epoch},
           {"global_step", p.global_step},
           {"sums",
-           {{"has_kl", p.sums.has_kl}, {"seen", p.sums.seen}, {"steps", p.sums.steps}, {"lr", p.sums.lr},
+           {{"has_kl", p.sums.has_kl},
+            {"seen", p.sums.seen},
+            {"steps", p.sums.steps},
+            {"lr", p.sums.lr},
             {"time_s", p.sums.time_s}}},
           {"timings",
-           {{"train_time", t.train_time}, {"steady_time", t.steady_time}, {"train_images", t.train_images},
-            {"steady_images", t.steady_images}, {"steady_steps", t.steady_steps}, {"method", t.method},
+           {{"train_time", t.train_time},
+            {"steady_time", t.steady_time},
+            {"train_images", t.train_images},
+            {"steady_images", t.steady_images},
+            {"steady_steps", t.steady_steps},
+            {"method", t.method},
             {"previous_wall_s", t.previous_wall_s}}},
           {"history", p.history},
           {"hessian_curve", p.hessian_curve},
@@ -186,8 +193,10 @@ bool load_checkpoint(TrainState& s, const std::string& path) {
       mom[i] = has[i].get<bool>() ? read("momentum." + std::to_string(i)).to(s.device) : torch::Tensor();
   }
   std::vector<torch::Tensor> strat, pipe;
-  for (size_t i = 0; i < meta.at("strategy_tensors").get<size_t>(); ++i) strat.push_back(read("strategy." + std::to_string(i)));
-  for (size_t i = 0; i < meta.at("pipeline_tensors").get<size_t>(); ++i) pipe.push_back(read("pipeline." + std::to_string(i)));
+  for (size_t i = 0; i < meta.at("strategy_tensors").get<size_t>(); ++i)
+    strat.push_back(read("strategy." + std::to_string(i)));
+  for (size_t i = 0; i < meta.at("pipeline_tensors").get<size_t>(); ++i)
+    pipe.push_back(read("pipeline." + std::to_string(i)));
   s.strategy->load_state(strat);
   s.pipe->load_state(pipe);
   auto cpu_gen = at::detail::getDefaultCPUGenerator();  // a handle: setting its state sets the default's

@@ -69,7 +69,8 @@ void print_epoch(const TrainState& s, const nlohmann::json& h, bool tty) {
                static_cast<long long>(h["epoch"].get<int64_t>()), static_cast<long long>(s.cfg.epochs),
                s.strategy->describe()["variant"].get<std::string>().c_str(), h["lr"].get<double>(),
                h["train_loss"].get<double>(), h["train_acc"].get<double>(), val.c_str(),
-               h.value("test_acc", std::nan("")), h["train_images_per_s"].get<double>(), h["epoch_time_s"].get<double>());
+               h.value("test_acc", std::nan("")), h["train_images_per_s"].get<double>(),
+               h["epoch_time_s"].get<double>());
 }
 
 }  // namespace
@@ -153,8 +154,8 @@ void train_epochs(TrainState& s, const LoopOptions& o) {
       if (S.steps % 50 == 0) {
         if (!std::isfinite(st.loss.item<double>())) {
           P.status = "diverged";
-          P.reason = "non-finite training loss at epoch " + std::to_string(P.epoch + 1) + ", step " +
-                     std::to_string(S.steps);
+          P.reason =
+              "non-finite training loss at epoch " + std::to_string(P.epoch + 1) + ", step " + std::to_string(S.steps);
           break;
         }
         if (o.tty && !o.quiet) {

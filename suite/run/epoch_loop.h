@@ -9,7 +9,7 @@
 namespace nrs {
 
 struct LoopOptions {
-  bool tty = false, quiet = false;  // progress output on stderr
+  bool tty = false, quiet = false;        // progress output on stderr
   int64_t checkpoint_every_epochs = 1;    // 0 = only at the end and on signals
   double checkpoint_every_seconds = 0.0;  // > 0: also mid-epoch when this much time passed
   // Writes a checkpoint of the state; empty = checkpoints off (signals then

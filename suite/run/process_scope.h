@@ -10,10 +10,10 @@
 namespace nrs {
 
 struct ProcessSettings {
-  int threads = 0;              // 0 = all hardware threads
-  uint64_t seed = 0;            // torch::manual_seed
-  bool flush_denormal = true;   // CPU: denormal floats to zero (NRS's KL gradients underflow)
-  bool cudnn_benchmark = false; // only touched when the run is on CUDA
+  int threads = 0;               // 0 = all hardware threads
+  uint64_t seed = 0;             // torch::manual_seed
+  bool flush_denormal = true;    // CPU: denormal floats to zero (NRS's KL gradients underflow)
+  bool cudnn_benchmark = false;  // only touched when the run is on CUDA
   bool cuda = false;
 };
 

@@ -112,7 +112,7 @@ json build_result(const TrainState& s, const json& hessian, const CheckpointLog&
   r["status"] = P.status;
   if (!P.reason.empty()) r["reason"] = P.reason;
   r["end_time"] = iso8601_now();
-  r["wall_time_s"] = clock.seconds();                                   // this process
+  r["wall_time_s"] = clock.seconds();                                    // this process
   r["wall_time_total_s"] = P.timings.previous_wall_s + clock.seconds();  // with earlier processes
   return r;
 }

@@ -1,7 +1,7 @@
 #include "suite/run/setup.h"
-#include "datasets/stream_source.h"
 #include "datasets/registry.h"
 #include "datasets/sha256.h"
+#include "datasets/stream_source.h"
 #include "models/registry.h"
 #include "suite/weights.h"
 
@@ -52,10 +52,11 @@ int64_t RunData::test_size() const {
 }
 
 std::unique_ptr<data::BatchSource> RunData::train_source(int64_t batch, torch::Device device,
-                                                         const data::AugmentOptions& aug, bool shuffle,
-                                                         uint64_t seed) const {
-  if (streamed()) return data::make_stream_source(*stream, data::StreamSplit::kTrain, batch, device, shuffle, seed);
-  return std::make_unique<data::BatchPipeline>(memory.train, info, batch, device, aug, shuffle, seed);
+                                                         const data::AugmentOptions& aug, bool shuffle, uint64_t seed,
+                                                         bool drop_last) const {
+  if (streamed())
+    return data::make_stream_source(*stream, data::StreamSplit::kTrain, batch, device, shuffle, seed, drop_last);
+  return std::make_unique<data::BatchPipeline>(memory.train, info, batch, device, aug, shuffle, seed, drop_last);
 }
 
 std::unique_ptr<data::BatchSource> RunData::eval_source(bool val, int64_t batch, torch::Device device) const {

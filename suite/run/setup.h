@@ -31,8 +31,8 @@ struct DataSelection {
 // sources, so the training loop and evaluation do not care which.
 struct RunData {
   data::DatasetInfo info;
-  data::Dataset memory;                          // in-memory splits (empty when streamed)
-  std::shared_ptr<data::StreamingFolder> stream; // set when streamed
+  data::Dataset memory;                           // in-memory splits (empty when streamed)
+  std::shared_ptr<data::StreamingFolder> stream;  // set when streamed
   int decode_threads = 2;
 
   bool streamed() const { return stream != nullptr; }
@@ -40,9 +40,10 @@ struct RunData {
   int64_t val_size() const;
   int64_t test_size() const;
   // Training batches: augmentation `aug` for in-memory data (streamed data is
-  // augmented by its loader: random-resized crop + flip).
+  // augmented by its loader: random-resized crop + flip); `drop_last` ends
+  // each epoch before a partial batch.
   std::unique_ptr<data::BatchSource> train_source(int64_t batch, torch::Device device, const data::AugmentOptions& aug,
-                                                  bool shuffle, uint64_t seed) const;
+                                                  bool shuffle, uint64_t seed, bool drop_last = false) const;
   // Evaluation batches of the validation (val = true) or test split, in order.
   std::unique_ptr<data::BatchSource> eval_source(bool val, int64_t batch, torch::Device device) const;
   // The training images a Hessian with `samples`/`seed` is computed on, in

@@ -38,7 +38,7 @@ TrainState build_train_state(const RunConfig& cfg, int threads) {
 
   data::AugmentOptions aug = cfg.augment;
   if (cfg.deterministic) aug.mode = "none";
-  s.pipe = s.data.train_source(cfg.batch_size, s.device, aug, /*shuffle=*/!cfg.deterministic, cfg.seed);
+  s.pipe = s.data.train_source(cfg.batch_size, s.device, aug, /*shuffle=*/!cfg.deterministic, cfg.seed, cfg.drop_last);
   s.schedule = std::make_unique<LrSchedule>(cfg.schedule, cfg.epochs, s.pipe->batches_per_epoch());
   s.precision = cfg.precision == "bf16" ? optim::Precision::kBFloat16 : optim::Precision::kFloat32;
   s.progress.sums.reset(s.device);

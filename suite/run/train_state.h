@@ -4,14 +4,14 @@
 // state on disk; the epoch loop advances it.
 #pragma once
 #include "datasets/batch_source.h"
-#include "suite/run/setup.h"
 #include "models/net.h"
 #include "suite/optim/step_strategy.h"
+#include "suite/run/setup.h"
 #include "suite/schedule.h"
 #include "suite/train.h"
 
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 namespace nrs {
 

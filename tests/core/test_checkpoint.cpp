@@ -92,11 +92,12 @@ TEST_P(Resume, InterruptedRunsEndBitwiseLikeUninterruptedOnes) {
     EXPECT_EQ(f.path().string().find(".tmp."), std::string::npos) << f.path();
 }
 
-INSTANTIATE_TEST_SUITE_P(Optimizers, Resume,
-                         ::testing::Values(Case{"sgd", "--optimizer sgd"}, Case{"sam", "--optimizer sam --rho 0.05"},
-                                           Case{"nrs_gradient", "--optimizer nrs --nrs-neighbor gradient --nrs-radius 0.05"},
-                                           Case{"nrs_random", "--optimizer nrs --nrs-neighbor random --nrs-samples 2 --nrs-radius 0.5"}),
-                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(
+    Optimizers, Resume,
+    ::testing::Values(Case{"sgd", "--optimizer sgd"}, Case{"sam", "--optimizer sam --rho 0.05"},
+                      Case{"nrs_gradient", "--optimizer nrs --nrs-neighbor gradient --nrs-radius 0.05"},
+                      Case{"nrs_random", "--optimizer nrs --nrs-neighbor random --nrs-samples 2 --nrs-radius 0.5"}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Checkpoint, AnotherConfigurationIsRefusedAndKeepKeepsIt) {
   nrs::test::TempDir d;
@@ -129,12 +130,15 @@ TEST(Checkpoint, BadEveryIsAOneLineError) {
 // same fixed random training subset, the same samples, the same numbers.
 TEST(SharedSetup, RunAndHessianSeeTheSameSamples) {
   nrs::test::TempDir d;
-  const std::string common = "--model small-cnn-mini --dataset synthetic-1x8x8-3 --threads 1 --train-subset 300 --val-split 100";
-  auto r = nrsbench("run " + common + " --epochs 1 --batch-size 32 --seed 4 --hessian-top-k 2 --hessian-samples 150 "
-                    "--quiet --no-checkpoint --save-weights " + d / "w.pt" + " --out " + d / "r.json");
+  const std::string common =
+      "--model small-cnn-mini --dataset synthetic-1x8x8-3 --threads 1 --train-subset 300 --val-split 100";
+  auto r = nrsbench("run " + common +
+                    " --epochs 1 --batch-size 32 --seed 4 --hessian-top-k 2 --hessian-samples 150 "
+                    "--quiet --no-checkpoint --save-weights " +
+                    d / "w.pt" + " --out " + d / "r.json");
   ASSERT_EQ(r.code, 0) << r.text;
-  auto h = nrsbench("hessian " + common + " --data-seed 4 --samples 150 --top-k 2 --weights " + d / "w.pt" +
-                    " --out " + d / "h.json");
+  auto h = nrsbench("hessian " + common + " --data-seed 4 --samples 150 --top-k 2 --weights " + d / "w.pt" + " --out " +
+                    d / "h.json");
   ASSERT_EQ(h.code, 0) << h.text;
   const json run = read_json(d / "r.json"), hess = read_json(d / "h.json");
   EXPECT_EQ(run["dataset"]["train_sha256"], hess["dataset"]["train_sha256"]);
@@ -151,10 +155,11 @@ namespace {
 TEST(Checkpoint, FailedHessianIsRecordedAndWeightsAreKept) {
   nrs::test::TempDir d;
   // resnet18-mini: ~78k parameters, 0.6 MB a float64 vector; 1 MB holds one, top-2 needs 9.
-  auto r = nrsbench("run --model resnet18-mini --dataset synthetic-3x8x8-4 --train-subset 256 --test-subset 64"
-                    " --epochs 1 --batch-size 64 --threads 1"
-                    " --hessian-top-k 2 --hessian-memory-mb 1 --quiet --no-checkpoint --save-weights " +
-                    d / "w.pt" + " --out " + d / "r.json");
+  auto r = nrsbench(
+      "run --model resnet18-mini --dataset synthetic-3x8x8-4 --train-subset 256 --test-subset 64"
+      " --epochs 1 --batch-size 64 --threads 1"
+      " --hessian-top-k 2 --hessian-memory-mb 1 --quiet --no-checkpoint --save-weights " +
+      d / "w.pt" + " --out " + d / "r.json");
   ASSERT_EQ(r.code, 0) << r.text;
   const json j = read_json(d / "r.json");
   EXPECT_EQ(j["status"], "ok");

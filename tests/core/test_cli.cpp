@@ -41,11 +41,13 @@ TEST(Cli, NegativeLearningRate) { expect_usage_error("run --lr -1 --dataset synt
 TEST(Cli, UnknownOptimizer) { expect_usage_error("run --optimizer adam --dataset synthetic", "--optimizer 'adam'"); }
 TEST(Cli, UnknownModel) { expect_usage_error("run --model resnet9000 --dataset synthetic", "--model 'resnet9000'"); }
 TEST(Cli, MissingData) { expect_usage_error("run --dataset mnist --data-dir /nonexistent/x", "/nonexistent/x"); }
-TEST(Cli, BadNeighbor) { expect_usage_error("run --optimizer nrs --nrs-neighbor up --dataset synthetic", "--nrs-neighbor"); }
+TEST(Cli, BadNeighbor) {
+  expect_usage_error("run --optimizer nrs --nrs-neighbor up --dataset synthetic", "--nrs-neighbor");
+}
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (const char* sub : {"run", "list", "version", "hessian", "table", "check", "step-cost", "leaderboard", "slurm",
-                          "migrate-ids"}) {
+  for (const char* sub :
+       {"run", "list", "version", "hessian", "table", "check", "step-cost", "leaderboard", "slurm", "migrate-ids"}) {
     auto o = run(std::string(sub) + " --help");
     EXPECT_EQ(o.code, 0) << sub;
     EXPECT_NE(o.text.find("usage: nrsbench"), std::string::npos) << sub;
@@ -68,8 +70,10 @@ TEST(Cli, VersionNamesLibTorchAndCommit) {
 
 TEST(Cli, StepCostReportsRatiosToSgd) {
   const std::string out = ::testing::TempDir() + "/step-cost.json";
-  auto o = run("step-cost --model mlp-mini --shape 1x8x8 --batch-size 16 --steps 3 --rounds 2 --warmup 1 "
-               "--optimizers sgd,sam,nrs-random --threads 1 --out " + out);
+  auto o =
+      run("step-cost --model mlp-mini --shape 1x8x8 --batch-size 16 --steps 3 --rounds 2 --warmup 1 "
+          "--optimizers sgd,sam,nrs-random --threads 1 --out " +
+          out);
   ASSERT_EQ(o.code, 0) << o.text;
   auto j = nrs::read_json_file(out);
   ASSERT_EQ(j["results"].size(), 3u);

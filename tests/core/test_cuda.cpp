@@ -92,7 +92,8 @@ TEST(Cuda, RunOnTheGpuWithBf16AndChannelsLast) {
   const std::string cmd = std::string(NRSBENCH_BINARY) +
                           " run --quiet --dataset synthetic --model resnet18-mini --optimizer nrs --device cuda"
                           " --precision bf16 --channels-last --cudnn-benchmark --epochs 2 --hessian-top-k 2"
-                          " --hessian-samples 128 --out " + out + " > /dev/null 2>&1";
+                          " --hessian-samples 128 --out " +
+                          out + " > /dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::ifstream f(out);
   auto j = nlohmann::json::parse(f);

@@ -42,7 +42,9 @@ nrs::RunConfig tiny_run(uint64_t seed) {
 }
 
 // In memory only: no result file, no checkpoint.
-nlohmann::json run(const nrs::RunConfig& c) { return nrs::run_training(c, nrs::RunOutput{"test", {false, true}, "", {}}); }
+nlohmann::json run(const nrs::RunConfig& c) {
+  return nrs::run_training(c, nrs::RunOutput{"test", {false, true}, "", {}});
+}
 
 }  // namespace
 

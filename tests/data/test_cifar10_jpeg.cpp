@@ -15,8 +15,7 @@ TEST(Sha256, KnownVectors) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(sha256_hex(std::string(1000000, 'a')),
-            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(sha256_hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(Sha256, ChunkedUpdatesMatchOneShot) {
@@ -31,9 +30,8 @@ TEST(Cifar10Jpeg, VerifyAgainstReportsMatchAndMismatch) {
   TempDir d;
   write_bytes(d / "data_batch_1.bin", "abc");
   write_bytes(d / "test_batch.bin", "xyz");
-  write_bytes(d / "ref.sha256",
-              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  data_batch_1.bin\n" +
-                  sha256_hex("xyz") + "  test_batch.bin\n");
+  write_bytes(d / "ref.sha256", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  data_batch_1.bin\n" +
+                                    sha256_hex("xyz") + "  test_batch.bin\n");
   auto ok = verify_against(d.str(), d / "ref.sha256");
   EXPECT_TRUE(ok.checked);
   EXPECT_TRUE(ok.mismatched.empty()) << ok.summary;
@@ -58,10 +56,13 @@ TEST(Cifar10Jpeg, OfficialLabelIndicesByName) {
 // the directory order, split into files of `per_file` records.
 TEST(Cifar10Jpeg, CacheFromTreeSortsByLabelThenName) {
   TempDir d;
-  struct F { std::string split, cls, name; int grey; };
-  const std::vector<F> files = {{"train", "truck", "0001.jpg", 40},   {"train", "cat", "0002.jpg", 80},
-                                {"train", "cat", "0000.jpg", 120},    {"train", "airplane", "0005.jpg", 160},
-                                {"test", "ship", "0000.jpg", 200},    {"test", "airplane", "0003.jpg", 240}};
+  struct F {
+    std::string split, cls, name;
+    int grey;
+  };
+  const std::vector<F> files = {{"train", "truck", "0001.jpg", 40}, {"train", "cat", "0002.jpg", 80},
+                                {"train", "cat", "0000.jpg", 120},  {"train", "airplane", "0005.jpg", 160},
+                                {"test", "ship", "0000.jpg", 200},  {"test", "airplane", "0003.jpg", 240}};
   for (const auto& f : files) {
     std::filesystem::create_directories(d / (f.split + "/" + f.cls));
     cv::Mat m(32, 32, CV_8UC3, cv::Scalar(f.grey, f.grey, f.grey));

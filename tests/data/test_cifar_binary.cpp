@@ -54,8 +54,7 @@ TEST(CifarBinary, Cifar10RecordsDecodeToRgbPlanesRowMajor) {
   for (int r = 0; r < 2; ++r)
     for (int c = 0; c < 3; ++c)
       for (int y : {0, 5, 31})
-        for (int x : {0, 17, 31})
-          ASSERT_EQ(s.images[r][c][y][x].item<int>(), pixel(r, c, y, x)) << r << c << y << x;
+        for (int x : {0, 17, 31}) ASSERT_EQ(s.images[r][c][y][x].item<int>(), pixel(r, c, y, x)) << r << c << y << x;
 }
 
 TEST(CifarBinary, EncodeRoundTripsAKnownImage) {

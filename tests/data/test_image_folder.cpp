@@ -16,7 +16,9 @@ namespace {
 // Class k is a solid RGB colour far from the others, so the decoded pixel
 // identifies the class even after JPEG rounding.
 const std::vector<std::string> kClasses = {"cat", "dog", "eel"};  // sorted: indices 0, 1, 2
-cv::Vec3b rgb_of(int k) { return k == 0 ? cv::Vec3b(220, 20, 20) : k == 1 ? cv::Vec3b(20, 220, 20) : cv::Vec3b(20, 20, 220); }
+cv::Vec3b rgb_of(int k) {
+  return k == 0 ? cv::Vec3b(220, 20, 20) : k == 1 ? cv::Vec3b(20, 220, 20) : cv::Vec3b(20, 20, 220);
+}
 
 void write_image(const std::string& path, int k, int w, int h) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

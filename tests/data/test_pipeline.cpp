@@ -166,9 +166,64 @@ TEST(Pipeline, EveryEpochVisitsEachSampleOnce) {
   EXPECT_TRUE(torch::equal(all, torch::arange(50, torch::kInt64)));
 }
 
+TEST(Pipeline, DropLastEndsTheEpochBeforeThePartialBatch) {
+  // 50 samples, batches of 16: 3 full batches (48 distinct samples), the
+  // remaining 2 dropped (official: tf.data batch(drop_remainder=True)).
+  auto s = position_images(50);
+  BatchPipeline pipe(s, info1(), 16, torch::kCPU, aug("basic", true, P), true, 9, /*drop_last=*/true);
+  EXPECT_EQ(pipe.batches_per_epoch(), 3);
+  std::vector<torch::Tensor> ys;
+  Batch b;
+  while (pipe.next(b)) {
+    EXPECT_EQ(b.y.size(0), 16);
+    ys.push_back(b.y);
+  }
+  ASSERT_EQ(ys.size(), 3u);
+  auto all = torch::cat(ys);
+  EXPECT_EQ(std::get<0>(torch::_unique(all)).size(0), 48);
+  // Without it the same order ends in the partial batch of 2.
+  BatchPipeline keep(s, info1(), 16, torch::kCPU, aug("basic", true, P), true, 9);
+  int64_t last = 0, n = 0;
+  while (keep.next(b)) last = b.y.size(0), ++n;
+  EXPECT_EQ(n, 4);
+  EXPECT_EQ(last, 2);
+}
+
+TEST(Pipeline, CutoutBatchModeUsesOnePositionForTheWholeBatch) {
+  auto s = Split{torch::full({64, 1, 16, 16}, 200, torch::kUInt8), torch::zeros({64}, torch::kInt64)};
+  DatasetInfo info{"t", 1, 16, 16, 2, {0.0}, {1.0}, {}, ""};
+  auto zero_masks = [&](const std::string& mode, uint64_t seed) {
+    auto a = aug("cutout", false, 0);
+    a.cutout = 4;
+    a.cutout_mode = mode;
+    BatchPipeline pipe(s, info, 64, torch::kCPU, a, false, seed);
+    Batch b;
+    EXPECT_TRUE(pipe.next(b));
+    return b.x.eq(0).squeeze(1);
+  };
+  for (uint64_t seed : {1, 2, 3}) {
+    auto z = zero_masks("batch", seed);
+    ASSERT_GT(z[0].sum().item<int64_t>(), 0);
+    for (int64_t i = 1; i < 64; ++i) ASSERT_TRUE(torch::equal(z[i], z[0])) << "image " << i << ", seed " << seed;
+  }
+  // Per image: 64 draws of 256 centres are not all the same position.
+  auto z = zero_masks("image", 1);
+  int differing = 0;
+  for (int64_t i = 1; i < 64; ++i) differing += !torch::equal(z[i], z[0]);
+  EXPECT_GT(differing, 32);
+}
+
 TEST(Pipeline, RejectsUnknownAugmentMode) {
   EXPECT_THROW(AugmentOptions::validate(aug("strong", true, 4)), std::invalid_argument);
   EXPECT_THROW(AugmentOptions::validate(aug("basic", true, 4, "wrap")), std::invalid_argument);
+  auto a = aug("cutout", true, 4);
+  a.cutout_mode = "pixel";
+  try {
+    AugmentOptions::validate(a);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--cutout-mode 'pixel'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Pipeline, StateResumesMidEpochWithTheSameBatchesAndAugmentation) {

@@ -44,7 +44,7 @@ void make_tree(const std::string& root, int classes, int per_class, int side = 9
 }
 
 StreamingFolder open_folder(const TempDir& d, int64_t size = 32, int threads = 2, int64_t prefetch_mb = 1,
-                     int64_t val_split = 0, uint64_t seed = 0) {
+                            int64_t val_split = 0, uint64_t seed = 0) {
   DatasetOptions o;
   o.data_dir = d.str();
   o.decode_threads = threads;

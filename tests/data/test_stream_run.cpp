@@ -32,7 +32,8 @@ TEST(StreamRun, TrainsEvaluatesAndResumesBitwise) {
   for (int k = 0; k < 3; ++k)
     for (int i = 0; i < 24; ++i) {
       write_jpeg(d / ("data/train/c" + std::to_string(k) + "/" + std::to_string(i) + ".jpg"), 24, k * 100 + i);
-      if (i < 4) write_jpeg(d / ("data/val/c" + std::to_string(k) + "/" + std::to_string(i) + ".jpg"), 24, -k - 1 - 10 * i);
+      if (i < 4)
+        write_jpeg(d / ("data/val/c" + std::to_string(k) + "/" + std::to_string(i) + ".jpg"), 24, -k - 1 - 10 * i);
     }
   // 72 training images, batch 8: 9 steps per epoch, 2 epochs.
   const std::string base = "run --dataset imagefolder-stream-16 --data-dir " + d / "data" +
@@ -51,8 +52,8 @@ TEST(StreamRun, TrainsEvaluatesAndResumesBitwise) {
   EXPECT_EQ(r["hessian"]["samples_used"], 12);
   EXPECT_TRUE(r["final"]["test_acc"].is_number());
 
-  auto stopped = nrs::test::run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=5:TERM " + std::string(NRSBENCH_BINARY) + " " +
-                                    args + " --out " + d / "a.json");
+  auto stopped = nrs::test::run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=5:TERM " + std::string(NRSBENCH_BINARY) + " " + args +
+                                    " --out " + d / "a.json");
   ASSERT_EQ(stopped.code, 75) << stopped.text;
   auto resumed = nrs::test::nrsbench(args + " --out " + d / "a.json");
   ASSERT_EQ(resumed.code, 0) << resumed.text;

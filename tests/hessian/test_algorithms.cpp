@@ -203,7 +203,8 @@ TEST(Hutchinson, DiagonalMatrixIsExact) {
 TEST(Lanczos, ThickRestartWithASmallBasisFindsTheTopPairs) {
   // A clustered top (slow convergence) so that restarts really happen.
   std::vector<double> l;
-  for (int64_t i = 0; i < 200; ++i) l.push_back(1.0 + 0.01 * static_cast<double>(i % 50) + 1e-3 * static_cast<double>(i));
+  for (int64_t i = 0; i < 200; ++i)
+    l.push_back(1.0 + 0.01 * static_cast<double>(i % 50) + 1e-3 * static_cast<double>(i));
   l[0] = 4.0;
   l[1] = 3.9;
   l[2] = 3.85;

@@ -39,7 +39,9 @@ struct TinyMlp : models::Net {
 
 struct LogReg : models::Net {
   torch::nn::Linear lin{nullptr};
-  explicit LogReg(int64_t d) { lin = register_module("lin", torch::nn::Linear(torch::nn::LinearOptions(d, 1).bias(false))); }
+  explicit LogReg(int64_t d) {
+    lin = register_module("lin", torch::nn::Linear(torch::nn::LinearOptions(d, 1).bias(false)));
+  }
   torch::Tensor forward(torch::Tensor x) override { return lin(x).squeeze(1); }
 };
 
@@ -83,7 +85,7 @@ void shift_params(ModelHessian& op, const torch::Tensor& v, double eps) {
 TEST(ModelHessian, EqualsCentralFiniteDifferencesOfGradient) {
   MlpFixture f;
   HvpOptions o;
-  o.batch_size = 10;  // 37 samples: uneven micro-batches
+  o.batch_size = 10;     // 37 samples: uneven micro-batches
   o.graph_cache_mb = 0;  // parameters move during the test
   ModelHessian op(*f.net, f.x, f.y, o);
   ASSERT_EQ(op.num_batches(), 4);
@@ -300,7 +302,8 @@ TEST(Cli, HessianCommandWritesJsonAndRefusesBadFlags) {
   auto net = models::make_model("small-cnn-mini", spec);
   const auto w = (dir / "w.pt").string(), out = (dir / "h.json").string();
   save_weights(*net, w);
-  const std::string base = std::string(NRSBENCH_BINARY) + " hessian --model small-cnn-mini --dataset synthetic --weights " + w +
+  const std::string base = std::string(NRSBENCH_BINARY) +
+                           " hessian --model small-cnn-mini --dataset synthetic --weights " + w +
                            " --samples 64 --top-k 2 --threads 1";
   ASSERT_EQ(std::system((base + " --trace-probes 3 --out " + out + " > /dev/null").c_str()), 0);
   auto j = read_json_file(out);

@@ -64,13 +64,17 @@ TEST(CellId, MigrationVerifiesThenRestampsScheme1Directories) {
   const json flags = {{"model", "mlp-mini"}, {"dataset", "synthetic-1x8x8-3"}, {"lr", 0.1}};
   const json cfg = config_of(flags);
   const std::string v1 = m::config_id_v1(cfg);
-  json result = {{"schema_version", 1}, {"config", cfg}, {"seed", 0}, {"status", "ok"},
+  json result = {{"schema_version", 1},
+                 {"config", cfg},
+                 {"seed", 0},
+                 {"status", "ok"},
                  {"matrix", {{"cell", "a"}, {"cell_id", v1}}}};
   json other_flags = {{"model", "mlp-mini"}, {"dataset", "synthetic-1x8x8-3"}, {"lr", 0.3}};
   json manifest = {{"kind", "nrsbench-protocol-manifest"},
                    {"name", "t"},
-                   {"cells", {{{"name", "a"}, {"id", v1}, {"flags", flags}},
-                              {{"name", "b"}, {"id", "000000000000"}, {"flags", other_flags}}}}};
+                   {"cells",
+                    {{{"name", "a"}, {"id", v1}, {"flags", flags}},
+                     {{"name", "b"}, {"id", "000000000000"}, {"flags", other_flags}}}}};
   nrs::test::write_json(d / "r/a-s0.json", result);
   nrs::test::write_json(d / "r/protocol-t.json", manifest);
   ASSERT_NE(v1, m::config_id(cfg));  // the scheme really changed the id
@@ -115,7 +119,8 @@ TEST(CellId, CommittedResultsStillMatchTheirCells) {
       if (name.rfind("protocol-", 0) != 0) continue;
       const json manifest = nrs::test::read_json(f.path().string());
       const auto p = m::load_protocol(
-          (fs::path(NRSBENCH_SOURCE_DIR) / "suite/protocols" / (manifest["name"].get<std::string>() + ".json")).string());
+          (fs::path(NRSBENCH_SOURCE_DIR) / "suite/protocols" / (manifest["name"].get<std::string>() + ".json"))
+              .string());
       ASSERT_EQ(p.cells.size(), manifest["cells"].size()) << f.path();
       for (size_t i = 0; i < p.cells.size(); ++i) {
         EXPECT_EQ(manifest["cells"][i]["id"], p.cells[i].id) << f.path() << " " << p.cells[i].name;

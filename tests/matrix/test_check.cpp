@@ -21,21 +21,42 @@ void write_results(const std::string& dir) {
   const double sgd_acc[] = {0.90, 0.92, 0.94}, sgd_l[] = {30, 34, 32};
   const double nrs_acc[] = {0.93, 0.93, 0.96}, nrs_l[] = {20, 22, 24};
   for (int s = 0; s < 3; ++s) {
-    write_json(dir + "/sgd-s" + std::to_string(s) + ".json", fake_result("cifar10", "wrn-28-10", "sgd", s, sgd_acc[s], sgd_l[s], 10));
-    write_json(dir + "/nrs-s" + std::to_string(s) + ".json", fake_result("cifar10", "wrn-28-10", "nrs", s, nrs_acc[s], nrs_l[s], 25));
+    write_json(dir + "/sgd-s" + std::to_string(s) + ".json",
+               fake_result("cifar10", "wrn-28-10", "sgd", s, sgd_acc[s], sgd_l[s], 10));
+    write_json(dir + "/nrs-s" + std::to_string(s) + ".json",
+               fake_result("cifar10", "wrn-28-10", "nrs", s, nrs_acc[s], nrs_l[s], 25));
   }
 }
 
 json paper_file(double value, const std::string& ci) {
   return {{"entries",
-           {{{"id", "t1/sgd"}, {"dataset", "cifar10"}, {"model", "wrn-28-10"}, {"optimizer", "sgd"}, {"epochs", 200},
-             {"augmentation", "Basic"}, {"metric", "test_error_pct"}, {"value", value}, {"ci95", ci},
+           {{{"id", "t1/sgd"},
+             {"dataset", "cifar10"},
+             {"model", "wrn-28-10"},
+             {"optimizer", "sgd"},
+             {"epochs", 200},
+             {"augmentation", "Basic"},
+             {"metric", "test_error_pct"},
+             {"value", value},
+             {"ci95", ci},
              {"citation", {{"table", "Table 1"}}}},
-            {{"id", "t1/sam"}, {"dataset", "cifar10"}, {"model", "wrn-28-10"}, {"optimizer", "sam"},
-             {"augmentation", "Basic"}, {"metric", "test_error_pct"}, {"value", 2.7}, {"ci95", "0.1"},
+            {{"id", "t1/sam"},
+             {"dataset", "cifar10"},
+             {"model", "wrn-28-10"},
+             {"optimizer", "sam"},
+             {"augmentation", "Basic"},
+             {"metric", "test_error_pct"},
+             {"value", 2.7},
+             {"ci95", "0.1"},
              {"citation", {{"table", "Table 1"}}}},
-            {{"id", "t1/aa"}, {"dataset", "cifar10"}, {"model", "wrn-28-10"}, {"optimizer", "sgd"},
-             {"augmentation", "AA"}, {"metric", "test_error_pct"}, {"value", 2.3}, {"ci95", "0.1"},
+            {{"id", "t1/aa"},
+             {"dataset", "cifar10"},
+             {"model", "wrn-28-10"},
+             {"optimizer", "sgd"},
+             {"augmentation", "AA"},
+             {"metric", "test_error_pct"},
+             {"value", 2.3},
+             {"ci95", "0.1"},
              {"citation", {{"table", "Table 1"}}}}}},
           {"_file", "paper.json"}};
 }
@@ -84,8 +105,8 @@ TEST(Check, PaperEntryWithinAndOutsideTheBand) {
   EXPECT_NEAR(r["rows"][0]["measured"]["mean"].get<double>(), 8.0, 1e-9);
   EXPECT_NEAR(r["rows"][0]["band"].get<double>(),
               3 * std::sqrt(std::pow(0.1 / 1.96, 2) + std::pow(4.303 * 2 / std::sqrt(3.0) / 1.96, 2)), 1e-6);
-  EXPECT_EQ(r["rows"][1]["verdict"], "missing");  // no SAM cell
-  EXPECT_EQ(r["rows"][2]["verdict"], "missing");  // AutoAugment: not a suite augmentation
+  EXPECT_EQ(r["rows"][1]["verdict"], "missing");      // no SAM cell
+  EXPECT_EQ(r["rows"][2]["verdict"], "missing");      // AutoAugment: not a suite augmentation
   r = run_check(t.str(), {paper_file(0.3, "<0.1")});  // delta 7.7 > 7.607
   EXPECT_EQ(r["rows"][0]["verdict"], "fail") << r["rows"][0].dump(2);
   EXPECT_EQ(r["summary"]["fail"], 1);
@@ -98,10 +119,16 @@ TEST(Check, PinnedAbsoluteTolerance) {
   json pinned = {{"kind", "pinned"},
                  {"provenance", {{"commit", "abc"}, {"protocol", "x"}}},
                  {"entries",
-                  {{{"id", "p/nrs"}, {"match", {{"model", "wrn-28-10"}, {"optimizer", "nrs"}}}, {"metric", "test_acc"},
-                    {"value", 0.95}, {"tolerance", {{"abs", 0.02}}}},
-                   {{"id", "p/sgd"}, {"match", {{"model", "wrn-28-10"}, {"optimizer", "sgd"}}}, {"metric", "test_acc"},
-                    {"value", 0.95}, {"tolerance", {{"abs", 0.02}}}}}},
+                  {{{"id", "p/nrs"},
+                    {"match", {{"model", "wrn-28-10"}, {"optimizer", "nrs"}}},
+                    {"metric", "test_acc"},
+                    {"value", 0.95},
+                    {"tolerance", {{"abs", 0.02}}}},
+                   {{"id", "p/sgd"},
+                    {"match", {{"model", "wrn-28-10"}, {"optimizer", "sgd"}}},
+                    {"metric", "test_acc"},
+                    {"value", 0.95},
+                    {"tolerance", {{"abs", 0.02}}}}}},
                  {"_file", "pinned.json"}};
   auto r = run_check(t.str(), {pinned});
   EXPECT_EQ(r["rows"][0]["verdict"], "pass");  // |0.94 - 0.95| = 0.01
@@ -120,8 +147,7 @@ TEST(Check, ClaimsAgainstTheSgdCell) {
   ASSERT_EQ(r["claims"].size(), 3u);
   EXPECT_EQ(r["claims"][0]["verdict"], "pass");
   // tol = 1.96 * sqrt((0.02/sqrt3)^2 + (0.017321/sqrt3)^2)
-  EXPECT_NEAR(r["claims"][0]["tol"].get<double>(),
-              1.96 * std::sqrt(0.02 * 0.02 / 3 + 0.0003 / 3), 1e-6);
+  EXPECT_NEAR(r["claims"][0]["tol"].get<double>(), 1.96 * std::sqrt(0.02 * 0.02 / 3 + 0.0003 / 3), 1e-6);
   EXPECT_NEAR(r["claims"][0]["difference"].get<double>(), 0.02, 1e-12);
   EXPECT_EQ(r["claims"][0]["significant"], false);  // 0.02 < 1.96 * 0.01528
   EXPECT_EQ(r["claims"][1]["verdict"], "pass");
@@ -137,7 +163,8 @@ TEST(Check, CliExitCodesAndUncitedBaselines) {
   write_results(t / "r");
   write_json(t / "ok.json", paper_file(3.5, "0.1"));
   write_json(t / "bad.json", paper_file(0.3, "0.1"));
-  auto o = nrs::test::nrsbench("check --results " + t / "r" + " --baselines " + t / "ok.json" + " --report " + t / "rep.json");
+  auto o = nrs::test::nrsbench("check --results " + t / "r" + " --baselines " + t / "ok.json" + " --report " +
+                               t / "rep.json");
   EXPECT_EQ(o.code, 0) << o.text;
   EXPECT_NE(o.text.find("1 pass, 0 fail, 2 missing"), std::string::npos) << o.text;
   EXPECT_EQ(nrs::test::read_json(t / "rep.json")["summary"]["pass"], 1);
@@ -152,7 +179,8 @@ TEST(Check, CliExitCodesAndUncitedBaselines) {
 }
 
 TEST(Check, ShippedBaselinesLoadAndMatchTheirCells) {
-  for (const char* f : {"baselines/sam-paper.json", "baselines/nrs-paper-claims.json", "baselines/pinned-ci-smoke.json"})
+  for (const char* f :
+       {"baselines/sam-paper.json", "baselines/nrs-paper-claims.json", "baselines/pinned-ci-smoke.json"})
     EXPECT_NO_THROW(nrs::matrix::load_baseline_file(std::string(NRSBENCH_SOURCE_DIR) + "/" + f)) << f;
   // A measured WRN-28-10 CIFAR-10 200-epoch basic SGD cell meets the paper's row.
   TempDir t;
@@ -182,10 +210,14 @@ TEST(Aggregate, TimeToTargetByHand) {
     return r;
   };
   using nrs::test::fake_result;
-  nrs::test::write_json(t / "sgd-s0.json", with_history(fake_result("fashion-mnist", "m", "sgd", 0, 0, 10, 5, 3), {0.6, 0.7, 0.80}));
-  nrs::test::write_json(t / "sgd-s1.json", with_history(fake_result("fashion-mnist", "m", "sgd", 1, 0, 10, 5, 3), {0.6, 0.8, 0.84}));
-  nrs::test::write_json(t / "nrs-s0.json", with_history(fake_result("fashion-mnist", "m", "nrs", 0, 0, 10, 5, 3), {0.7, 0.83, 0.85}));
-  nrs::test::write_json(t / "nrs-s1.json", with_history(fake_result("fashion-mnist", "m", "nrs", 1, 0, 10, 5, 3), {0.7, 0.75, 0.81}));
+  nrs::test::write_json(t / "sgd-s0.json",
+                        with_history(fake_result("fashion-mnist", "m", "sgd", 0, 0, 10, 5, 3), {0.6, 0.7, 0.80}));
+  nrs::test::write_json(t / "sgd-s1.json",
+                        with_history(fake_result("fashion-mnist", "m", "sgd", 1, 0, 10, 5, 3), {0.6, 0.8, 0.84}));
+  nrs::test::write_json(t / "nrs-s0.json",
+                        with_history(fake_result("fashion-mnist", "m", "nrs", 0, 0, 10, 5, 3), {0.7, 0.83, 0.85}));
+  nrs::test::write_json(t / "nrs-s1.json",
+                        with_history(fake_result("fashion-mnist", "m", "nrs", 1, 0, 10, 5, 3), {0.7, 0.75, 0.81}));
   auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
   const json* nrs = nullptr;
   const json* sgd = nullptr;
@@ -201,4 +233,76 @@ TEST(Aggregate, TimeToTargetByHand) {
   // SGD itself: seed 1 reaches 0.82 in epoch 3, seed 0 never (0.80 < 0.82).
   EXPECT_EQ((*sgd)["time_to_target"]["reached"], 1);
   EXPECT_EQ((*sgd)["time_to_target"]["epochs"]["mean"], 3.0);
+}
+
+TEST(Check, SgdRowsAreTheBetterOfTheTwoBudgetsAndSayWhich) {
+  // The paper's SGD column is the better of 1x and 2x epochs. Ours:
+  //   200 epochs: acc 0.960, 0.962, 0.964 -> error 3.8 %;
+  //   400 epochs: acc 0.9655, 0.9665, 0.9675 -> error 3.35 % (sd 0.1 pct points).
+  // The 400-epoch cell is chosen: delta = 3.35 - 3.5 = -0.15.
+  //   k-sigma: se_ref = 0.1/1.96 = 0.0510, se_meas = 4.303*0.1/sqrt(3)/1.96 = 0.1268,
+  //            band = 3*sqrt(0.0510^2 + 0.1268^2) = 0.410 -> pass;
+  //   paper CI: |-0.15| > 0.1 -> outside; our CI (0.2484) overlaps it (0.15 <= 0.3484).
+  // SAM: acc 0.972, 0.973, 0.974 -> error 2.7 % = the reference: inside.
+  TempDir t;
+  const double a200[] = {0.960, 0.962, 0.964}, a400[] = {0.9655, 0.9665, 0.9675}, sam[] = {0.972, 0.973, 0.974};
+  const std::string m = "wrn-28-10-official";
+  for (int s = 0; s < 3; ++s) {
+    write_json(t / ("sgd-s" + std::to_string(s) + ".json"), fake_result("cifar10", m, "sgd", s, a200[s], 30, 10, 200));
+    write_json(t / ("sgd2x-s" + std::to_string(s) + ".json"),
+               fake_result("cifar10", m, "sgd", s, a400[s], 30, 10, 400));
+    write_json(t / ("sam-s" + std::to_string(s) + ".json"), fake_result("cifar10", m, "sam", s, sam[s], 20, 20, 200));
+  }
+  json entry = {{"id", "t1/sgd"},
+                {"dataset", "cifar10"},
+                {"model", {"wrn-28-10-official", "wrn-28-10"}},
+                {"optimizer", "sgd"},
+                {"epochs", 200},
+                {"best_of_epochs", {200, 400}},
+                {"augmentation", "Basic"},
+                {"metric", "test_error_pct"},
+                {"value", 3.5},
+                {"ci95", "0.1"},
+                {"citation", {{"table", "Table 1"}}}};
+  json sam_entry = {{"id", "t1/sam"},
+                    {"dataset", "cifar10"},
+                    {"model", {"wrn-28-10-official", "wrn-28-10"}},
+                    {"optimizer", "sam"},
+                    {"epochs", 200},
+                    {"augmentation", "Basic"},
+                    {"metric", "test_error_pct"},
+                    {"value", 2.7},
+                    {"ci95", "0.1"},
+                    {"citation", {{"table", "Table 1"}}}};
+  json file = {{"entries", {entry, sam_entry}}, {"_file", "paper.json"}};
+  auto r = run_check(t.str(), {file});
+  ASSERT_EQ(r["rows"].size(), 2u) << r["rows"].dump(2);
+  const auto& sgd = r["rows"][0];
+  EXPECT_EQ(sgd["chosen_epochs"], 400);
+  EXPECT_EQ(sgd["best_of"].size(), 2u);
+  EXPECT_NEAR(sgd["best_of"][0]["mean"].get<double>(), 3.8, 1e-9);
+  EXPECT_NEAR(sgd["best_of"][1]["mean"].get<double>(), 3.35, 1e-9);
+  EXPECT_NEAR(sgd["delta"].get<double>(), -0.15, 1e-9);
+  EXPECT_NEAR(sgd["band"].get<double>(),
+              3 * std::sqrt(std::pow(0.1 / 1.96, 2) + std::pow(4.303 * 0.1 / std::sqrt(3.0) / 1.96, 2)), 1e-6);
+  EXPECT_EQ(sgd["verdict"], "pass");
+  EXPECT_EQ(sgd["verdict_paper_ci"], "outside");
+  EXPECT_EQ(sgd["paper_ci"]["intervals_overlap"], true);
+  EXPECT_NE(sgd["selection"].get<std::string>().find("400 epochs"), std::string::npos) << sgd["selection"];
+  const auto& s = r["rows"][1];
+  EXPECT_NEAR(s["measured"]["mean"].get<double>(), 2.7, 1e-9);
+  EXPECT_EQ(s["verdict_paper_ci"], "inside");
+  EXPECT_FALSE(s.contains("best_of"));
+  EXPECT_EQ(r["summary"]["paper_ci"]["inside"], 1);
+  EXPECT_EQ(r["summary"]["paper_ci"]["outside"], 1);
+
+  // With only the 1x cell measured the row says so and uses it.
+  TempDir u;
+  for (int k = 0; k < 3; ++k)
+    write_json(u / ("sgd-s" + std::to_string(k) + ".json"), fake_result("cifar10", m, "sgd", k, a200[k], 30, 10, 200));
+  r = run_check(u.str(), {file});
+  ASSERT_EQ(r["rows"][0]["best_of"].size(), 1u);
+  EXPECT_EQ(r["rows"][0]["chosen_epochs"], 200);
+  EXPECT_NEAR(r["rows"][0]["delta"].get<double>(), 0.3, 1e-9);
+  EXPECT_EQ(r["rows"][0]["verdict_paper_ci"], "outside");
 }

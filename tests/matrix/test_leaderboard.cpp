@@ -19,9 +19,12 @@ namespace {
 
 void write_results(const std::string& dir) {
   for (int s = 0; s < 2; ++s) {
-    write_json(dir + "/a" + std::to_string(s) + ".json", fake_result("fashion-mnist", "small-cnn", "sgd", s, 0.90 + 0.01 * s, 30, 10));
-    write_json(dir + "/b" + std::to_string(s) + ".json", fake_result("fashion-mnist", "small-cnn", "sam", s, 0.92 + 0.01 * s, 12, 20));
-    write_json(dir + "/c" + std::to_string(s) + ".json", fake_result("fashion-mnist", "small-cnn", "nrs", s, 0.91, 15, 21));
+    write_json(dir + "/a" + std::to_string(s) + ".json",
+               fake_result("fashion-mnist", "small-cnn", "sgd", s, 0.90 + 0.01 * s, 30, 10));
+    write_json(dir + "/b" + std::to_string(s) + ".json",
+               fake_result("fashion-mnist", "small-cnn", "sam", s, 0.92 + 0.01 * s, 12, 20));
+    write_json(dir + "/c" + std::to_string(s) + ".json",
+               fake_result("fashion-mnist", "small-cnn", "nrs", s, 0.91, 15, 21));
     write_json(dir + "/d" + std::to_string(s) + ".json", fake_result("fashion-mnist", "mlp", "sgd", s, 0.85, 5, 3));
   }
 }
@@ -39,8 +42,10 @@ TEST(Leaderboard, RanksByMeanAccuracyAndKeepsReportedApart) {
   TempDir t;
   write_results(t.str());
   auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
-  json claims = {{"claims", {{{"id", "flat"}, {"check", "nrs.lambda_max < sgd.lambda_max"}, {"claim", "flatter"}, {"citation", "abs"}}}},
-                 {"_file", "c.json"}};
+  json claims = {
+      {"claims",
+       {{{"id", "flat"}, {"check", "nrs.lambda_max < sgd.lambda_max"}, {"claim", "flatter"}, {"citation", "abs"}}}},
+      {"_file", "c.json"}};
   auto lb = nrs::matrix::make_leaderboard(agg, nrs::matrix::check(agg, {claims}, {}), "T", t.str());
   ASSERT_EQ(lb["boards"].size(), 2u);
   const auto& b = lb["boards"][0];
@@ -80,7 +85,8 @@ TEST(Leaderboard, PageIsSelfContainedAndRendersInChromium) {
   if (chromium.empty()) GTEST_SKIP() << "no chromium on PATH (scripts/setup installs Debian's chromium)";
   auto dom = nrs::test::run_cmd("timeout 120 " + chromium +
                                 " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --enable-logging=stderr"
-                                " --v=0 --virtual-time-budget=2000 --dump-dom file://" + t / "r/leaderboard.html");
+                                " --v=0 --virtual-time-budget=2000 --dump-dom file://" +
+                                t / "r/leaderboard.html");
   ASSERT_EQ(dom.code, 0) << dom.text;
   // The page script ran to its end and counted the method rows.
   EXPECT_NE(dom.text.find("data-ready=\"4\""), std::string::npos) << dom.text.substr(0, 4000);

@@ -7,8 +7,8 @@
 
 #include <set>
 
-using nrs::matrix::parse_protocol;
 using nlohmann::json;
+using nrs::matrix::parse_protocol;
 
 namespace {
 
@@ -160,7 +160,8 @@ TEST(Protocol, ErrorsNameFileEntryAndFlag) {
 
 TEST(RunOptions, FlagsFromJsonEqualTheCommandLine) {
   auto c = nrs::config_from_flags(json::parse(R"({"lr": 0.1, "nesterov": true, "milestones": [3, 6],
-      "optimizer": "nrs", "nrs-radius": 0.25, "schedule": "step", "epochs": 8, "keep-denormals": true})"), "x");
+      "optimizer": "nrs", "nrs-radius": 0.25, "schedule": "step", "epochs": 8, "keep-denormals": true})"),
+                                  "x");
   EXPECT_DOUBLE_EQ(c.schedule.base_lr, 0.1);
   EXPECT_TRUE(c.sgd.nesterov);
   EXPECT_EQ(c.schedule.milestones, (std::vector<double>{3, 6}));
@@ -170,4 +171,52 @@ TEST(RunOptions, FlagsFromJsonEqualTheCommandLine) {
   EXPECT_EQ(nrs::flags_to_args(json::parse(R"({"lr": 0.1, "nesterov": false, "milestones": [3, 6]})"), "x"),
             (std::vector<std::string>{"--lr", "0.1", "--milestones", "3,6"}));
   EXPECT_THROW(nrs::config_from_flags(json::parse(R"({"lr": [1, "a"]})"), "x"), std::invalid_argument);
+}
+
+TEST(RunOptions, FidelityFlagsAreRecordedValidatedAndPartOfTheCellId) {
+  const auto base = json::parse(R"({"model": "mlp-mini", "dataset": "synthetic", "optimizer": "sam"})");
+  auto with = [&](const json& extra) {
+    json j = base;
+    for (const auto& [k, v] : extra.items()) j[k] = v;
+    return nrs::config_from_flags(j, "x");
+  };
+  const auto plain_id = nrs::matrix::cell_id(with(json::object()));
+  const json official = json::parse(R"({"wd-mode": "loss", "grad-clip": 5.0, "sam-m": 32, "bn-group": 32,
+      "shared-gates": true, "drop-last": true, "pad-mode": "reflect", "cutout-mode": "batch"})");
+  auto c = with(official);
+  EXPECT_NO_THROW(c.validate(false));
+  auto j = c.to_json();
+  EXPECT_EQ(j["sgd"]["wd_mode"], "loss");
+  EXPECT_EQ(j["optimizer"]["sam_m"], 32);
+  EXPECT_EQ(j["optimizer"]["bn_group"], 32);
+  EXPECT_EQ(j["optimizer"]["shared_gates"], true);
+  EXPECT_EQ(j["drop_last"], true);
+  EXPECT_EQ(j["augment"]["cutout_mode"], "batch");
+  // Each setting alone changes the id; spellings of one setting do not.
+  std::set<std::string> ids = {plain_id};
+  for (const auto& [k, v] : official.items()) ids.insert(nrs::matrix::cell_id(with({{k, v}})));
+  EXPECT_EQ(ids.size(), official.size() + 1);
+  EXPECT_EQ(nrs::matrix::cell_id(with({{"wd-mode", "l2"}})), nrs::matrix::cell_id(with({{"wd-mode", "loss"}})));
+  // --sam-m alone implies BN groups of M (each chunk is its own forward pass).
+  EXPECT_EQ(nrs::matrix::cell_id(with({{"sam-m", 32}})), nrs::matrix::cell_id(with({{"sam-m", 32}, {"bn-group", 32}})));
+
+  auto error = [&](const json& extra) -> std::string {
+    try {
+      with(extra).validate(false);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(error({{"optimizer", "sgd"}, {"sam-m", 32}}).find("--sam-m: applies to sam, asam and nrs"),
+            std::string::npos);
+  EXPECT_NE(error({{"sam-m", 32}, {"bn-group", 12}}).find("--bn-group: must divide --sam-m"), std::string::npos);
+  EXPECT_NE(error({{"batch-size", 100}, {"sam-m", 32}}).find("--sam-m: must divide --batch-size (100)"),
+            std::string::npos);
+  EXPECT_NE(error({{"batch-size", 100}, {"bn-group", 32}}).find("--bn-group: must divide --batch-size"),
+            std::string::npos);
+  EXPECT_NE(error({{"sam-m", -1}}).find("--sam-m: expected an integer >= 0"), std::string::npos);
+  EXPECT_NE(error({{"bn-group", 16}, {"bn-stats", "both"}}).find("--bn-stats both"), std::string::npos);
+  EXPECT_NE(error({{"cutout-mode", "pixel"}}).find("--cutout-mode 'pixel'"), std::string::npos);
+  EXPECT_NE(error({{"wd-mode", "adamw"}}).find("--wd-mode 'adamw'"), std::string::npos);
 }

@@ -23,14 +23,21 @@ namespace {
 // 3 cells x 2 seeds of a tiny MLP on synthetic data; each run takes a
 // fraction of a second so a kill lands mid-matrix.
 json tiny_protocol(int epochs = 6) {
-  return {{"name", "tiny"},
-          {"seeds", {0, 1}},
-          {"defaults",
-           {{"dataset", "synthetic-1x8x8-3"}, {"model", "mlp-mini"}, {"epochs", epochs}, {"batch-size", 32},
-            {"lr", 0.05}, {"threads", 1}, {"hessian-top-k", 2}, {"hessian-samples", 64}}},
-          {"models", {"mlp-mini"}},
-          {"optimizers",
-           {"sgd", {{"optimizer", "sam"}, {"rho", 0.05}}, {{"label", "nrs"}, {"optimizer", "nrs"}, {"nrs-radius", 0.1}}}}};
+  return {
+      {"name", "tiny"},
+      {"seeds", {0, 1}},
+      {"defaults",
+       {{"dataset", "synthetic-1x8x8-3"},
+        {"model", "mlp-mini"},
+        {"epochs", epochs},
+        {"batch-size", 32},
+        {"lr", 0.05},
+        {"threads", 1},
+        {"hessian-top-k", 2},
+        {"hessian-samples", 64}}},
+      {"models", {"mlp-mini"}},
+      {"optimizers",
+       {"sgd", {{"optimizer", "sam"}, {"rho", 0.05}}, {{"label", "nrs"}, {"optimizer", "nrs"}, {"nrs-radius", 0.1}}}}};
 }
 
 std::vector<std::string> files_under(const std::string& dir) {
@@ -50,12 +57,16 @@ std::vector<std::string> results_under(const std::string& dir) {
 
 // What must not differ between two runs of the same cell-seed on one machine.
 json essence(const json& r) {
-  return {{"final", r["final"]}, {"history_loss", [&] {
+  return {{"final", r["final"]},
+          {"history_loss",
+           [&] {
              json l = json::array();
              for (const auto& h : r["history"]) l.push_back(h["train_loss"]);
              return l;
            }()},
-          {"eigenvalues", r["hessian"]["eigenvalues"]}, {"cell_id", r["matrix"]["cell_id"]}, {"seed", r["seed"]}};
+          {"eigenvalues", r["hessian"]["eigenvalues"]},
+          {"cell_id", r["matrix"]["cell_id"]},
+          {"seed", r["seed"]}};
 }
 
 }  // namespace
@@ -93,7 +104,7 @@ TEST(Runner, ResumesAfterSigkillWithoutRedoingOrCorrupting) {
   ASSERT_LT(survived.size(), 6u);
   std::map<std::string, std::pair<ino_t, long>> before;
   for (const auto& f : survived) {
-    struct stat s{};
+    struct stat s {};
     ::stat((fs::path(out) / f).c_str(), &s);
     before[f] = {s.st_ino, s.st_mtim.tv_nsec};
     EXPECT_NO_THROW(nrs::test::read_json((fs::path(out) / f).string())) << f << " is not complete JSON";
@@ -103,7 +114,7 @@ TEST(Runner, ResumesAfterSigkillWithoutRedoingOrCorrupting) {
   ASSERT_EQ(resumed.code, 0) << resumed.text;
   EXPECT_NE(resumed.text.find(std::to_string(survived.size()) + " already done"), std::string::npos) << resumed.text;
   for (const auto& [f, id] : before) {
-    struct stat s{};
+    struct stat s {};
     ::stat((fs::path(out) / f).c_str(), &s);
     EXPECT_EQ(s.st_ino, id.first) << f << " was rewritten";
     EXPECT_EQ(s.st_mtim.tv_nsec, id.second) << f << " was rewritten";
@@ -111,11 +122,13 @@ TEST(Runner, ResumesAfterSigkillWithoutRedoingOrCorrupting) {
   // Exactly the result files, the manifest, nothing partial or locked.
   auto all = files_under(out);
   for (const auto& f : all)
-    EXPECT_TRUE(f == "protocol-tiny.json" || (f.find(".tmp.") == std::string::npos && f.find(".lock") == std::string::npos))
+    EXPECT_TRUE(f == "protocol-tiny.json" ||
+                (f.find(".tmp.") == std::string::npos && f.find(".lock") == std::string::npos))
         << "leftover " << f;
   EXPECT_EQ(results_under(out), want);
   for (const auto& f : want)
-    EXPECT_EQ(essence(nrs::test::read_json(t / ("a/" + f))), essence(nrs::test::read_json((fs::path(out) / f).string())))
+    EXPECT_EQ(essence(nrs::test::read_json(t / ("a/" + f))),
+              essence(nrs::test::read_json((fs::path(out) / f).string())))
         << f;
   // The aggregates agree too (throughput aside).
   auto ga = nrs::matrix::aggregate(nrs::matrix::load_results(t / "a"));
@@ -132,7 +145,8 @@ TEST(Runner, ResumesAfterSigkillWithoutRedoingOrCorrupting) {
 TEST(Runner, ShardsAndConcurrentProcessesRunEachItemOnce) {
   TempDir t;
   nrs::test::write_json(t / "tiny.json", tiny_protocol(3));
-  const std::string base = std::string(NRSBENCH_BINARY) + " run --quiet --protocol " + t / "tiny.json" + " --out " + t / "r";
+  const std::string base =
+      std::string(NRSBENCH_BINARY) + " run --quiet --protocol " + t / "tiny.json" + " --out " + t / "r";
   // Two shards and a full run at the same time into one directory.
   auto o = nrs::test::run_cmd("(" + base + " --shard 0/2 & " + base + " --shard 1/2 & " + base + " & wait)");
   EXPECT_EQ(o.code, 0) << o.text;

@@ -18,13 +18,14 @@ TEST(Slurm, ArrayRangeAndShardCommand) {
   o.extra_flags = "--device cuda";
   const auto s = sbatch_script(o);
   EXPECT_EQ(s.rfind("#!/bin/bash\n", 0), 0u);
-  for (const char* want : {"#SBATCH --array=0-15\n", "#SBATCH --partition=gpu\n", "#SBATCH --gpus-per-task=1\n",
-                           "#SBATCH --time=2-00:00:00\n", "#SBATCH --output=/scratch/res/slurm-%A_%a.out\n",
-                           "#SBATCH --signal=B:USR1@300\n", "#SBATCH --requeue\n",
-                           "/opt/nrsbench run --protocol /p/paper-cifar.json --out /scratch/res --shard "
-                           "\"${SLURM_ARRAY_TASK_ID}/16\" --threads \"${SLURM_CPUS_PER_TASK}\" --quiet --device cuda &\n",
-                           "trap '[ -z \"$child\" ] || kill -USR1 \"$child\" 2>/dev/null' USR1 TERM\n",
-                           "scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n"})
+  for (const char* want :
+       {"#SBATCH --array=0-15\n", "#SBATCH --partition=gpu\n", "#SBATCH --gpus-per-task=1\n",
+        "#SBATCH --time=2-00:00:00\n", "#SBATCH --output=/scratch/res/slurm-%A_%a.out\n",
+        "#SBATCH --signal=B:USR1@300\n", "#SBATCH --requeue\n",
+        "/opt/nrsbench run --protocol /p/paper-cifar.json --out /scratch/res --shard "
+        "\"${SLURM_ARRAY_TASK_ID}/16\" --threads \"${SLURM_CPUS_PER_TASK}\" --quiet --device cuda &\n",
+        "trap '[ -z \"$child\" ] || kill -USR1 \"$child\" 2>/dev/null' USR1 TERM\n",
+        "scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n"})
     EXPECT_NE(s.find(want), std::string::npos) << want << "\n" << s;
   o.gpus_per_task = 0;
   o.partition.clear();

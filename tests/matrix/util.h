@@ -3,8 +3,8 @@
 #pragma once
 #include "../data/temp_dir.h"
 
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -58,9 +58,12 @@ inline nlohmann::json read_json(const std::string& path) {
 inline nlohmann::json fake_result(const std::string& dataset, const std::string& model, const std::string& optimizer,
                                   uint64_t seed, double test_acc, double lambda_max, double ms_per_step,
                                   int epochs = 200, const std::string& augment = "basic") {
-  nlohmann::json config = {{"dataset", dataset},   {"model", model},
-                           {"epochs", epochs},     {"batch_size", 256},
-                           {"device", "cpu"},      {"precision", "fp32"},
+  nlohmann::json config = {{"dataset", dataset},
+                           {"model", model},
+                           {"epochs", epochs},
+                           {"batch_size", 256},
+                           {"device", "cpu"},
+                           {"precision", "fp32"},
                            {"channels_last", false},
                            {"optimizer", {{"name", optimizer}}},
                            {"augment", {{"mode", augment}}},

@@ -1,10 +1,10 @@
 // Dataset shapes and the model names the zoo tests sweep.
 #pragma once
-#include "models/net.h"
 #include <gtest/gtest.h>
 #include <cctype>
 #include <string>
 #include <vector>
+#include "models/net.h"
 
 namespace nrs::models::testing {
 
@@ -17,12 +17,21 @@ inline ModelSpec imagenet() { return {3, 224, 224, 1000}; }
 // that every registry entry is covered by at least one of these.
 inline const std::vector<std::string>& mini_names() {
   static const std::vector<std::string> names = {
-      "mlp-mini",           "small-cnn-mini",
-      "resnet18-mini",      "resnet34-mini",
-      "preact-resnet18-mini", "wrn-16-8-mini",
-      "wrn-28-10-d0.3-mini", "vgg11-bn-mini",
-      "vgg16-bn-mini",      "vgg19-bn-mini",
-      "pyramidnet-110-270-mini", "pyramidnet-272-200-bottleneck-shakedrop-mini",
+      "mlp-mini",
+      "small-cnn-mini",
+      "resnet18-mini",
+      "resnet34-mini",
+      "preact-resnet18-mini",
+      "wrn-16-8-mini",
+      "wrn-28-10-d0.3-mini",
+      "wrn-28-10-official-mini",
+      "vgg11-bn-mini",
+      "vgg16-bn-mini",
+      "vgg19-bn-mini",
+      "pyramidnet-110-270-mini",
+      "pyramidnet-272-200-bottleneck-shakedrop-mini",
+      "pyramidnet-272-200-bottleneck-shakedrop-official-mini",
+      "pyramidnet-110-270-official-mini",
       "resnet50-mini",
   };
   return names;

@@ -1,7 +1,7 @@
 // One backward pass reaches every trainable parameter (no detached or unused branch).
+#include <gtest/gtest.h>
 #include "models/registry.h"
 #include "tests/models/specs.h"
-#include <gtest/gtest.h>
 
 namespace nrs::models {
 namespace {
@@ -21,8 +21,7 @@ TEST_P(MiniGradients, ReachEveryParameter) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, MiniGradients, ::testing::ValuesIn(testing::mini_names()),
-                         testing::param_name);
+INSTANTIATE_TEST_SUITE_P(Zoo, MiniGradients, ::testing::ValuesIn(testing::mini_names()), testing::param_name);
 
 }  // namespace
 }  // namespace nrs::models

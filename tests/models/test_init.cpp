@@ -1,8 +1,8 @@
 // The initialisation stated in models/init.h, checked against its closed forms.
+#include <gtest/gtest.h>
+#include <cmath>
 #include "models/registry.h"
 #include "tests/models/specs.h"
-#include <cmath>
-#include <gtest/gtest.h>
 
 namespace nrs::models {
 namespace {
@@ -31,7 +31,9 @@ TEST(Init, ZeroInitResidualZeroesEachBranchEndBn) {
   InitOptions zero;
   zero.zero_init_residual = true;
   const std::vector<std::pair<std::string, std::string>> branch_end = {
-      {"resnet18-mini", ".bn2.weight"}, {"resnet50-mini", ".bn3.weight"}, {"pyramidnet-110-270-mini", ".bn3.weight"},
+      {"resnet18-mini", ".bn2.weight"},
+      {"resnet50-mini", ".bn3.weight"},
+      {"pyramidnet-110-270-mini", ".bn3.weight"},
       {"pyramidnet-272-200-bottleneck-mini", ".bn4.weight"}};
   for (const auto& [name, suffix] : branch_end) {
     int zeroed = 0;

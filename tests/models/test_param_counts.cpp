@@ -1,8 +1,8 @@
 // Trainable parameter counts against the published / independently derived table in
 // shared/reference/anchors.md and torchvision's ResNet-50.
+#include <gtest/gtest.h>
 #include "models/registry.h"
 #include "tests/models/specs.h"
-#include <gtest/gtest.h>
 
 namespace nrs::models {
 namespace {
@@ -27,6 +27,20 @@ TEST(ParamCounts, WideResNet28x10) {
   EXPECT_EQ(count("wrn-28-10", cifar100()), 36536884);
 }
 
+// The google-research/sam WRN-28-10 (wrn-28-10-official) has no 1x1 shortcut
+// convs: by hand, stem 3*16*9 = 432; stage 1: BN(16) 32 + conv 16*160*9 =
+// 23,040 + BN 320 + conv 160*160*9 = 230,400, then 3 x (320 + 230,400 + 320 +
+// 230,400) -> 1,638,112; stage 2: 320 + 460,800 + 640 + 921,600, then 3 x
+// 1,844,480 -> 6,916,800; stage 3: 640 + 1,843,200 + 1,280 + 3,686,400, then
+// 3 x 7,375,360 -> 27,657,600; final BN 1,280; FC 640*C + C (6,410 | 64,100).
+// CIFAR-10: 36,220,634 = 36,479,194 - (16*160 + 160*320 + 320*640) shortcut
+// weights; CIFAR-100: 36,278,324.
+TEST(ParamCounts, WideResNet28x10Official) {
+  EXPECT_EQ(count("wrn-28-10-official", cifar10()), 432 + 1638112 + 6916800 + 27657600 + 1280 + 6410);
+  EXPECT_EQ(count("wrn-28-10-official", cifar10()), 36220634);
+  EXPECT_EQ(count("wrn-28-10-official", cifar100()), 36278324);
+}
+
 TEST(ParamCounts, WideResNet16x8) {
   EXPECT_EQ(count("wrn-16-8", cifar10()), 10961370);
   EXPECT_EQ(count("wrn-16-8", cifar100()), 11007540);
@@ -48,6 +62,8 @@ TEST(ParamCounts, PyramidNet272Alpha200Bottleneck) {
   EXPECT_EQ(count("pyramidnet-272-200-bottleneck", cifar10()), 26210842);
   EXPECT_EQ(count("pyramidnet-272-200-bottleneck", cifar100()), 26288692);
   EXPECT_EQ(count("pyramidnet-272-200-bottleneck-shakedrop", cifar10()), 26210842);
+  // The official variant changes padding and classifier init, no parameters.
+  EXPECT_EQ(count("pyramidnet-272-200-bottleneck-shakedrop-official", cifar10()), 26210842);
 }
 
 TEST(ParamCounts, ResNet50TorchvisionImageNet) { EXPECT_EQ(count("resnet50", testing::imagenet()), 25557032); }

@@ -1,7 +1,7 @@
 // Name grammar, error messages and PyTorch-convention parameter names.
+#include <gtest/gtest.h>
 #include "models/registry.h"
 #include "tests/models/specs.h"
-#include <gtest/gtest.h>
 
 namespace nrs::models {
 namespace {
@@ -18,8 +18,9 @@ TEST(Registry, EveryEntryHasATestedMini) {
 }
 
 TEST(Registry, ParameterisedNamesMatch) {
-  for (const char* n : {"wrn-28-10", "wrn-16-8-mini", "wrn-28-10-d0.3", "vgg11-bn", "vgg19-bn-mini", "pyramidnet-110-270",
-                        "pyramidnet-272-200-bottleneck-shakedrop", "pyramidnet-110-48-shakedrop-mini"})
+  for (const char* n :
+       {"wrn-28-10", "wrn-16-8-mini", "wrn-28-10-d0.3", "vgg11-bn", "vgg19-bn-mini", "pyramidnet-110-270",
+        "pyramidnet-272-200-bottleneck-shakedrop", "pyramidnet-110-48-shakedrop-mini"})
     EXPECT_TRUE(has_model(n)) << n;
   for (const char* n : {"wrn-28", "vgg16", "vgg12-bn", "resnet18-tiny", "pyramidnet-110", "wrn-16-8-mini-d0.3"})
     EXPECT_FALSE(has_model(n)) << n;

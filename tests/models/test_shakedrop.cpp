@@ -1,11 +1,11 @@
 // ShakeDrop against its closed-form moments: with gate b ~ Bernoulli(1-p) and
 // alpha ~ U[-1,1], beta ~ U[0,1], E[forward multiplier] = 1-p and
 // E[backward multiplier] = (1-p) + p/2.
+#include <gtest/gtest.h>
+#include <cmath>
 #include "models/registry.h"
 #include "models/shakedrop.h"
 #include "tests/models/specs.h"
-#include <cmath>
-#include <gtest/gtest.h>
 
 namespace nrs::models {
 namespace {

@@ -1,7 +1,7 @@
 // Every model maps [B, C, H, W] to [B, classes] for each dataset shape it may meet.
+#include <gtest/gtest.h>
 #include "models/registry.h"
 #include "tests/models/specs.h"
-#include <gtest/gtest.h>
 
 namespace nrs::models {
 namespace {
@@ -22,16 +22,17 @@ TEST_P(MiniShapes, Cifar100) { expect_logits_shape(GetParam(), testing::cifar100
 TEST_P(MiniShapes, FashionMnist) { expect_logits_shape(GetParam(), testing::fashion_mnist(), 2); }
 TEST_P(MiniShapes, ImageNet) { expect_logits_shape(GetParam(), testing::imagenet(), 1); }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, MiniShapes, ::testing::ValuesIn(testing::mini_names()),
-                         testing::param_name);
+INSTANTIATE_TEST_SUITE_P(Zoo, MiniShapes, ::testing::ValuesIn(testing::mini_names()), testing::param_name);
 
 // Full-size models, one image each: the minis share their code but not their depth
 // arithmetic (stage widths, block counts), which only the full models exercise.
 TEST(FullShapes, CifarModels) {
-  for (const char* n : {"resnet18", "preact-resnet18", "vgg16-bn", "wrn-16-8"}) expect_logits_shape(n, testing::cifar100(), 1);
+  for (const char* n : {"resnet18", "preact-resnet18", "vgg16-bn", "wrn-16-8"})
+    expect_logits_shape(n, testing::cifar100(), 1);
 }
 TEST(FullShapes, FashionMnistModels) {
-  for (const char* n : {"resnet18", "vgg19-bn", "pyramidnet-110-270"}) expect_logits_shape(n, testing::fashion_mnist(), 1);
+  for (const char* n : {"resnet18", "vgg19-bn", "pyramidnet-110-270"})
+    expect_logits_shape(n, testing::fashion_mnist(), 1);
 }
 TEST(FullShapes, ResNet50ImageNet) { expect_logits_shape("resnet50", testing::imagenet(), 1); }
 

@@ -39,14 +39,45 @@ TEST(BaseSgd, NesterovMatchesHandComputation) {
   EXPECT_NEAR(w[0].item<double>(), 1.159, 1e-15);
 }
 
-TEST(BaseSgd, DecoupledWeightDecayMatchesHandComputation) {
-  optim::SgdOptions o;
+TEST(BaseSgd, OptimizerWeightDecayMatchesHandComputation) {
+  optim::SgdOptions o;  // wd_mode optimizer (the default): torch.optim.SGD's coupled weight_decay
   o.momentum = 0.9;
   o.weight_decay = 0.5;
   // step 1: d = 1 + 0.5*2 = 2, buf = 2 -> w = 2 - 0.2 = 1.8
   // step 2: d = 3 + 0.5*1.8 = 3.9, buf = 1.8 + 3.9 = 5.7 -> w = 1.8 - 0.57 = 1.23
   auto w = two_steps(o, {2.0}, {1.0}, {3.0}, 0.1);
   EXPECT_NEAR(w[0].item<double>(), 1.23, 1e-15);
+}
+
+TEST(BaseSgd, SgdwDecoupledWeightDecayMatchesHandComputation) {
+  optim::SgdOptions o;
+  o.momentum = 0.9;
+  o.weight_decay = 0.5;
+  o.wd_mode = "decoupled";
+  // SGDW, decay scaled by lr (AdamW convention), never in the momentum buffer:
+  // step 1: w = 2 * (1 - 0.1*0.5) = 1.9; buf = 1 -> w = 1.9 - 0.1*1 = 1.8
+  // step 2: w = 1.8 * 0.95 = 1.71; buf = 0.9*1 + 3 = 3.9 -> w = 1.71 - 0.39 = 1.32
+  // (the optimizer mode gives 1.23 above: its decay compounds through momentum)
+  auto w = two_steps(o, {2.0}, {1.0}, {3.0}, 0.1);
+  EXPECT_NEAR(w[0].item<double>(), 1.32, 1e-15);
+}
+
+TEST(BaseSgd, WdModeNames) {
+  optim::SgdOptions o;
+  EXPECT_EQ(o.wd_mode, "optimizer");  // torch.optim.SGD's coupled decay is the default
+  for (const char* ok : {"optimizer", "loss", "decoupled"}) {
+    o.wd_mode = ok;
+    EXPECT_NO_THROW(o.validate()) << ok;
+  }
+  o.wd_mode = "adamw";
+  try {
+    o.validate();
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--wd-mode 'adamw': expected optimizer, loss (alias l2) or decoupled"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(BaseSgd, ExcludesOneDimensionalTensorsFromDecayWhenAsked) {

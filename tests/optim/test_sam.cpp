@@ -61,7 +61,7 @@ TEST(Sam, L2ModePutsWeightDecayIntoThePerturbation) {
   EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14));
 }
 
-TEST(Sam, DecoupledModeKeepsWeightDecayOutOfThePerturbation) {
+TEST(Sam, OptimizerModeKeepsWeightDecayOutOfThePerturbation) {
   auto A = spd_matrix();
   auto w0 = torch::tensor({1.0, -2.0, 0.5}, torch::kFloat64);
   const double lr = 0.1, rho = 0.05, wd = 0.3;
@@ -75,6 +75,55 @@ TEST(Sam, DecoupledModeKeepsWeightDecayOutOfThePerturbation) {
   auto g = torch::mv(A, w0);
   auto expected = w0 - lr * (torch::mv(A, w0 + rho * g / g.norm()) + wd * w0);
   EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14));
+}
+
+TEST(Sam, SgdwModeDecaysApartFromTheSamGradient) {
+  auto A = spd_matrix();
+  auto w0 = torch::tensor({1.0, -2.0, 0.5}, torch::kFloat64);
+  const double lr = 0.1, rho = 0.05, wd = 0.3;
+  VectorNet net(w0);
+  optim::StrategyOptions so;
+  so.name = "sam";
+  so.rho = rho;
+  auto sgd = plain_sgd();
+  sgd.weight_decay = wd;
+  sgd.wd_mode = "decoupled";
+  run_steps(net, so, sgd, dummy_batch(), lr, 1, quadratic(A));
+  auto g = torch::mv(A, w0);
+  auto expected = w0 * (1 - lr * wd) - lr * torch::mv(A, w0 + rho * g / g.norm());
+  EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14));
+}
+
+TEST(Sam, ClipsTheMeanOfTheChunkGradientsOnce) {
+  // Official order: per-device SAM gradients, averaged (pmean), then one
+  // global-norm clip. Loss = 0.5 ||w - t_i||^2 per sample (targets t_i), two
+  // samples, --sam-m 1: each sample perturbs with its own gradient w - t_i.
+  // w0 = 0, t_1 = (3, 0), t_2 = (0, 4): g_1 = (-3, 0), g_2 = (0, -4);
+  // e_i = rho g_i/||g_i||, rho = 1: e_1 = (-1, 0), e_2 = (0, -1);
+  // g_SAM_i = w0 + e_i - t_i: (-4, 0), (0, -5); mean (-2, -2.5), norm sqrt(10.25);
+  // clip 1: c = mean / (sqrt(10.25) + 1e-6); w1 = -lr c with lr 1.
+  struct TargetNet : models::Net {
+    TargetNet() { w = register_parameter("w", torch::zeros({2}, torch::kFloat64)); }
+    torch::Tensor forward(torch::Tensor x) override { return w.unsqueeze(0).expand({x.size(0), 2}); }
+    torch::Tensor w;
+  } net;
+  optim::Objective obj;
+  obj.custom = [](const torch::Tensor& out, const torch::Tensor& y) {
+    auto t = torch::stack({torch::tensor({3.0, 0.0}, torch::kFloat64), torch::tensor({0.0, 4.0}, torch::kFloat64)})
+                 .index_select(0, y);
+    return 0.5 * (out - t).pow(2).sum(1).mean();
+  };
+  optim::StrategyOptions so;
+  so.name = "sam";
+  so.rho = 1.0;
+  so.sam_m = 1;
+  auto sgd = plain_sgd();
+  sgd.grad_clip = 1.0;
+  data::Batch b{torch::zeros({2, 1}, torch::kFloat64), torch::tensor({0, 1}, torch::kInt64)};
+  run_steps(net, so, sgd, b, 1.0, 1, obj);
+  const double n = std::sqrt(10.25) + 1e-6;
+  EXPECT_NEAR(net.w[0].item<double>(), 2.0 / n, 1e-14);
+  EXPECT_NEAR(net.w[1].item<double>(), 2.5 / n, 1e-14);
 }
 
 TEST(Sam, ZeroGradientGivesNoPerturbationAndNoNaN) {
