@@ -3,14 +3,42 @@
 # launcher so a plain `cmake --build` hits the cache too:
 #   sloppiness  the precompiled header (-include cmake_pch.hxx, .gch) is only
 #               cacheable with pch_defines,time_macros; include_file_mtime and
-#               _ctime let a header generated in this build (the .gch,
-#               build_info.h) be hashed by content instead of refusing it;
+#               _ctime let a header generated in this build (build_info.h) be
+#               hashed by content instead of refusing it;
 #   base_dir    paths under the checkout are hashed relative to the build
-#               directory, so two checkouts share entries.
+#               directory, so two checkouts share entries;
+#   pch_external_checksum
+#               GCC's .gch is not byte-reproducible (two builds of the same
+#               header differ), so hashing it made every object a miss in any
+#               other build directory or fresh clone. ccache hashes
+#               cmake_pch.hxx.gch.sum instead, which nrsbench_pch_checksum()
+#               writes from what the .gch is made of: the header's text, the
+#               compiler and its flags, the LibTorch version and kind.
 option(NRSBENCH_CCACHE "Compile through ccache" OFF)
 if(NRSBENCH_CCACHE)
   find_program(NRS_CCACHE ccache REQUIRED)
   set(CMAKE_CXX_COMPILER_LAUNCHER
       env CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
-          CCACHE_BASEDIR=${CMAKE_SOURCE_DIR} ${NRS_CCACHE})
+          CCACHE_PCH_EXTERNAL_CHECKSUM=true CCACHE_BASEDIR=${CMAKE_SOURCE_DIR} ${NRS_CCACHE})
 endif()
+
+# Writes <target's PCH>.gch.sum (see above). `header` is the file given to
+# target_precompile_headers; it must include only external headers (a change
+# to one of those comes with a new compiler, LibTorch or package version,
+# which the sum includes).
+function(nrsbench_pch_checksum target header)
+  file(SHA256 ${CMAKE_SOURCE_DIR}/${header} header_sha)
+  string(TOUPPER "${CMAKE_BUILD_TYPE}" config)
+  set(content "nrsbench PCH checksum 1
+header ${header} ${header_sha}
+compiler ${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER_VERSION}
+flags ${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${config}} std=$<TARGET_PROPERTY:${target},CXX_STANDARD>
+features $<TARGET_PROPERTY:${target},COMPILE_FEATURES>
+options $<TARGET_PROPERTY:${target},COMPILE_OPTIONS>
+definitions $<TARGET_PROPERTY:${target},COMPILE_DEFINITIONS>
+torch ${Torch_VERSION} cuda=${NRSBENCH_WITH_CUDA} cxx20=${NRSBENCH_CXX20} abi=${TORCH_CXX_FLAGS}
+json ${nlohmann_json_VERSION}
+sanitize ${NRSBENCH_SANITIZE}
+")
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/CMakeFiles/${target}.dir/cmake_pch.hxx.gch.sum CONTENT "${content}")
+endfunction()

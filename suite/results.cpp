@@ -1,10 +1,13 @@
 #include "suite/results.h"
 #include "suite/build_info.h"
+#include "suite/errors.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -19,35 +22,49 @@ void write_json_atomic(const std::string& path, const nlohmann::json& j) { write
 
 void write_text_atomic(const std::string& path, const std::string& text) {
   const fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  std::error_code ec;
+  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
+  if (ec)
+    throw OutputError(path + ": cannot create directory " + target.parent_path().string() + " (" + ec.message() + ")");
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw std::runtime_error(path + ": cannot create temporary file " + tmp);
+  if (fd < 0) throw OutputError(path + ": cannot create temporary file " + tmp + " (" + std::strerror(errno) + ")");
+  // Any failure below removes the temporary file and leaves `path` as it was.
+  auto fail = [&](const std::string& what) {
+    const std::string why = std::strerror(errno);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw OutputError(path + ": " + what + " (" + why + ")");
+  };
   size_t off = 0;
   while (off < text.size()) {
     ssize_t n = ::write(fd, text.data() + off, text.size() - off);
     if (n < 0) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error(path + ": write failed");
+      if (errno == EINTR) continue;
+      fail("write failed");
     }
     off += static_cast<size_t>(n);
   }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::fsync(fd) != 0) fail("fsync failed");
+  if (::close(fd) != 0) {
+    const std::string why = std::strerror(errno);
     ::unlink(tmp.c_str());
-    throw std::runtime_error(path + ": rename from " + tmp + " failed");
+    throw OutputError(path + ": close failed (" + why + ")");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw OutputError(path + ": rename from " + tmp + " failed (" + why + ")");
   }
 }
 
 nlohmann::json read_json_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
+  if (!in) throw InputError(path + ": cannot open");
   try {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(path + ": not valid JSON (" + std::string(e.what()) + ")");
+    throw InputError(path + ": not valid JSON (" + std::string(e.what()) + ")");
   }
 }
 

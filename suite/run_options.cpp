@@ -130,7 +130,8 @@ std::vector<std::string> flags_to_args(const nlohmann::json& flags, const std::s
       std::string joined;
       for (const auto& x : v) {
         if (!x.is_number()) throw std::invalid_argument(where + ": \"" + key + "\": expected a list of numbers");
-        joined += (joined.empty() ? "" : ",") + x.dump();
+        if (!joined.empty()) joined += ',';  // not "," + dump: GCC 12 C++20 -Wrestrict false positive
+        joined += x.dump();
       }
       args.push_back(flag);
       args.push_back(joined);

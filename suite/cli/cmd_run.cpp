@@ -1,5 +1,7 @@
 // `nrsbench run`: one cell from flags.
 #include "suite/cli/cli_common.h"
+#include "suite/errors.h"
+#include "suite/file_lock.h"
 #include "suite/matrix/runner.h"
 #include "suite/optim/step_strategy.h"
 #include "suite/results.h"
@@ -133,6 +135,15 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
 
   if (out.empty()) out = default_out(cfg);
   if (!no_checkpoint && cfg.checkpoint.path.empty()) cfg.checkpoint.path = out + ".ckpt";
+  // Before any training: the output directory must take files (the lock is
+  // one), and no other live process may be writing this result and its
+  // checkpoint (two would overwrite each other's checkpoints).
+  FileLock lock(out + ".lock");
+  if (!lock.held()) {
+    const auto pid = lock.holder();
+    throw OutputError(out + ": another nrsbench process" + (pid.empty() ? "" : " (pid " + pid + ")") +
+                      " is writing this result; wait for it to finish or give another --out");
+  }
   RunOutput ro{command_line, Progress{static_cast<bool>(::isatty(2)), quiet}, out, nlohmann::json::object()};
   nlohmann::json result;
   try {

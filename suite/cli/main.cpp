@@ -2,6 +2,7 @@
 // into one line on stderr with exit code 2.
 #include "datasets/dataset.h"
 #include "suite/cli/cli_common.h"
+#include "suite/errors.h"
 
 #include <iostream>
 
@@ -93,7 +94,10 @@ int main(int argc, char** argv) {
   } catch (const nrs::data::DataError& e) {
     std::cerr << "nrsbench " << sub << ": " << e.what() << "\n";
     return 2;
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::invalid_argument& e) {  // nrs::InputError too
+    std::cerr << "nrsbench " << sub << ": " << e.what() << "\n";
+    return 2;
+  } catch (const nrs::OutputError& e) {
     std::cerr << "nrsbench " << sub << ": " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {

@@ -88,7 +88,10 @@ std::vector<Entry> expand_entry(const json& e, const std::string& axis_flag, con
       for (const auto& v : values) {
         Entry e1 = e0;
         e1.flags[k] = v;
-        e1.label += "-" + grid_suffix(k, v);
+        // Two appends, not "-" + suffix: GCC 12 in C++20 mode warns falsely
+        // (-Wrestrict) on the temporary's insert.
+        e1.label += '-';
+        e1.label += grid_suffix(k, v);
         next.push_back(e1);
       }
     out = std::move(next);
@@ -250,7 +253,7 @@ Protocol load_protocol(const std::string& path) {
   json j;
   try {
     j = read_json_file(path);
-  } catch (const std::runtime_error& e) {
+  } catch (const std::exception& e) {
     throw std::invalid_argument(std::string("--protocol: ") + e.what());
   }
   auto p = parse_protocol(j, path);

@@ -1,5 +1,7 @@
 #include "suite/matrix/runner.h"
 #include "suite/build_info.h"
+#include "suite/errors.h"
+#include "suite/file_lock.h"
 #include "suite/optim/step_strategy.h"
 #include "suite/results.h"
 #include "suite/run/preemption.h"
@@ -18,30 +20,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-// flock(2) on OUT/<cell>-s<seed>.json.lock: released by the kernel when the
-// holder dies, so a SIGKILLed run never leaves a cell locked.
-class CellLock {
- public:
-  explicit CellLock(const std::string& path) : path_(path) {
-    fs::create_directories(fs::path(path).parent_path());
-    fd_ = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw std::runtime_error(path + ": cannot create lock file");
-    held_ = ::flock(fd_, LOCK_EX | LOCK_NB) == 0;
-  }
-  ~CellLock() {
-    // Unlink before unlocking: a process that opened the old file then
-    // re-checks the result, which is already written.
-    if (held_) ::unlink(path_.c_str());
-    ::close(fd_);
-  }
-  bool held() const { return held_; }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  bool held_ = false;
-};
 
 // A process killed between writing and renaming leaves PATH.tmp.<pid>;
 // only the lock holder of a cell may remove its leftovers.
@@ -155,7 +133,7 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
     const auto& it = items[i];
     const auto& c = p.cells[it.cell];
     const auto path = result_path(opts.out_dir, c, it.seed);
-    CellLock lock(path + ".lock");
+    FileLock lock(path + ".lock");  // OUT/<cell>-s<seed>.json.lock
     if (!lock.held()) {
       ++sum.busy;
       --remaining;
@@ -197,6 +175,10 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
       sum.preempted_reason =
           c.name + " s" + std::to_string(it.seed) + " stopped by " + e.what() + "; checkpoint " + e.checkpoint;
       return sum;
+    } catch (const OutputError&) {
+      // A full disk or a directory that turned unwritable is not this
+      // cell's failure: stop, leaving it unfinished (and resumable).
+      throw;
     } catch (const std::exception& e) {
       std::string msg = e.what();
       msg = msg.substr(0, msg.find('\n'));

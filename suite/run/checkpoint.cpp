@@ -1,4 +1,5 @@
 #include "suite/run/checkpoint.h"
+#include "suite/errors.h"
 #include "suite/matrix/cell_id.h"
 
 #include <fcntl.h>
@@ -129,7 +130,9 @@ CheckpointWrite save_checkpoint(const TrainState& s, const std::string& path) {
   ar.write("meta", bytes_tensor(meta.dump()));
 
   const fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  std::error_code dir_ec;
+  if (target.has_parent_path()) fs::create_directories(target.parent_path(), dir_ec);
+  if (dir_ec) throw OutputError(path + ": cannot create directory (" + dir_ec.message() + ")");
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   try {
     ar.save_to(tmp);
@@ -137,12 +140,12 @@ CheckpointWrite save_checkpoint(const TrainState& s, const std::string& path) {
     std::error_code ec;
     fs::remove(tmp, ec);
     std::string m = e.what();
-    throw std::runtime_error(path + ": cannot write checkpoint (" + m.substr(0, m.find('\n')) + ")");
+    throw OutputError(path + ": cannot write checkpoint (" + m.substr(0, m.find('\n')) + ")");
   }
   fsync_path(tmp, O_RDONLY);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
-    throw std::runtime_error(path + ": rename from " + tmp + " failed");
+    throw OutputError(path + ": rename from " + tmp + " failed");
   }
   fsync_path(target.has_parent_path() ? target.parent_path().string() : ".", O_RDONLY | O_DIRECTORY);
   CheckpointWrite w;

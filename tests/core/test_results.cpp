@@ -52,7 +52,7 @@ TEST(Results, AtomicWriteNeverLeavesAPartialFile) {
   auto dir = temp_dir("atomic");
   const auto path = (dir / "r.json").string();
   nlohmann::json big;
-  for (int i = 0; i < 20000; ++i) big["k" + std::to_string(i)] = std::string(50, 'x');
+  for (int i = 0; i < 20000; ++i) big[std::to_string(i).append("k")] = std::string(50, 'x');
   const nlohmann::json small = {{"version", "old"}};
   nrs::write_json_atomic(path, small);  // a committed file the writes must never damage
   for (int trial = 0; trial < 20; ++trial) {
@@ -79,7 +79,7 @@ TEST(Results, ReadReportsTheFileOnBadJson) {
   try {
     nrs::read_json_file(path);
     FAIL();
-  } catch (const std::runtime_error& e) {
+  } catch (const std::invalid_argument& e) {  // nrs::InputError: exit code 2
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
   }
   fs::remove_all(dir);
@@ -136,7 +136,7 @@ TEST(Weights, SaveAndReloadIsBitwise) {
   try {
     nrs::load_weights(*c, path);
     FAIL();
-  } catch (const std::runtime_error& e) {
+  } catch (const std::invalid_argument& e) {  // nrs::InputError: exit code 2
     EXPECT_NE(std::string(e.what()).find("fc2"), std::string::npos) << e.what();
   }
   fs::remove_all(dir);

@@ -86,7 +86,7 @@ TEST(Slurm, ScriptForwardsTheSignalAndRequeuesOnExit75) {
 TEST(Slurm, RejectsBadOptions) {
   nrs::matrix::SlurmOptions o;
   o.protocol = "p";
-  o.out_dir = "o";
+  o.out_dir = "out";
   o.shards = 0;
   EXPECT_THROW(sbatch_script(o), std::invalid_argument);
   o.shards = 2;
