@@ -56,6 +56,21 @@ inline void run_steps(models::Net& model, optim::StrategyOptions so, optim::SgdO
   }
 }
 
+// Runs `steps` steps of a strategy at lr 0.05, step i on batch_of(100 + i):
+// one optimizer state across several batches.
+template <class BatchOf>
+void run_steps_on_batches(models::Net& model, const optim::StrategyOptions& so, const optim::SgdOptions& sgd, int steps,
+                          BatchOf batch_of) {
+  optim::BaseSgd base(named_params(model), sgd);
+  auto strat = optim::make_strategy(so, model, base);
+  optim::Objective obj;
+  for (int i = 0; i < steps; ++i) {
+    auto b = batch_of(100 + i);
+    optim::StepContext ctx{model, b, obj, base, 0.05};
+    strat->step(ctx);
+  }
+}
+
 inline bool states_equal(const torch::nn::Module& a, const torch::nn::Module& b) {
   auto pa = a.named_parameters(), pb = b.named_parameters();
   for (const auto& kv : pa)

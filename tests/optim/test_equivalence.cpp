@@ -32,16 +32,7 @@ optim::SgdOptions sgd_opts() {
   return s;
 }
 
-void steps(models::Net& net, optim::StrategyOptions so, int n) {
-  optim::BaseSgd base(named_params(net), sgd_opts());
-  auto strat = optim::make_strategy(so, net, base);
-  optim::Objective obj;
-  for (int i = 0; i < n; ++i) {
-    auto b = batch(100 + i);
-    optim::StepContext ctx{net, b, obj, base, 0.05};
-    strat->step(ctx);
-  }
-}
+void steps(models::Net& net, optim::StrategyOptions so, int n) { run_steps_on_batches(net, so, sgd_opts(), n, batch); }
 
 }  // namespace
 

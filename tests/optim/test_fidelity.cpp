@@ -45,14 +45,7 @@ optim::StrategyOptions strategy(const std::string& name, int64_t sam_m = 0, int6
 }
 
 void steps(models::Net& net, const optim::StrategyOptions& so, const optim::SgdOptions& sgd, int n) {
-  optim::BaseSgd base(named_params(net), sgd);
-  auto strat = optim::make_strategy(so, net, base);
-  optim::Objective obj;
-  for (int i = 0; i < n; ++i) {
-    auto b = batch(100 + i);
-    optim::StepContext ctx{net, b, obj, base, 0.05};
-    strat->step(ctx);
-  }
+  run_steps_on_batches(net, so, sgd, n, [](uint64_t seed) { return batch(seed); });
 }
 
 // Gradients of CE (+ 0.5 wd ||w||^2) of `net` on `b`, one plain forward pass.

@@ -43,55 +43,51 @@ TEST(Sam, QuadraticStepMatchesClosedForm) {
   EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14)) << net.w << expected;
 }
 
-TEST(Sam, L2ModePutsWeightDecayIntoThePerturbation) {
-  auto A = spd_matrix();
-  auto w0 = torch::tensor({1.0, -2.0, 0.5}, torch::kFloat64);
-  const double lr = 0.1, rho = 0.05, wd = 0.3;
-  VectorNet net(w0);
+namespace {
+
+// One SAM step (lr 0.1, rho 0.05) on the quadratic 0.5 w'Aw from w0, with
+// weight decay 0.3 in wd-mode `mode`: the weights after it, for the three
+// closed forms below.
+struct WdStep {
+  torch::Tensor A = spd_matrix(), w0 = torch::tensor({1.0, -2.0, 0.5}, torch::kFloat64), w1;
+  double lr = 0.1, rho = 0.05, wd = 0.3;
+};
+WdStep sam_step_with_wd(const std::string& mode) {
+  WdStep c;
+  VectorNet net(c.w0);
   optim::StrategyOptions so;
   so.name = "sam";
-  so.rho = rho;
+  so.rho = c.rho;
   auto sgd = plain_sgd();
-  sgd.weight_decay = wd;
-  sgd.wd_mode = "loss";
-  run_steps(net, so, sgd, dummy_batch(), lr, 1, quadratic(A));
-  auto Aw = A + wd * torch::eye(3, torch::kFloat64);
-  auto g = torch::mv(Aw, w0);
-  auto expected = w0 - lr * torch::mv(Aw, w0 + rho * g / g.norm());
-  EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14));
+  sgd.weight_decay = c.wd;
+  sgd.wd_mode = mode;
+  run_steps(net, so, sgd, dummy_batch(), c.lr, 1, quadratic(c.A));
+  c.w1 = net.w.detach();
+  return c;
+}
+
+}  // namespace
+
+TEST(Sam, L2ModePutsWeightDecayIntoThePerturbation) {
+  auto c = sam_step_with_wd("loss");
+  auto Aw = c.A + c.wd * torch::eye(3, torch::kFloat64);
+  auto g = torch::mv(Aw, c.w0);
+  auto expected = c.w0 - c.lr * torch::mv(Aw, c.w0 + c.rho * g / g.norm());
+  EXPECT_TRUE(torch::allclose(c.w1, expected, 0, 1e-14));
 }
 
 TEST(Sam, OptimizerModeKeepsWeightDecayOutOfThePerturbation) {
-  auto A = spd_matrix();
-  auto w0 = torch::tensor({1.0, -2.0, 0.5}, torch::kFloat64);
-  const double lr = 0.1, rho = 0.05, wd = 0.3;
-  VectorNet net(w0);
-  optim::StrategyOptions so;
-  so.name = "sam";
-  so.rho = rho;
-  auto sgd = plain_sgd();
-  sgd.weight_decay = wd;
-  run_steps(net, so, sgd, dummy_batch(), lr, 1, quadratic(A));
-  auto g = torch::mv(A, w0);
-  auto expected = w0 - lr * (torch::mv(A, w0 + rho * g / g.norm()) + wd * w0);
-  EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14));
+  auto c = sam_step_with_wd("optimizer");
+  auto g = torch::mv(c.A, c.w0);
+  auto expected = c.w0 - c.lr * (torch::mv(c.A, c.w0 + c.rho * g / g.norm()) + c.wd * c.w0);
+  EXPECT_TRUE(torch::allclose(c.w1, expected, 0, 1e-14));
 }
 
 TEST(Sam, SgdwModeDecaysApartFromTheSamGradient) {
-  auto A = spd_matrix();
-  auto w0 = torch::tensor({1.0, -2.0, 0.5}, torch::kFloat64);
-  const double lr = 0.1, rho = 0.05, wd = 0.3;
-  VectorNet net(w0);
-  optim::StrategyOptions so;
-  so.name = "sam";
-  so.rho = rho;
-  auto sgd = plain_sgd();
-  sgd.weight_decay = wd;
-  sgd.wd_mode = "decoupled";
-  run_steps(net, so, sgd, dummy_batch(), lr, 1, quadratic(A));
-  auto g = torch::mv(A, w0);
-  auto expected = w0 * (1 - lr * wd) - lr * torch::mv(A, w0 + rho * g / g.norm());
-  EXPECT_TRUE(torch::allclose(net.w.detach(), expected, 0, 1e-14));
+  auto c = sam_step_with_wd("decoupled");
+  auto g = torch::mv(c.A, c.w0);
+  auto expected = c.w0 * (1 - c.lr * c.wd) - c.lr * torch::mv(c.A, c.w0 + c.rho * g / g.norm());
+  EXPECT_TRUE(torch::allclose(c.w1, expected, 0, 1e-14));
 }
 
 TEST(Sam, ClipsTheMeanOfTheChunkGradientsOnce) {
