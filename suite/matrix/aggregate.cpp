@@ -1,4 +1,5 @@
 #include "suite/matrix/aggregate.h"
+#include "suite/matrix/curves.h"
 #include "suite/matrix/protocol.h"
 #include "suite/results.h"
 
@@ -171,6 +172,9 @@ json aggregate(const ResultSet& rs) {
       add("val_acc", number_at(*r, {"final", "val_acc"}));
       add("train_loss", number_at(*r, {"final", "train_loss"}));
       add("lambda_max", number_at(*r, {"hessian", "lambda_max"}));
+      // Spread of lambda_max over disjoint Hessian sample subsets of one model
+      // (--hessian-repeats): sampling noise, apart from seed noise.
+      add("lambda_max_sampling_sd", number_at(*r, {"hessian", "repeats", "lambda_max", "sd"}));
       add("lambda_max_over_lambda_5", number_at(*r, {"hessian", "lambda_max_over_lambda_5"}));
       add("trace", number_at(*r, {"hessian", "trace", "estimate"}));
       add("train_images_per_s", number_at(*r, {"throughput", "train_images_per_s"}));
@@ -178,8 +182,8 @@ json aggregate(const ResultSet& rs) {
       add("wall_time_s", number_at(*r, {"wall_time_s"}));
     }
     json metrics = json::object();
-    for (const char* k : {"test_acc", "test_loss", "val_acc", "train_loss", "lambda_max", "lambda_max_over_lambda_5",
-                          "trace", "train_images_per_s", "ms_per_step", "wall_time_s"})
+    for (const char* k : {"test_acc", "test_loss", "val_acc", "train_loss", "lambda_max", "lambda_max_sampling_sd",
+                          "lambda_max_over_lambda_5", "trace", "train_images_per_s", "ms_per_step", "wall_time_s"})
       metrics[k] = summarize(vals[k]).to_json();
     const std::string label = m.value("label", first.value("variant", cfg["optimizer"]["name"].get<std::string>()));
     json c = {{"cell_id", id},
@@ -200,6 +204,9 @@ json aggregate(const ResultSet& rs) {
               {"seeds", seeds},
               {"files", files},
               {"metrics", metrics},
+              {"curve", test_acc_curve(g.runs)},
+              {"density", density_curve(g.runs)},
+              {"slices", slice_curves(g.runs)},
               {"git_commits", commits},
               {"devices", devices}};
     cells.push_back(c);

@@ -1,9 +1,12 @@
 // The leaderboard: per dataset/model board, methods ranked by mean test
 // accuracy with their seed spread, Hessian figures, throughput and cost, and
 // reference numbers kept apart from measured ones (reported vs measured,
-// with the checker's verdict). Rendered as JSON and as one self-contained
-// HTML page (inline CSS and script; nothing fetched).
+// with the checker's verdict), and per board the curves its charts draw.
+// Rendered as JSON (leaderboard.cpp) and as one self-contained HTML page
+// from the template suite/matrix/leaderboard_page.html (leaderboard_page.cpp:
+// inline CSS, SVG charts and script; nothing fetched).
 #pragma once
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -14,6 +17,11 @@ nlohmann::json make_leaderboard(const nlohmann::json& aggregate, const nlohmann:
                                 const std::string& title, const std::string& results_dir);
 
 std::string render_html(const nlohmann::json& leaderboard);
+
+// `text` with each {{name}} replaced by values.at(name). A {{name}} without a
+// value, or a value whose {{name}} the text lacks, throws std::logic_error:
+// template and code must name the same placeholders.
+std::string fill_template(const std::string& text, const std::map<std::string, std::string>& values);
 
 std::string html_escape(const std::string& s);
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -17,15 +18,42 @@ using nrs::test::write_json;
 
 namespace {
 
-void write_results(const std::string& dir) {
+// Per-epoch test accuracy of seed s: 0.5, then up to the final accuracy.
+json with_curves(json r, int seed, bool density, bool eigen_slice) {
+  const double fin = r["final"]["test_acc"].get<double>();
+  r["history"] = {{{"epoch", 1}, {"test_acc", 0.5 + 0.01 * seed}},
+                  {{"epoch", 2}, {"test_acc", (0.5 + fin) / 2}},
+                  {{"epoch", 3}, {"test_acc", fin}}};
+  if (density) r["hessian"]["density"] = {{"grid", {0, 10, 20, 30}}, {"density", {0.05, 0.01, 1e-4, 1e-9}}};
+  r["landscape"]["slices"] = json::array();
+  r["landscape"]["slices"].push_back(
+      {{"kind", "random-filter"}, {"alphas", {-1, 0, 1}}, {"train_loss", {1.2, 0.3 + 0.01 * seed, 1.1}}});
+  if (eigen_slice)
+    r["landscape"]["slices"].push_back(
+        {{"kind", "top-eigenvector"}, {"alphas", {-0.5, 0, 0.5}}, {"train_loss", {0.9, 0.3, 0.8}}});
+  return r;
+}
+
+void write_results(const std::string& dir, bool curves = false) {
   for (int s = 0; s < 2; ++s) {
-    write_json(dir + "/a" + std::to_string(s) + ".json",
-               fake_result("fashion-mnist", "small-cnn", "sgd", s, 0.90 + 0.01 * s, 30, 10));
-    write_json(dir + "/b" + std::to_string(s) + ".json",
-               fake_result("fashion-mnist", "small-cnn", "sam", s, 0.92 + 0.01 * s, 12, 20));
-    write_json(dir + "/c" + std::to_string(s) + ".json",
-               fake_result("fashion-mnist", "small-cnn", "nrs", s, 0.91, 15, 21));
-    write_json(dir + "/d" + std::to_string(s) + ".json", fake_result("fashion-mnist", "mlp", "sgd", s, 0.85, 5, 3));
+    auto sgd = fake_result("fashion-mnist", "small-cnn", "sgd", s, 0.90 + 0.01 * s, 30, 10);
+    auto sam = fake_result("fashion-mnist", "small-cnn", "sam", s, 0.92 + 0.01 * s, 12, 20);
+    auto nrs = fake_result("fashion-mnist", "small-cnn", "nrs", s, 0.91, 15, 21);
+    auto mlp = fake_result("fashion-mnist", "mlp", "sgd", s, 0.85, 5, 3);
+    if (curves) {
+      // small-cnn: densities for sgd and sam, random-filter slices for all
+      // three, a top-eigenvector slice for sgd only, Hessian sampling spread
+      // for sam; mlp: accuracy curves only.
+      sgd = with_curves(sgd, s, true, true);
+      sam = with_curves(sam, s, true, false);
+      sam["hessian"]["repeats"] = {{"lambda_max", {{"sd", 1.5}}}};
+      nrs = with_curves(nrs, s, false, false);
+      mlp["history"] = {{{"epoch", 1}, {"test_acc", 0.8}}, {{"epoch", 2}, {"test_acc", 0.85}}};
+    }
+    write_json(dir + "/a" + std::to_string(s) + ".json", sgd);
+    write_json(dir + "/b" + std::to_string(s) + ".json", sam);
+    write_json(dir + "/c" + std::to_string(s) + ".json", nrs);
+    write_json(dir + "/d" + std::to_string(s) + ".json", mlp);
   }
 }
 
@@ -66,9 +94,46 @@ TEST(Leaderboard, EscapesHtml) {
   EXPECT_EQ(nrs::matrix::html_escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
 }
 
+TEST(Leaderboard, TemplatePlaceholdersMustMatch) {
+  EXPECT_EQ(nrs::matrix::fill_template("<h1>{{t}}</h1>{{t}}{{b}}", {{"t", "x"}, {"b", "y"}}), "<h1>x</h1>xy");
+  EXPECT_THROW(nrs::matrix::fill_template("{{t}}{{u}}", {{"t", "x"}}), std::logic_error);
+  EXPECT_THROW(nrs::matrix::fill_template("{{t}}", {{"t", "x"}, {"v", "y"}}), std::logic_error);
+}
+
+namespace {
+
+// Headless Chromium on `html`: the DOM after scripts ran, and its log.
+std::string chromium() {
+  for (const char* c : {"chromium", "chromium-browser", "google-chrome"})
+    if (nrs::test::run_cmd(std::string("command -v ") + c).code == 0) return c;
+  return "";
+}
+
+nrs::test::CmdOut dump_dom(const std::string& browser, const std::string& html) {
+  return nrs::test::run_cmd("timeout 120 " + browser +
+                            " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --enable-logging=stderr"
+                            " --v=0 --virtual-time-budget=2000 --dump-dom file://" +
+                            html);
+}
+
+// Chromium logs each console message (console.error, uncaught exceptions,
+// failed loads) as a ":CONSOLE" line with --enable-logging=stderr.
+bool logged_console(const std::string& out) { return out.find(":CONSOLE") != std::string::npos; }
+
+// id -> data-series of every <svg class="chart"> in a DOM dump.
+std::map<std::string, int> chart_series(const std::string& dom) {
+  std::map<std::string, int> out;
+  const std::regex re(R"re(<svg[^>]*class="chart" id="([^"]+)"[^>]*data-series="([0-9]+)")re");
+  for (std::sregex_iterator it(dom.begin(), dom.end(), re), end; it != end; ++it)
+    out[(*it)[1].str()] = std::stoi((*it)[2].str());
+  return out;
+}
+
+}  // namespace
+
 TEST(Leaderboard, PageIsSelfContainedAndRendersInChromium) {
   TempDir t;
-  write_results(t / "r");
+  write_results(t / "r", true);
   auto o = nrs::test::nrsbench("leaderboard --results " + t / "r" + " --baselines " + std::string(NRSBENCH_SOURCE_DIR) +
                                "/baselines/nrs-paper-claims.json --title 'Test <board>'");
   ASSERT_EQ(o.code, 0) << o.text;
@@ -78,20 +143,33 @@ TEST(Leaderboard, PageIsSelfContainedAndRendersInChromium) {
   // Nothing fetched from elsewhere: no src/href attributes, no @import or url().
   EXPECT_FALSE(std::regex_search(html, std::regex(R"((src|href)\s*=|@import|url\()", std::regex::icase))) << html;
   EXPECT_NE(html.find("Test &lt;board&gt;"), std::string::npos);
+  EXPECT_EQ(html.find("{{"), std::string::npos);  // every placeholder filled
 
-  std::string chromium;
-  for (const char* c : {"chromium", "chromium-browser", "google-chrome"})
-    if (nrs::test::run_cmd(std::string("command -v ") + c).code == 0) chromium = c;
-  if (chromium.empty()) GTEST_SKIP() << "no chromium on PATH (scripts/setup installs Debian's chromium)";
-  auto dom = nrs::test::run_cmd("timeout 120 " + chromium +
-                                " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --enable-logging=stderr"
-                                " --v=0 --virtual-time-budget=2000 --dump-dom file://" +
-                                t / "r/leaderboard.html");
+  const std::string browser = chromium();
+  if (browser.empty()) GTEST_SKIP() << "no chromium on PATH (scripts/setup installs Debian's chromium)";
+  auto dom = dump_dom(browser, t / "r/leaderboard.html");
   ASSERT_EQ(dom.code, 0) << dom.text;
-  // The page script ran to its end and counted the method rows.
+  // The page script ran to its end and counted the method rows and charts.
   EXPECT_NE(dom.text.find("data-ready=\"4\""), std::string::npos) << dom.text.substr(0, 4000);
+  EXPECT_NE(dom.text.find("data-charts=\"9\""), std::string::npos) << dom.text.substr(0, 4000);
   for (const char* label : {"data-label=\"sam\"", "data-label=\"nrs\"", "data-label=\"sgd\""})
     EXPECT_NE(dom.text.find(label), std::string::npos) << label;
-  EXPECT_EQ(dom.text.find("Uncaught"), std::string::npos) << dom.text.substr(0, 4000);
   EXPECT_NE(dom.text.find("nrs.lambda_max &lt; sgd.lambda_max"), std::string::npos);
+  // Each chart with the series the results carry (see write_results):
+  // small-cnn has all five kinds, slices of two kinds; mlp has no Hessian
+  // density or slices, so those charts are left out.
+  const std::map<std::string, int> want = {{"board0-acc", 3},     {"board0-lambda", 3}, {"board0-cost", 3},
+                                           {"board0-density", 2}, {"board0-slice0", 3}, {"board0-slice1", 1},
+                                           {"board1-acc", 1},     {"board1-lambda", 1}, {"board1-cost", 1}};
+  EXPECT_EQ(chart_series(dom.text), want);
+  // The Hessian-sampling bars appear (sam carries them) and are explained.
+  EXPECT_NE(dom.text.find("class=\"err2\""), std::string::npos);
+  EXPECT_NE(dom.text.find("sample subsets"), std::string::npos);
+  // No console output at all: no errors, no warnings.
+  EXPECT_FALSE(logged_console(dom.text)) << dom.text.substr(0, 4000);
+
+  // The console check can fail: a page that logs an error is caught.
+  nrs::test::write_bytes(t / "bad.html",
+                         "<!DOCTYPE html><html><body><script>console.error('x');</script></body></html>");
+  EXPECT_TRUE(logged_console(dump_dom(browser, t / "bad.html").text));
 }
