@@ -19,6 +19,9 @@ nlohmann::json RunConfig::to_json() const {
   // hessian_top_k is the count; HessianOptions' own top_k is not used here.
   nlohmann::json hessian_json = hessian.to_json();
   hessian_json.erase("top_k");
+  // Off and at its defaults this equals RunConfig{}'s, so no cell id moves.
+  nlohmann::json landscape_json = landscape_opts.to_json();
+  landscape_json["enabled"] = landscape;
   nlohmann::json strat = {{"name", strategy.name},
                           {"rho", strategy.rho},
                           {"asam_eta", strategy.asam_eta},
@@ -65,6 +68,7 @@ nlohmann::json RunConfig::to_json() const {
           {"hessian_every", hessian_every},
           {"hessian", hessian_json},
           {"zero_init_residual", zero_init_residual},
+          {"landscape", landscape_json},
           {"data_loading", {{"decode_threads", decode_threads}, {"stream_prefetch_mb", stream_prefetch_mb}}},
           {"checkpoint", {{"path", checkpoint.path}, {"every", checkpoint.every}, {"keep", checkpoint.keep}}},
           {"drop_last", drop_last}};
@@ -89,11 +93,16 @@ void RunConfig::validate(bool check_device) const {
   if (stream_prefetch_mb < 1) throw std::invalid_argument("--stream-prefetch-mb: expected an integer >= 1");
   if (hessian_top_k < 0 || hessian_every < 0)
     throw std::invalid_argument("--hessian-top-k/--hessian-every: expected >= 0");
+  if (hessian_top_k == 0 && (hessian.density || hessian.repeats > 1))
+    throw std::invalid_argument(
+        "--hessian-density/--hessian-repeats: they extend the final Hessian report; "
+        "set --hessian-top-k > 0");
   if (hessian_top_k > 0) {
     auto h = hessian;
     h.top_k = hessian_top_k;
     h.validate();
   }
+  if (landscape) landscape_opts.validate();
   (void)checkpoint.every_epochs();  // throws on a malformed --checkpoint-every
   schedule.validate();
   sgd.validate();
@@ -146,7 +155,8 @@ nlohmann::json final_hessian(TrainState& s) {
   auto ho = s.cfg.hessian;
   ho.top_k = s.cfg.hessian_top_k;
   try {
-    auto h = hessian::hessian_report(*s.model, s.data.hessian_split(ho.samples, ho.seed), s.data.info, ho, s.device);
+    auto h = hessian::hessian_report(*s.model, s.data.hessian_split(ho.samples * ho.repeats, ho.seed), s.data.info, ho,
+                                     s.device);
     h["epoch"] = s.cfg.epochs;
     h["status"] = "ok";
     return h;
@@ -156,6 +166,25 @@ nlohmann::json final_hessian(TrainState& s) {
             {"error", m.substr(0, m.find('\n'))},
             {"epoch", s.cfg.epochs},
             {"settings", ho.to_json()}};
+  }
+}
+
+// Landscape slices of the final model, recorded like the Hessian: a failure
+// is written into the result and does not fail the run.
+nlohmann::json final_landscape(TrainState& s) {
+  const auto& lo = s.cfg.landscape_opts;
+  try {
+    const auto split = s.data.hessian_split(lo.samples, s.cfg.hessian.seed);
+    const int64_t n = std::min(lo.samples, split.size());
+    auto [x, y] = hessian::hessian_inputs(*s.model, split, s.data.info, n, s.cfg.hessian.seed, 0, s.device);
+    auto j = hessian::landscape(*s.model, x, y, lo, s.cfg.seed);
+    j["sample_seed"] = s.cfg.hessian.seed;
+    j["epoch"] = s.cfg.epochs;
+    j["status"] = "ok";
+    return j;
+  } catch (const std::exception& e) {
+    std::string m = e.what();
+    return {{"status", "failed"}, {"error", m.substr(0, m.find('\n'))}, {"settings", lo.to_json()}};
   }
 }
 
@@ -204,7 +233,11 @@ nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out) {
   nlohmann::json hessian;
   if (s.progress.status == "ok" && cfg.hessian_top_k > 0) hessian = final_hessian(s);
 
+  nlohmann::json landscape;
+  if (s.progress.status == "ok" && cfg.landscape) landscape = final_landscape(s);
+
   auto result = build_result(s, hessian, ckpt_log, clock, out.command_line);
+  if (!landscape.is_null()) result["landscape"] = landscape;
   for (const auto& [k, v] : out.extra.items()) result[k] = v;
   if (!out.path.empty()) write_json_atomic(out.path, result);
   if (!ckpt.empty() && !cfg.checkpoint.keep) {

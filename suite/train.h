@@ -5,6 +5,7 @@
 // epoch loop (epoch_loop.h), weights, Hessian, and the result (run_result.h).
 #pragma once
 #include "datasets/pipeline.h"
+#include "suite/hessian/landscape.h"
 #include "suite/hessian/spectrum.h"
 #include "suite/optim/step_strategy.h"
 #include "suite/schedule.h"
@@ -43,6 +44,11 @@ struct RunConfig {
   int64_t hessian_every = 0;        // also every E epochs (0 = final only)
   hessian::HessianOptions hessian;  // hessian.top_k is unused: hessian_top_k says
   bool zero_init_residual = false;  // gamma = 0 in each residual branch's last BN (models/init.h)
+  // Loss-landscape slices of the final model (off by default): random
+  // filter-normalised and top-eigenvector directions seeded by `seed`, on the
+  // Hessian's sample subset (hessian.seed).
+  bool landscape = false;
+  hessian::LandscapeOptions landscape_opts;
   // Operational: how image folders are decoded (not part of a cell's id).
   int decode_threads = 2;            // decode workers (imagefolder, imagefolder-stream, cifar10-jpeg cache)
   int64_t stream_prefetch_mb = 512;  // imagefolder-stream: decoded bytes queued ahead per source

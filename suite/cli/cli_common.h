@@ -25,6 +25,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
 int cmd_list(const std::vector<std::string>& args);
 int cmd_version(const std::vector<std::string>& args);
 int cmd_hessian(const std::vector<std::string>& args, const std::string& command_line);
+int cmd_landscape(const std::vector<std::string>& args, const std::string& command_line);
 int cmd_table(const std::vector<std::string>& args);
 int cmd_check(const std::vector<std::string>& args);
 int cmd_step_cost(const std::vector<std::string>& args);

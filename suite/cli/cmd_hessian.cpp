@@ -35,6 +35,12 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
     ("graph-cache-mb", po::value(&h.graph_cache_mb)->default_value(h.graph_cache_mb), "memory for reusing first-order graphs across HVPs (0 = off)")
     ("memory-mb", po::value(&h.memory_mb)->default_value(h.memory_mb), "bound on Lanczos basis + graph cache; the basis thick-restarts when full (0 = unbounded)")
     ("trace-probes", po::value(&h.trace_probes)->default_value(h.trace_probes), "Hutchinson probes (0 = no trace)")
+    ("density", po::bool_switch(&h.density), "also the spectral density (stochastic Lanczos quadrature)")
+    ("density-probes", po::value(&h.density_probes)->default_value(h.density_probes), "density: Rademacher probes")
+    ("density-steps", po::value(&h.density_steps)->default_value(h.density_steps), "density: Lanczos steps per probe (that many vectors must fit in --memory-mb)")
+    ("density-grid", po::value(&h.density_grid)->default_value(h.density_grid), "density: grid points")
+    ("density-sigma", po::value(&h.density_sigma)->default_value(h.density_sigma), "density: Gaussian broadening as a fraction of the spectrum's range")
+    ("repeats", po::value(&h.repeats)->default_value(h.repeats), "lambda_max (and trace) on R disjoint subsets of --samples each: the sampling error")
     ("data-dir", po::value(&data_dir), "dataset directory")
     ("val-split", po::value(&val_split)->default_value(val_split), "as the training run: samples carved from train")
     ("data-seed", po::value(&data_seed)->default_value(data_seed), "as the training run's --seed (drives --val-split)")
@@ -68,7 +74,16 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
   ms.init_weights = weights;
   auto model = make_run_model(ms, spec_of(data.info), device);
 
-  auto report = hessian::hessian_report(*model, data.hessian_split(h.samples, h.seed), data.info, h, device);
+  nlohmann::json report;
+  try {
+    report = hessian::hessian_report(*model, data.hessian_split(h.samples * h.repeats, h.seed), data.info, h, device);
+  } catch (const std::invalid_argument& e) {
+    // The report names `run`'s flags (--hessian-X); this command calls them --X.
+    std::string m = e.what();
+    const std::string p = "--hessian-";
+    if (m.rfind(p, 0) == 0) m = "--" + m.substr(p.size());
+    throw UsageError(m);
+  }
   nlohmann::json result;
   result["schema_version"] = kResultsSchemaVersion;
   result["kind"] = "hessian";
@@ -95,6 +110,19 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
         "trace %.6g +- %.3g (%lld probes)\n", report["trace"]["estimate"].get<double>(),
         report["trace"]["standard_error"].is_null() ? std::nan("") : report["trace"]["standard_error"].get<double>(),
         static_cast<long long>(report["trace"]["probes"].get<int64_t>()));
+  if (report.contains("density"))
+    std::printf("density: %lld probes x %lld steps, %.3g s per probe (%.3g gradients), sigma %.3g\n",
+                static_cast<long long>(report["density"]["probes"].get<int64_t>()),
+                static_cast<long long>(report["density"]["steps"].get<int64_t>()),
+                report["density"]["seconds_per_probe"].get<double>(),
+                report["density"].value("gradient_equivalents_per_probe", std::nan("")),
+                report["density"]["sigma"].get<double>());
+  if (report.contains("repeats")) {
+    const auto& lm = report["repeats"]["lambda_max"];
+    std::printf("lambda_max over %lld disjoint subsets: mean %.6g, sd %.3g\n",
+                static_cast<long long>(report["repeats"]["R"].get<int64_t>()), lm["mean"].get<double>(),
+                lm["sd"].is_null() ? std::nan("") : lm["sd"].get<double>());
+  }
   std::printf("results: %s\n", out.c_str());
   if (!report["all_converged"].get<bool>())
     std::fprintf(stderr, "warning: not every eigenpair met --tol within --max-iter; see eigenpairs[].converged\n");

@@ -50,7 +50,8 @@ const char* kUsage =
     "  check      compare a results directory with reference numbers and claims\n"
     "  leaderboard  leaderboard.json + leaderboard.html of a results directory\n"
     "  step-cost  ms per training step of each optimizer (CUDA events on GPUs), ratios to SGD\n"
-    "  hessian    top-k Hessian eigenvalues / trace of saved weights\n"
+    "  hessian    top-k Hessian eigenvalues / trace / spectral density of saved weights\n"
+    "  landscape  loss-landscape slices of saved weights (random, eigenvector, interpolation, 2-D)\n"
     "  table      comparison table of a results directory\n"
     "  list       models, datasets and optimizers with their parameters\n"
     "  version    suite version, git commit, LibTorch, build type, CUDA\n"
@@ -78,15 +79,16 @@ int main(int argc, char** argv) {
     if (sub == "list") return cmd_list(args);
     if (sub == "version" || sub == "--version") return cmd_version(args);
     if (sub == "hessian") return cmd_hessian(args, cmdline);
+    if (sub == "landscape") return cmd_landscape(args, cmdline);
     if (sub == "table") return cmd_table(args);
     if (sub == "check") return cmd_check(args);
     if (sub == "step-cost") return cmd_step_cost(args);
     if (sub == "leaderboard") return cmd_leaderboard(args);
     if (sub == "slurm") return cmd_slurm(args, argv[0]);
     if (sub == "migrate-ids") return cmd_migrate_ids(args);
-    std::cerr
-        << "nrsbench: unknown command '" << sub
-        << "' (expected run, slurm, check, leaderboard, step-cost, hessian, table, list, version or migrate-ids)\n";
+    std::cerr << "nrsbench: unknown command '" << sub
+              << "' (expected run, slurm, check, leaderboard, step-cost, hessian, landscape, table, list, version or "
+                 "migrate-ids)\n";
     return 2;
   } catch (const UsageError& e) {
     std::cerr << "nrsbench " << sub << ": " << e.what() << "\n";

@@ -5,6 +5,7 @@
 #include "suite/hessian/hvp.h"
 #include "suite/hessian/lanczos.h"
 #include "suite/hessian/power_iteration.h"
+#include "suite/hessian/slq.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -25,7 +26,13 @@ nlohmann::json HessianOptions::to_json() const {
           {"batch_size", batch_size},
           {"trace_probes", trace_probes},
           {"graph_cache_mb", graph_cache_mb},
-          {"memory_mb", memory_mb}};
+          {"memory_mb", memory_mb},
+          {"density", density},
+          {"density_probes", density_probes},
+          {"density_steps", density_steps},
+          {"density_grid", density_grid},
+          {"density_sigma", density_sigma},
+          {"repeats", repeats}};
 }
 
 void HessianOptions::validate() const {
@@ -47,7 +54,66 @@ void HessianOptions::validate() const {
   if (trace_probes < 0) throw std::invalid_argument("--hessian-trace-probes: expected >= 0");
   if (graph_cache_mb < 0) throw std::invalid_argument("--hessian-graph-cache-mb: expected >= 0");
   if (memory_mb < 0) throw std::invalid_argument("--hessian-memory-mb: expected >= 0 (0 = unbounded)");
+  if (density_probes <= 0) throw std::invalid_argument("--hessian-density-probes: expected a positive integer");
+  if (density_steps <= 0) throw std::invalid_argument("--hessian-density-steps: expected a positive integer");
+  if (density_grid < 2) throw std::invalid_argument("--hessian-density-grid: expected an integer >= 2");
+  if (!(density_sigma > 0.0) || !std::isfinite(density_sigma))
+    throw std::invalid_argument("--hessian-density-sigma: expected a positive number (fraction of the range)");
+  if (repeats < 1) throw std::invalid_argument("--hessian-repeats: expected an integer >= 1");
 }
+
+torch::Tensor hessian_subset_indices(int64_t split_size, int64_t n, uint64_t seed, int64_t r) {
+  if (n <= 0 || (r + 1) * n > split_size)
+    throw std::invalid_argument("hessian: subset " + std::to_string(r) + " of " + std::to_string(n) +
+                                " samples does not fit in a split of " + std::to_string(split_size));
+  // One permutation for every r, so the subsets are disjoint and subset 0 is
+  // the same whatever R is.
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x4865737369616eULL);
+  return std::get<0>(torch::randperm(split_size, gen, torch::kInt64).narrow(0, r * n, n).sort());
+}
+
+std::pair<torch::Tensor, torch::Tensor> hessian_inputs(models::Net& model, const data::Split& train,
+                                                       const data::DatasetInfo& info, int64_t n, uint64_t seed,
+                                                       int64_t r, torch::Device device) {
+  auto idx = hessian_subset_indices(train.size(), n, seed, r);
+  data::Split sub{train.images.index_select(0, idx), train.labels.index_select(0, idx)};
+  data::BatchPipeline pipe(sub, info, std::max<int64_t>(1, n), device, data::AugmentOptions{}, /*shuffle=*/false, seed);
+  auto x = pipe.normalize(sub.images.to(device));
+  for (const auto& p : model.parameters()) {
+    x = x.to(p.scalar_type());
+    break;
+  }
+  return {x, sub.labels.to(device)};
+}
+
+namespace {
+
+double mean_of(const std::vector<double>& v) {
+  double m = 0.0;
+  for (double x : v) m += x;
+  return m / static_cast<double>(v.size());
+}
+
+// Sample standard deviation (n - 1); null with one value.
+nlohmann::json spread(const std::vector<double>& v) {
+  const double m = mean_of(v);
+  nlohmann::json sd = nullptr;
+  if (v.size() > 1) {
+    double ss = 0.0;
+    for (double x : v) ss += (x - m) * (x - m);
+    sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
+  }
+  return {{"values", v}, {"mean", m}, {"sd", sd}};
+}
+
+nlohmann::json trace_json(const TraceEstimate& t) {
+  return {
+      {"estimate", t.estimate},
+      {"standard_error", std::isfinite(t.standard_error) ? nlohmann::json(t.standard_error) : nlohmann::json(nullptr)},
+      {"probes", t.probes}};
+}
+
+}  // namespace
 
 nlohmann::json hessian_report(models::Net& model, const data::Split& train, const data::DatasetInfo& info,
                               const HessianOptions& opts, torch::Device device) {
@@ -55,22 +121,15 @@ nlohmann::json hessian_report(models::Net& model, const data::Split& train, cons
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t n = std::min(opts.samples, train.size());
   if (n <= 0) throw std::invalid_argument("hessian: the training split is empty");
+  if (opts.repeats > 1 && opts.repeats * opts.samples > train.size())
+    throw std::invalid_argument("--hessian-repeats: " + std::to_string(opts.repeats) + " disjoint subsets of " +
+                                std::to_string(opts.samples) + " samples (--hessian-samples) need " +
+                                std::to_string(opts.repeats * opts.samples) + " but the training split has " +
+                                std::to_string(train.size()));
 
   // A fixed subset: the same seed gives the same samples at every epoch, so a
   // sharpness curve over training measures one loss surface.
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(opts.seed ^ 0x4865737369616eULL);
-  auto idx = std::get<0>(torch::randperm(train.size(), gen, torch::kInt64).narrow(0, 0, n).sort());
-  data::Split sub{train.images.index_select(0, idx), train.labels.index_select(0, idx)};
-  data::BatchPipeline pipe(sub, info, std::max<int64_t>(1, n), device, data::AugmentOptions{}, /*shuffle=*/false,
-                           opts.seed);
-  torch::Tensor param_dtype_probe;
-  for (const auto& p : model.parameters()) {
-    param_dtype_probe = p;
-    break;
-  }
-  auto x = pipe.normalize(sub.images.to(device));
-  if (param_dtype_probe.defined()) x = x.to(param_dtype_probe.scalar_type());
-  auto y = sub.labels.to(device);
+  auto [x, y] = hessian_inputs(model, train, info, n, opts.seed, 0, device);
 
   EigenOptions eo;
   eo.k = opts.top_k;
@@ -80,7 +139,8 @@ nlohmann::json hessian_report(models::Net& model, const data::Split& train, cons
   eo.seed = opts.seed;
   // The budget: Lanczos vectors first (the basis, k Ritz vectors, 3 work
   // vectors; power iteration holds k + 3), the first-order graph cache gets
-  // the rest up to its own limit.
+  // the rest up to its own limit. The density's basis exists only after the
+  // eigen basis is freed, so the larger of the two counts.
   int64_t dim = 0;
   for (const auto& p : model.parameters())
     if (p.requires_grad()) dim += p.numel();
@@ -94,52 +154,99 @@ nlohmann::json hessian_report(models::Net& model, const data::Split& train, cons
                               std::max(opts.max_iter, opts.top_k));
       vectors_bytes += eo.max_basis * vec_bytes;
     }
+    if (opts.density)
+      vectors_bytes = std::max(vectors_bytes,
+                               slq_memory_bytes(dim, std::min(opts.density_steps, dim), budget, "--hessian-memory-mb"));
     cache_mb = std::min(opts.graph_cache_mb, std::max<int64_t>(0, budget - vectors_bytes) >> 20);
   }
   HvpOptions hopt;
   hopt.batch_size = opts.batch_size;
   hopt.bn_mode = opts.bn_mode;
   hopt.graph_cache_mb = cache_mb;
-  ModelHessian op(model, x, y, hopt);
-  auto res = opts.method == "power" ? power_iteration(op, eo) : lanczos(op, eo);
 
   nlohmann::json j;
-  j["eigenvalues"] = nlohmann::json::array();
-  j["eigenpairs"] = nlohmann::json::array();
-  bool all_conv = true;
-  for (const auto& p : res.pairs) {
-    j["eigenvalues"].push_back(p.value);
-    j["eigenpairs"].push_back({{"value", p.value},
-                               {"relative_residual", p.relative_residual},
-                               {"relative_change", std::isfinite(p.relative_change) ? nlohmann::json(p.relative_change)
-                                                                                    : nlohmann::json(nullptr)},
-                               {"iterations", p.iterations},
-                               {"converged", p.converged}});
-    all_conv = all_conv && p.converged;
+  std::vector<double> lambda_values, trace_values;
+  {
+    ModelHessian op(model, x, y, hopt);
+    auto res = opts.method == "power" ? power_iteration(op, eo) : lanczos(op, eo);
+
+    j["eigenvalues"] = nlohmann::json::array();
+    j["eigenpairs"] = nlohmann::json::array();
+    bool all_conv = true;
+    for (const auto& p : res.pairs) {
+      j["eigenvalues"].push_back(p.value);
+      j["eigenpairs"].push_back(
+          {{"value", p.value},
+           {"relative_residual", p.relative_residual},
+           {"relative_change",
+            std::isfinite(p.relative_change) ? nlohmann::json(p.relative_change) : nlohmann::json(nullptr)},
+           {"iterations", p.iterations},
+           {"converged", p.converged}});
+      all_conv = all_conv && p.converged;
+    }
+    j["all_converged"] = all_conv;
+    if (!res.pairs.empty()) {
+      j["lambda_max"] = res.pairs.front().value;
+      lambda_values.push_back(res.pairs.front().value);
+    }
+    if (res.pairs.size() >= 5) j["lambda_max_over_lambda_5"] = res.pairs[0].value / res.pairs[4].value;
+    if (opts.trace_probes > 0) {
+      auto t = hutchinson_trace(op, opts.trace_probes, opts.seed);
+      j["trace"] = trace_json(t);
+      trace_values.push_back(t.estimate);
+    }
+    if (opts.density) {
+      // One gradient of the same loss (forward + backward over the same
+      // micro-batches), timed after a warm-up, is the unit of cost.
+      (void)op.gradient();
+      const auto g0 = std::chrono::steady_clock::now();
+      (void)op.gradient();
+      SlqOptions so;
+      so.gradient_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
+      so.probes = opts.density_probes;
+      so.steps = opts.density_steps;
+      so.seed = opts.seed;
+      so.grid = opts.density_grid;
+      so.sigma_relative = opts.density_sigma;
+      j["density"] = slq(op, so).to_json();
+    }
+    j["loss"] = op.loss();
+    j["parameters"] = op.dim();
+    j["samples_used"] = n;
+    j["micro_batch_size"] = op.batch_size();
+    j["micro_batches"] = op.num_batches();
+    j["cached_batches"] = op.cached_batches();
+    j["hvp_count"] = op.applies();
+    j["memory"] = {{"budget_mb", opts.memory_mb},
+                   {"graph_cache_limit_mb", cache_mb},
+                   {"basis_vectors_cap", eo.max_basis},
+                   {"basis_vectors", res.basis_vectors},
+                   {"basis_mb", static_cast<double>(res.basis_vectors * op.dim() * 8) / (1 << 20)},
+                   {"restarts", res.restarts}};
   }
-  j["all_converged"] = all_conv;
-  if (!res.pairs.empty()) j["lambda_max"] = res.pairs.front().value;
-  if (res.pairs.size() >= 5) j["lambda_max_over_lambda_5"] = res.pairs[0].value / res.pairs[4].value;
-  if (opts.trace_probes > 0) {
-    auto t = hutchinson_trace(op, opts.trace_probes, opts.seed);
-    j["trace"] = {{"estimate", t.estimate},
-                  {"standard_error",
-                   std::isfinite(t.standard_error) ? nlohmann::json(t.standard_error) : nlohmann::json(nullptr)},
-                  {"probes", t.probes}};
+
+  if (opts.repeats > 1) {
+    // The same measurement on subsets 1..R-1 (subset 0 is the one above),
+    // one operator alive at a time.
+    const auto r0 = std::chrono::steady_clock::now();
+    int64_t hvps = 0;
+    for (int64_t r = 1; r < opts.repeats; ++r) {
+      auto [xr, yr] = hessian_inputs(model, train, info, n, opts.seed, r, device);
+      ModelHessian op(model, xr, yr, hopt);
+      auto res = opts.method == "power" ? power_iteration(op, eo) : lanczos(op, eo);
+      lambda_values.push_back(res.pairs.front().value);
+      if (opts.trace_probes > 0) trace_values.push_back(hutchinson_trace(op, opts.trace_probes, opts.seed).estimate);
+      hvps += op.applies();
+    }
+    nlohmann::json rep = {
+        {"R", opts.repeats},
+        {"samples_each", n},
+        {"lambda_max", spread(lambda_values)},
+        {"hvp_count", hvps},
+        {"wall_time_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count()}};
+    if (opts.trace_probes > 0) rep["trace"] = spread(trace_values);
+    j["repeats"] = rep;
   }
-  j["loss"] = op.loss();
-  j["parameters"] = op.dim();
-  j["samples_used"] = n;
-  j["micro_batch_size"] = op.batch_size();
-  j["micro_batches"] = op.num_batches();
-  j["cached_batches"] = op.cached_batches();
-  j["hvp_count"] = op.applies();
-  j["memory"] = {{"budget_mb", opts.memory_mb},
-                 {"graph_cache_limit_mb", cache_mb},
-                 {"basis_vectors_cap", eo.max_basis},
-                 {"basis_vectors", res.basis_vectors},
-                 {"basis_mb", static_cast<double>(res.basis_vectors * op.dim() * 8) / (1 << 20)},
-                 {"restarts", res.restarts}};
   j["settings"] = opts.to_json();
   j["wall_time_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return j;

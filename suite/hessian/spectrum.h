@@ -27,6 +27,17 @@ struct HessianOptions {
   // 8 GB keeps every model up to ResNet-18 (11.2M parameters) unrestarted
   // at 100 steps; WRN-28-10 (36.5M, 292 MB a vector) gets 20 basis vectors.
   int64_t memory_mb = 8192;
+  // Spectral density by stochastic Lanczos quadrature (slq.h), off by
+  // default: probes x steps HVPs, and `steps` basis vectors that must fit in
+  // memory_mb (refused otherwise, naming --hessian-memory-mb).
+  bool density = false;
+  int64_t density_probes = 5;
+  int64_t density_steps = 80;
+  int64_t density_grid = 512;
+  double density_sigma = 0.01;  // Gaussian broadening relative to the spectrum's range
+  // Sampling error: lambda_max (and the trace) on R disjoint subsets of
+  // `samples` each (1 = the single subset, no "repeats" block).
+  int64_t repeats = 1;
   nlohmann::json to_json() const;
   void validate() const;  // throws std::invalid_argument naming the flag
 };
@@ -42,6 +53,21 @@ struct HessianOptions {
 // Computes the top-k eigenvalues (with residuals, iterations, converged flags),
 // lambda_max/lambda_5 when k >= 5, and the trace when asked. The model's
 // train/eval mode is restored afterwards. Images are normalised with `info`.
+// The subsets: a permutation of the split's indices drawn with
+// torch::randperm(size) from a CPU generator seeded seed ^ 0x4865737369616e;
+// subset r (0-based) is entries [r n, (r + 1) n) of it, sorted. Subset 0 is
+// the single subset every report uses; the landscape uses it too.
+torch::Tensor hessian_subset_indices(int64_t split_size, int64_t n, uint64_t seed, int64_t r = 0);
+// That subset, normalised as training normalises it and cast to the model's
+// parameter dtype, on `device`: (inputs, labels).
+std::pair<torch::Tensor, torch::Tensor> hessian_inputs(models::Net& model, const data::Split& train,
+                                                       const data::DatasetInfo& info, int64_t n, uint64_t seed,
+                                                       int64_t r, torch::Device device);
+
+// With density: a "density" block (slq.h; SlqResult::to_json). With
+// repeats R > 1: a "repeats" block {R, samples_each, lambda_max {values,
+// mean, sd}, trace {values, mean, sd} when trace_probes > 0}; values[0] is
+// the report's own subset; R x samples must fit in the split.
 nlohmann::json hessian_report(models::Net& model, const data::Split& train, const data::DatasetInfo& info,
                               const HessianOptions& opts, torch::Device device);
 

@@ -52,6 +52,9 @@ struct Segment {
 void run_hessian_point(TrainState& s, int64_t epoch) {
   auto ho = s.cfg.hessian;
   ho.top_k = s.cfg.hessian_top_k;
+  // Density and repeats describe the final model only (cost, result size).
+  ho.density = false;
+  ho.repeats = 1;
   auto h = hessian::hessian_report(*s.model, s.data.hessian_split(ho.samples, ho.seed), s.data.info, ho, s.device);
   h["epoch"] = epoch;
   s.progress.hessian_curve.push_back(h);

@@ -1,0 +1,105 @@
+// `nrsbench landscape`: loss-landscape slices of saved weights (landscape.h).
+#include "models/registry.h"
+#include "suite/cli/cli_common.h"
+#include "suite/hessian/landscape.h"
+#include "suite/hessian/spectrum.h"
+#include "suite/results.h"
+#include "suite/run/process_scope.h"
+#include "suite/run/setup.h"
+
+#include <cstdio>
+
+namespace nrs::cli {
+
+int cmd_landscape(const std::vector<std::string>& args, const std::string& command_line) {
+  hessian::LandscapeOptions lo;
+  std::string model_name, dataset, weights, to, out, data_dir, device_name = "cpu";
+  int64_t val_split = 0, train_subset = 0;
+  uint64_t seed = 0, sample_seed = 0, data_seed = 0;
+  int threads = 0;
+  po::options_description d("landscape options");
+  // clang-format off
+  d.add_options()
+    ("model", po::value(&model_name), "model name (nrsbench list); required")
+    ("dataset", po::value(&dataset), "dataset name (nrsbench list); required")
+    ("weights", po::value(&weights), "weights file (nrsbench run --save-weights); required")
+    ("to", po::value(&to), "second weights file: also the interpolation (1 - t) w + t w2, t in [0, 1]")
+    ("seed", po::value(&seed)->default_value(seed), "random directions (and the eigenvector's Lanczos start)")
+    ("landscape-samples", po::value(&lo.samples)->default_value(lo.samples), "training samples: the Hessian's subset for the same --sample-seed")
+    ("sample-seed", po::value(&sample_seed)->default_value(sample_seed), "the sample subset's seed (as nrsbench hessian --seed)")
+    ("landscape-bn", po::value(&lo.bn)->default_value(lo.bn), "BatchNorm: eval (stored running stats) | recompute (re-estimated on the samples at each point)")
+    ("landscape-points", po::value(&lo.points)->default_value(lo.points), "points per 1-D slice")
+    ("landscape-range", po::value(&lo.range)->default_value(lo.range), "1-D and 2-D alphas span [-range, range]")
+    ("grid2d", po::value(&lo.grid2d)->default_value(lo.grid2d), "also an N x N grid over two filter-normalised directions (0 = off)")
+    ("landscape-batch-size", po::value(&lo.batch_size)->default_value(lo.batch_size), "evaluation batch size")
+    ("no-eigenvector", po::bool_switch()->notifier([&lo](bool off) { if (off) lo.top_eigenvector = false; }), "skip the top-Hessian-eigenvector slice")
+    ("data-dir", po::value(&data_dir), "dataset directory")
+    ("val-split", po::value(&val_split)->default_value(val_split), "as the training run: samples carved from train")
+    ("data-seed", po::value(&data_seed)->default_value(data_seed), "as the training run's --seed (drives --val-split)")
+    ("train-subset", po::value(&train_subset)->default_value(train_subset), "as the training run: its fixed random subset of N training samples (0 = all)")
+    ("device", po::value(&device_name)->default_value(device_name), "cpu | cuda | cuda:N")
+    ("threads", po::value(&threads)->default_value(threads), "CPU threads (0 = all cores)")
+    ("out", po::value(&out), "results JSON path (default results/landscape/<dataset>/<model>.json)");
+  // clang-format on
+  po::variables_map vm;
+  if (!parse_or_help("landscape", "--model M --dataset D --weights FILE [--to FILE2] [options]", d, args, vm)) return 0;
+  if (model_name.empty() || dataset.empty() || weights.empty())
+    throw UsageError("--model, --dataset and --weights are required (see nrsbench landscape --help)");
+  if (threads < 0) throw UsageError("--threads: expected an integer >= 0");
+  if (val_split < 0 || train_subset < 0) throw UsageError("--val-split/--train-subset: expected >= 0");
+  try {
+    lo.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  const torch::Device device(device_name);
+  ProcessScope scope({threads, seed, /*flush_denormal=*/true, /*cudnn_benchmark=*/false, device.is_cuda()});
+
+  const auto data = load_run_data({dataset, data_dir, val_split, data_seed, train_subset, 0});
+  ModelSelection ms;
+  ms.model = model_name;
+  ms.init_weights = weights;
+  auto model = make_run_model(ms, spec_of(data.info), device);
+  models::NetPtr other;
+  if (!to.empty()) {
+    ms.init_weights = to;
+    other = make_run_model(ms, spec_of(data.info), device);
+  }
+  const auto split = data.hessian_split(lo.samples, sample_seed);
+  const int64_t n = std::min(lo.samples, split.size());
+  auto [x, y] = hessian::hessian_inputs(*model, split, data.info, n, sample_seed, 0, device);
+  auto land = hessian::landscape(*model, x, y, lo, seed, other ? other.get() : nullptr);
+
+  nlohmann::json result = {
+      {"kind", "nrsbench-landscape"},
+      {"schema", 1},
+      {"weights", weights},
+      {"command_line", command_line},
+      {"model", {{"name", model_name}}},
+      {"dataset",
+       {{"name", data.info.name}, {"train_size", data.train_size()}, {"train_sha256", data.train_fingerprint()}}},
+      {"sample_seed", sample_seed},
+      {"environment", environment_info(device_name)},
+      {"start_time", iso8601_now()}};
+  if (!to.empty()) result["to"] = to;
+  for (const auto& [k, v] : land.items()) result[k] = v;
+  if (out.empty()) out = "results/landscape/" + dataset + "/" + model_name + ".json";
+  write_json_atomic(out, result);
+
+  for (const auto& s : land["slices"]) {
+    const auto& l = s["train_loss"];
+    const auto& a = s["alphas"];
+    std::printf("%-16s loss %.4g at %g, %.4g at %g, %.4g at %g\n", s["kind"].get<std::string>().c_str(),
+                l.front().get<double>(), a.front().get<double>(), l[l.size() / 2].get<double>(),
+                a[a.size() / 2].get<double>(), l.back().get<double>(), a.back().get<double>());
+  }
+  std::printf("landscape: %lld evaluations on %lld samples, %.3g s = %.3g gradients (one gradient %.3g s)\n",
+              static_cast<long long>(land["evaluations"].get<int64_t>()), static_cast<long long>(n),
+              land["seconds"].get<double>(),
+              land["gradient_equivalents"].is_null() ? 0.0 : land["gradient_equivalents"].get<double>(),
+              land["gradient_seconds"].get<double>());
+  std::printf("results: %s\n", out.c_str());
+  return 0;
+}
+
+}  // namespace nrs::cli
