@@ -115,6 +115,9 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
     ("shared-gates", po::bool_switch(&c.strategy.shared_gates),
      "stochastic layers (ShakeDrop, dropout) draw the same gates in every pass of a step (official: one PRNG key per step)")
     ("drop-last", po::bool_switch(&c.drop_last), "drop the last partial training batch of each epoch (official: drop_remainder)")
+    ("nproc", po::value(&c.nproc)->default_value(c.nproc), "data-parallel replicas: N local ranks on loopback (c10d Gloo on CPU, NCCL on CUDA), each training batch-size/N rows of every global batch; under torchrun or srun the job's world size")
+    ("perturbation", po::value(&c.strategy.perturbation)->default_value(c.strategy.perturbation), "SAM/ASAM/NRS with replicas or --sam-m: local (each replica or m-chunk perturbs with its own gradient: m-sharpness) | global (one perturbation from the all-reduced gradient)")
+    ("dist-timeout", po::value(&c.dist_timeout_s)->default_value(c.dist_timeout_s), "seconds a rank waits for its peers (rendezvous, collectives) before every rank stops with an error")
     ("cutout-mode", po::value(&c.augment.cutout_mode)->default_value(c.augment.cutout_mode),
      "image (own Cutout square per image) | batch (one square position for the whole batch, official)");
   // clang-format on

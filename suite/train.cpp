@@ -1,9 +1,12 @@
 #include "suite/train.h"
+#include "suite/dist/communicator.h"
+#include "suite/matrix/cell_id.h"
 #include "suite/results.h"
 #include "suite/run/checkpoint.h"
 #include "suite/run/epoch_loop.h"
 #include "suite/run/preemption.h"
 #include "suite/run/process_scope.h"
+#include "suite/run/replica_sync.h"
 #include "suite/run/run_result.h"
 #include "suite/run/setup.h"
 #include "suite/weights.h"
@@ -33,7 +36,8 @@ nlohmann::json RunConfig::to_json() const {
                           {"bn_stats", strategy.bn_stats},
                           {"sam_m", strategy.sam_m},
                           {"bn_group", strategy.bn_group_effective()},
-                          {"shared_gates", strategy.shared_gates}};
+                          {"shared_gates", strategy.shared_gates},
+                          {"perturbation", strategy.perturbation}};
   return {{"model", model},
           {"dataset", dataset},
           {"epochs", epochs},
@@ -71,7 +75,9 @@ nlohmann::json RunConfig::to_json() const {
           {"landscape", landscape_json},
           {"data_loading", {{"decode_threads", decode_threads}, {"stream_prefetch_mb", stream_prefetch_mb}}},
           {"checkpoint", {{"path", checkpoint.path}, {"every", checkpoint.every}, {"keep", checkpoint.keep}}},
-          {"drop_last", drop_last}};
+          {"drop_last", drop_last},
+          {"distributed", {{"nproc", nproc}}},
+          {"dist_timeout_s", dist_timeout_s}};
 }
 
 void RunConfig::validate(bool check_device) const {
@@ -107,7 +113,13 @@ void RunConfig::validate(bool check_device) const {
   schedule.validate();
   sgd.validate();
   strategy.validate();
-  strategy.validate_batch(batch_size);
+  if (nproc < 1) throw std::invalid_argument("--nproc: expected an integer >= 1");
+  if (batch_size % nproc != 0)
+    throw std::invalid_argument("--batch-size " + std::to_string(batch_size) + ": must split evenly across --nproc " +
+                                std::to_string(nproc) + " replicas");
+  if (!(dist_timeout_s > 0)) throw std::invalid_argument("--dist-timeout: expected seconds > 0");
+  // --sam-m and --bn-group divide each replica's rows, not the global batch.
+  strategy.validate_batch(batch_size / nproc);
   data::AugmentOptions::validate(augment);
 }
 
@@ -145,8 +157,65 @@ ModelSelection model_selection(const RunConfig& c) {
 
 namespace {
 
-ProcessSettings process_settings(const RunConfig& c) {
-  return {c.threads, c.seed, c.flush_denormal, c.cudnn_benchmark, torch::Device(c.device).is_cuda()};
+ProcessSettings process_settings(const RunConfig& c, const dist::Communicator* comm) {
+  ProcessSettings p{c.threads, c.seed, c.flush_denormal, c.cudnn_benchmark, torch::Device(c.device).is_cuda()};
+  // Ranks on one machine share its cores: --threads 0 means an equal share.
+  if (comm != nullptr && p.threads == 0)
+    p.threads = std::max(1, resolve_threads(0) / std::max(1, comm->env().local_world));
+  return p;
+}
+
+// A rank's own accelerator: "cuda" names the cell's device kind; rank r of a
+// machine trains on cuda:(local rank).
+std::string rank_device(const RunConfig& c, const dist::Communicator* comm) {
+  if (comm == nullptr || c.device != "cuda") return c.device;
+  return "cuda:" + std::to_string(comm->env().local_rank % std::max<int64_t>(1, torch::cuda::device_count()));
+}
+
+// Data-parallel checks that need the data: every replica needs at least one
+// row of the last, partial batch.
+void check_replica_rows(const TrainState& s) {
+  const int64_t n = s.data.train_size(), B = s.cfg.batch_size, W = s.cfg.nproc;
+  if (!s.cfg.drop_last && n % B != 0 && n % B < W)
+    throw std::invalid_argument("--nproc " + std::to_string(W) + ": the last training batch has " +
+                                std::to_string(n % B) +
+                                " samples, fewer than the replicas; add --drop-last or "
+                                "change --batch-size");
+}
+
+// The result's record of the replicas: world size, semantics, m, and the
+// cost of the gradient all-reduce.
+nlohmann::json distributed_record(const TrainState& s, const dist::Communicator* comm) {
+  const auto& st = s.cfg.strategy;
+  const int64_t W = s.cfg.nproc, per_replica = s.cfg.batch_size / W;
+  const bool perturbs = st.name != "sgd";
+  nlohmann::json j = {{"world_size", W},
+                      {"per_replica_batch", per_replica},
+                      {"perturbation", perturbs ? st.perturbation : "none"},
+                      // samples that share one perturbation (the SAM paper's m)
+                      {"m", !perturbs                    ? 0
+                            : st.sam_m > 0               ? st.sam_m
+                            : st.perturbation == "local" ? per_replica
+                                                         : s.cfg.batch_size},
+                      {"batchnorm", W > 1 ? "per replica; running statistics averaged over replicas before each "
+                                            "evaluation and checkpoint"
+                                          : "one process"}};
+  if (comm != nullptr) {
+    const auto& cs = comm->stats();
+    j["backend"] = comm->backend();
+    j["launcher"] = comm->env().source;
+    // Steps this process ran (a resumed one started at its checkpoint).
+    const int64_t first = s.progress.resumes.empty() ? 0 : s.progress.resumes.back().value("from_global_step", 0);
+    const double steps = static_cast<double>(std::max<int64_t>(s.progress.global_step - first, 1));
+    j["gradient_allreduce"] = {
+        {"calls", cs.gradient_reductions},
+        {"calls_per_step", static_cast<double>(cs.gradient_reductions) / steps},
+        {"bytes_per_step", static_cast<double>(cs.gradient_bytes) / steps},
+        {"ms_per_step", 1000.0 * cs.gradient_seconds / steps},
+        {"note", "rank 0, this process; bytes one rank contributes; time includes waiting for slower replicas"}};
+    j["throughput_note"] = "throughput fields are rank 0's images; the job trains world_size times as many";
+  }
+  return j;
 }
 
 // Hessian of the final model; a failure (memory, a non-finite loss) is
@@ -190,13 +259,27 @@ nlohmann::json final_landscape(TrainState& s) {
 
 }  // namespace
 
-nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out) {
+nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out, dist::Communicator* comm) {
   cfg.validate();
+  if (comm != nullptr && comm->world() != cfg.nproc)
+    throw std::invalid_argument("--nproc " + std::to_string(cfg.nproc) + ": the job has " +
+                                std::to_string(comm->world()) + " ranks (WORLD_SIZE)");
+  if (comm == nullptr && cfg.nproc > 1)
+    throw std::invalid_argument("--nproc " + std::to_string(cfg.nproc) +
+                                ": this process is not one of the job's ranks (start it with nrsbench run --nproc, "
+                                "torchrun or srun)");
+  const bool writer = comm == nullptr || comm->rank() == 0;
   RunClock clock;
   PreemptionHandlers handlers;
-  ProcessScope scope(process_settings(cfg));
-  auto s = build_train_state(cfg, scope.threads());
+  ProcessScope scope(process_settings(cfg, comm));
+  auto s = build_train_state(cfg, scope.threads(), rank_device(cfg, comm));
+  s.comm = comm;
   s.progress.start_time = clock.start_time;  // a checkpoint replaces it with the first process's
+  if (comm != nullptr) {
+    check_replica_rows(s);
+    // Every rank must run the same cell: a mismatch is named, not trained.
+    comm->require_same("configuration", "cell " + matrix::cell_id(cfg) + " seed " + std::to_string(cfg.seed));
+  }
 
   CheckpointLog ckpt_log;
   const std::string& ckpt = cfg.checkpoint.path;
@@ -206,15 +289,25 @@ nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out) {
                                   {"from_global_step", s.progress.global_step},
                                   {"at", iso8601_now()},
                                   {"checkpoint", ckpt}});
-    if (!out.progress.quiet)
+    if (comm != nullptr) {
+      s.progress.resumes.back()["world_size"] = comm->world();
+      keep_sums_on_rank0(*comm, s.progress.sums, s.device);  // the checkpoint's sums are the job's
+    }
+    if (!out.progress.quiet && writer)
       std::fprintf(stderr, "[resume] %s: epoch %lld, step %lld (global step %lld)\n", ckpt.c_str(),
                    static_cast<long long>(s.progress.epoch + 1), static_cast<long long>(s.progress.sums.steps),
                    static_cast<long long>(s.progress.global_step));
   }
+  if (comm != nullptr) {
+    broadcast_model(*comm, *s.model);
+    // Stochastic layers draw differently on each replica (the model was
+    // initialised identically above, and rank 0 keeps the one-process stream).
+    if (comm->rank() > 0) torch::manual_seed(cfg.seed + 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(comm->rank()));
+  }
 
   LoopOptions lo;
-  lo.tty = out.progress.tty;
-  lo.quiet = out.progress.quiet;
+  lo.tty = out.progress.tty && writer;
+  lo.quiet = out.progress.quiet || !writer;
   lo.checkpoint_every_epochs = cfg.checkpoint.every_epochs();
   lo.checkpoint_every_seconds = cfg.checkpoint.every_seconds();
   lo.checkpoint_path = ckpt;
@@ -222,11 +315,21 @@ nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out) {
   const double earlier_wall = s.progress.timings.previous_wall_s;
   if (!ckpt.empty())
     lo.checkpoint = [&](const TrainState&) {
-      s.progress.timings.previous_wall_s = earlier_wall + clock.seconds();
-      ckpt_log.add(save_checkpoint(s, ckpt));
-      s.progress.timings.previous_wall_s = earlier_wall;
+      // Replicas: the job's sums and averaged BN statistics go to disk, from
+      // rank 0 only (every rank takes part in the collectives).
+      if (comm != nullptr) {
+        reduce_epoch_sums(*comm, s.progress.sums);
+        average_buffers(*comm, *s.model);
+      }
+      if (writer) {
+        s.progress.timings.previous_wall_s = earlier_wall + clock.seconds();
+        ckpt_log.add(save_checkpoint(s, ckpt));
+        s.progress.timings.previous_wall_s = earlier_wall;
+      }
+      if (comm != nullptr) keep_sums_on_rank0(*comm, s.progress.sums, s.device);
     };
   train_epochs(s, lo);
+  if (!writer) return {{"status", s.progress.status}, {"rank", comm->rank()}};
 
   // Weights first: a Hessian that fails or is killed must not cost them.
   if (s.progress.status == "ok" && !cfg.save_weights.empty()) save_weights(*s.model, cfg.save_weights);
@@ -238,6 +341,7 @@ nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out) {
 
   auto result = build_result(s, hessian, ckpt_log, clock, out.command_line);
   if (!landscape.is_null()) result["landscape"] = landscape;
+  result["distributed"] = distributed_record(s, comm);
   for (const auto& [k, v] : out.extra.items()) result[k] = v;
   if (!out.path.empty()) write_json_atomic(out.path, result);
   if (!ckpt.empty() && !cfg.checkpoint.keep) {

@@ -12,6 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace nrs::dist {
+class Communicator;
+}
+
 namespace nrs {
 
 struct RunConfig {
@@ -64,6 +68,13 @@ struct RunConfig {
   // Official-code semantics (docs/fidelity.md); the others live in strategy
   // (sam_m, bn_group, shared_gates), sgd (wd_mode) and augment (cutout_mode).
   bool drop_last = false;  // drop each epoch's last partial training batch
+  // Data-parallel (suite/dist, README "Data-parallel and m-sharpness"): the
+  // number of replicas the global batch is split across. Part of the cell
+  // id, as the perturbation semantics (strategy.perturbation) are.
+  int64_t nproc = 1;
+  // Operational: how long a collective or the rendezvous waits for a peer
+  // before every rank gives up with an error.
+  double dist_timeout_s = 300.0;
 
   nlohmann::json to_json() const;  // the fully resolved configuration
   // Throws std::invalid_argument naming the flag. check_device: also require
@@ -90,7 +101,11 @@ struct RunOutput {
 // throw (data::DataError, std::invalid_argument) before training starts; a
 // preemption signal throws Preempted (suite/run/preemption.h) after the
 // checkpoint is written, with no result.
-nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out);
+// With `comm` (a data-parallel rank, cfg.nproc == comm->world()) every rank
+// trains its rows of each global batch; only rank 0 writes checkpoints,
+// weights and the result, and computes the final Hessian and landscape. The
+// other ranks return {"status", "rank"} after training.
+nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out, dist::Communicator* comm = nullptr);
 
 // The shared setup's selections for this configuration (suite/run/setup.h).
 struct DataSelection;

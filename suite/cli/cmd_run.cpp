@@ -1,5 +1,7 @@
 // `nrsbench run`: one cell from flags.
 #include "suite/cli/cli_common.h"
+#include "suite/dist/communicator.h"
+#include "suite/dist/launcher.h"
 #include "suite/errors.h"
 #include "suite/file_lock.h"
 #include "suite/matrix/runner.h"
@@ -12,9 +14,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 namespace nrs::cli {
@@ -63,7 +68,7 @@ void select_seeds(matrix::Protocol& p, const std::string& text) {
 
 int run_protocol(const std::string& name, const std::string& out, const std::string& shard_text,
                  const std::string& cells, const std::string& seeds, bool quiet, bool dry_run,
-                 const nlohmann::json& flags, const std::string& command_line) {
+                 const nlohmann::json& flags, const std::string& command_line, const std::vector<std::string>& args) {
   auto p = matrix::load_protocol(matrix::find_protocol(name));
   if (!cells.empty()) matrix::select_cells(p, cells);  // by the protocol's own names, before the flags below
   if (!seeds.empty()) select_seeds(p, seeds);
@@ -89,7 +94,23 @@ int run_protocol(const std::string& name, const std::string& out, const std::str
     return 0;
   }
   matrix::RunnerOptions ro{out, shard, command_line, quiet, static_cast<bool>(::isatty(2))};
+  ro.relaunch_args = args;
+  // A rank of a data-parallel job (srun --ntasks N, or the ranks this
+  // command starts for a cell with nproc > 1): see matrix/runner.h.
+  const auto env = dist::read_dist_env();
+  std::unique_ptr<dist::Communicator> comm;
+  if (env.distributed()) {
+    double timeout_s = 300.0;
+    for (const auto& c : p.cells) timeout_s = c.config.dist_timeout_s;
+    const std::string device = p.cells.empty() ? "cpu" : p.cells.front().config.device;
+    comm = dist::Communicator::connect(env, device, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+    ro.comm = comm.get();
+    if (const char* item = std::getenv("NRSBENCH_MATRIX_ITEM")) ro.only_item = item;
+  }
   const auto s = matrix::run_matrix(p, ro);
+  // Ranks other than 0, and the ranks of one launched cell, leave the
+  // report to rank 0 and to the launching runner.
+  if (env.rank != 0 || !ro.only_item.empty()) return s.preempted ? kExitPreempted : s.failed > 0 ? 1 : 0;
   if (s.preempted) {
     std::fprintf(stderr, "nrsbench run: %s; rerun the same command to resume\n", s.preempted_reason.c_str());
     return kExitPreempted;
@@ -127,7 +148,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   if (!parse_or_help("run", "[options]  |  --protocol P --out DIR [--shard i/n] [run flags]", d, args, vm)) return 0;
   if (!protocol.empty())
     return run_protocol(protocol, out, shard, cells, seeds, quiet, dry_run, explicit_run_flags(args, d, m),
-                        command_line);
+                        command_line, args);
   if (!cells.empty() || !seeds.empty()) throw UsageError("--cells/--seeds: only with --protocol");
   if (vm.count("dry-run") && dry_run) throw UsageError("--dry-run: only with --protocol");
   if (!vm["shard"].defaulted()) throw UsageError("--shard: only with --protocol");
@@ -135,24 +156,48 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
 
   if (out.empty()) out = default_out(cfg);
   if (!no_checkpoint && cfg.checkpoint.path.empty()) cfg.checkpoint.path = out + ".ckpt";
+  const auto env = dist::read_dist_env();
+  // Under torchrun/srun the job's world size is the run's unless --nproc says
+  // otherwise (then the mismatch is an error, in run_training).
+  if (env.distributed() && vm["nproc"].defaulted()) cfg.nproc = env.world;
+  const bool launch = !env.distributed() && cfg.nproc > 1;  // we start the ranks
+  if (launch || env.distributed()) cfg.validate(/*check_device=*/false);
   // Before any training: the output directory must take files (the lock is
   // one), and no other live process may be writing this result and its
-  // checkpoint (two would overwrite each other's checkpoints).
-  FileLock lock(out + ".lock");
-  if (!lock.held()) {
-    const auto pid = lock.holder();
-    throw OutputError(out + ": another nrsbench process" + (pid.empty() ? "" : " (pid " + pid + ")") +
-                      " is writing this result; wait for it to finish or give another --out");
+  // checkpoint (two would overwrite each other's checkpoints). With replicas
+  // the launcher, or else rank 0, holds it.
+  std::unique_ptr<FileLock> lock;
+  if (!env.parent_holds_lock && env.rank == 0) {
+    lock = std::make_unique<FileLock>(out + ".lock");
+    if (!lock->held()) {
+      const auto pid = lock->holder();
+      throw OutputError(out + ": another nrsbench process" + (pid.empty() ? "" : " (pid " + pid + ")") +
+                        " is writing this result; wait for it to finish or give another --out");
+    }
   }
+  if (launch) {
+    dist::LaunchOptions lo;
+    lo.nproc = static_cast<int>(cfg.nproc);
+    lo.argv = {"nrsbench", "run"};
+    lo.argv.insert(lo.argv.end(), args.begin(), args.end());
+    lo.env = {{dist::kParentLockVar, "1"}};
+    return dist::launch_local_ranks(lo);
+  }
+  std::unique_ptr<dist::Communicator> comm;
+  if (env.distributed())
+    comm = dist::Communicator::connect(env, cfg.device,
+                                       std::chrono::milliseconds(static_cast<int64_t>(cfg.dist_timeout_s * 1000)));
   RunOutput ro{command_line, Progress{static_cast<bool>(::isatty(2)), quiet}, out, nlohmann::json::object()};
   nlohmann::json result;
   try {
-    result = run_training(cfg, ro);
+    result = run_training(cfg, ro, comm.get());
   } catch (const Preempted& p) {
-    std::fprintf(stderr, "nrsbench run: stopped by %s; checkpoint %s; rerun the same command to resume\n", p.what(),
-                 p.checkpoint.empty() ? "(none: checkpoints are off)" : p.checkpoint.c_str());
+    if (env.rank == 0)
+      std::fprintf(stderr, "nrsbench run: stopped by %s; checkpoint %s; rerun the same command to resume\n", p.what(),
+                   p.checkpoint.empty() ? "(none: checkpoints are off)" : p.checkpoint.c_str());
     return kExitPreempted;
   }
+  if (env.rank != 0) return result["status"] == "ok" ? 0 : 1;  // rank 0 reports and writes
 
   const auto& f = result["final"];
   std::printf("\n%-14s %-14s %-22s %9s %9s %10s %9s\n", "dataset", "model", "variant", "test_acc", "test_loss", "img/s",

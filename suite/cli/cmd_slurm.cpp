@@ -25,6 +25,7 @@ int cmd_slurm(const std::vector<std::string>& args, const std::string& self) {
     ("signal-lead", po::value(&o.signal_lead_s)->default_value(o.signal_lead_s), "seconds before the time limit at which the task checkpoints and requeues itself")
     ("job-name", po::value(&o.job_name)->default_value(o.job_name), "job name")
     ("binary", po::value(&o.binary), "nrsbench path on the cluster (default: this binary's absolute path)")
+    ("tasks-per-cell", po::value(&o.tasks_per_cell)->default_value(o.tasks_per_cell), "data-parallel: each cell runs as srun --ntasks N (N ranks, --nproc N); --gpus-per-task and --cpus-per-task are per rank")
     ("run-flags", po::value(&o.extra_flags), "extra flags for every task's nrsbench run (e.g. \"--device cuda\")")
     ("script", po::value(&script), "write the script here (default OUT/<protocol>.sbatch)");
   // clang-format on

@@ -33,9 +33,9 @@ json difference(const json& v, const json& d) {
 }  // namespace
 
 const std::vector<std::string>& id_excluded_fields() {
-  static const std::vector<std::string> f = {"seed",        "threads",          "data_dir",        "save_weights",
-                                             "checkpoint",  "checkpoint_every", "checkpoint_keep", "checkpoint_path",
-                                             "data_loading"};
+  static const std::vector<std::string> f = {"seed",         "threads",          "data_dir",        "save_weights",
+                                             "checkpoint",   "checkpoint_every", "checkpoint_keep", "checkpoint_path",
+                                             "data_loading", "dist_timeout_s"};
   return f;
 }
 

@@ -1,5 +1,7 @@
 #include "suite/matrix/runner.h"
 #include "suite/build_info.h"
+#include "suite/dist/communicator.h"
+#include "suite/dist/launcher.h"
 #include "suite/errors.h"
 #include "suite/file_lock.h"
 #include "suite/optim/step_strategy.h"
@@ -14,6 +16,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 namespace nrs::matrix {
 namespace fs = std::filesystem;
@@ -100,32 +103,54 @@ ItemState item_state(const std::string& path, const Cell& cell, uint64_t seed) {
 
 RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
   const auto all = work_items(p);
-  const auto items = select_shard(all, opts.shard);
+  auto items = select_shard(all, opts.shard);
+  const bool rank_mode = opts.comm != nullptr;
+  const bool writer = !rank_mode || opts.comm->rank() == 0;
+  if (!opts.only_item.empty()) {  // the ranks of one launched cell
+    std::vector<WorkItem> one;
+    for (const auto& it : items)
+      if (p.cells[it.cell].name + "#" + std::to_string(it.seed) == opts.only_item) one.push_back(it);
+    if (one.size() != 1) throw std::invalid_argument("matrix item '" + opts.only_item + "': not in this shard");
+    items = one;
+  }
+  if (rank_mode)
+    for (const auto& it : items)
+      if (p.cells[it.cell].config.nproc != opts.comm->world())
+        throw std::invalid_argument("cell " + p.cells[it.cell].name + ": nproc " +
+                                    std::to_string(p.cells[it.cell].config.nproc) + ", but this job has " +
+                                    std::to_string(opts.comm->world()) +
+                                    " ranks; run each cell with as many tasks as its nproc");
   RunnerSummary sum;
   sum.total = items.size();
   PreemptionHandlers handlers;  // a signal between cells stops before the next one
-  write_json_atomic((fs::path(opts.out_dir) / ("protocol-" + p.name + ".json")).string(), protocol_manifest(p));
+  if (writer && opts.only_item.empty())
+    write_json_atomic((fs::path(opts.out_dir) / ("protocol-" + p.name + ".json")).string(), protocol_manifest(p));
+  // Rank 0's yes/no for every rank (a lock taken, an item finished).
+  auto decide = [&](bool mine) { return rank_mode ? opts.comm->broadcast_value(mine ? 1.0 : 0.0) > 0 : mine; };
 
   // Check every existing file first: a foreign or stale file stops the run
   // before hours are spent, not in the middle.
   std::vector<bool> todo(items.size(), true);
   for (size_t i = 0; i < items.size(); ++i) {
     const auto& c = p.cells[items[i].cell];
-    if (item_state(result_path(opts.out_dir, c, items[i].seed), c, items[i].seed) == ItemState::kFinished) {
+    if (decide(writer &&
+               item_state(result_path(opts.out_dir, c, items[i].seed), c, items[i].seed) == ItemState::kFinished)) {
       todo[i] = false;
       ++sum.already_done;
     }
   }
   size_t remaining = items.size() - sum.already_done;
-  std::fprintf(stderr, "[matrix] %s: %zu cells x %zu seeds = %zu runs; shard %d/%d: %zu runs, %zu already done\n",
-               p.name.c_str(), p.cells.size(), p.seeds.size(), all.size(), opts.shard.index, opts.shard.count,
-               items.size(), sum.already_done);
+  if (writer && opts.only_item.empty())
+    std::fprintf(stderr, "[matrix] %s: %zu cells x %zu seeds = %zu runs; shard %d/%d: %zu runs, %zu already done\n",
+                 p.name.c_str(), p.cells.size(), p.seeds.size(), all.size(), opts.shard.index, opts.shard.count,
+                 items.size(), sum.already_done);
 
   double spent = 0.0;
   size_t done = sum.already_done;
   for (size_t i = 0; i < items.size(); ++i) {
     if (!todo[i]) continue;
-    if (const int sig = preemption_signal()) {
+    const int sig = rank_mode ? static_cast<int>(opts.comm->max_value(preemption_signal())) : preemption_signal();
+    if (sig != 0) {
       sum.preempted = true;
       sum.preempted_reason = "stopped by " + signal_name(sig) + " between cells";
       return sum;
@@ -133,23 +158,28 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
     const auto& it = items[i];
     const auto& c = p.cells[it.cell];
     const auto path = result_path(opts.out_dir, c, it.seed);
-    FileLock lock(path + ".lock");  // OUT/<cell>-s<seed>.json.lock
-    if (!lock.held()) {
+    // OUT/<cell>-s<seed>.json.lock: taken by rank 0 (or held by the parent
+    // that launched this cell's ranks).
+    std::unique_ptr<FileLock> lock;
+    if (writer && opts.only_item.empty()) lock = std::make_unique<FileLock>(path + ".lock");
+    if (!decide(lock == nullptr || lock->held())) {
       ++sum.busy;
       --remaining;
       std::fprintf(stderr, "[matrix] %s s%llu: running in another process, skipped\n", c.name.c_str(),
                    static_cast<unsigned long long>(it.seed));
       continue;
     }
-    if (item_state(path, c, it.seed) == ItemState::kFinished) {  // finished while we waited
+    if (decide(writer && item_state(path, c, it.seed) == ItemState::kFinished)) {  // finished while we waited
       ++sum.already_done;
       ++done;
       --remaining;
       continue;
     }
-    remove_stale_temporaries(path);
-    std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu (cell %s)\n", done + 1, items.size(), c.name.c_str(),
-                 static_cast<unsigned long long>(it.seed), c.id.c_str());
+    if (writer) remove_stale_temporaries(path);
+    const bool report = writer && opts.only_item.empty();  // a launched cell's parent reports it
+    if (report)
+      std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu (cell %s)\n", done + 1, items.size(), c.name.c_str(),
+                   static_cast<unsigned long long>(it.seed), c.id.c_str());
     const auto t0 = std::chrono::steady_clock::now();
     auto cfg = c.config;
     cfg.seed = it.seed;
@@ -165,28 +195,64 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
                                {"flags", c.flags},
                                {"shard", std::to_string(opts.shard.index) + "/" + std::to_string(opts.shard.count)}};
     json result;
-    try {
-      result = run_training(
-          cfg, RunOutput{opts.command_line, Progress{opts.tty, opts.quiet}, path, {{"matrix", matrix_block}}});
-    } catch (const Preempted& e) {
-      // The checkpoint is written; the lock goes with this scope. The next
-      // run of the same command resumes this item first.
-      sum.preempted = true;
-      sum.preempted_reason =
-          c.name + " s" + std::to_string(it.seed) + " stopped by " + e.what() + "; checkpoint " + e.checkpoint;
-      return sum;
-    } catch (const OutputError&) {
-      // A full disk or a directory that turned unwritable is not this
-      // cell's failure: stop, leaving it unfinished (and resumable).
-      throw;
-    } catch (const std::exception& e) {
-      std::string msg = e.what();
-      msg = msg.substr(0, msg.find('\n'));
-      std::fprintf(stderr, "[matrix] %s s%llu failed: %s\n", c.name.c_str(), static_cast<unsigned long long>(it.seed),
-                   msg.c_str());
-      result = failed_result(c, it.seed, opts.command_line, msg);
-      result["matrix"] = matrix_block;
-      write_json_atomic(path, result);
+    if (!rank_mode && cfg.nproc > 1) {
+      // A data-parallel cell: its ranks are copies of this command limited
+      // to this item; they write the result (rank 0) or stop at a checkpoint.
+      dist::LaunchOptions lo;
+      lo.nproc = static_cast<int>(cfg.nproc);
+      lo.argv = {"nrsbench", "run"};
+      lo.argv.insert(lo.argv.end(), opts.relaunch_args.begin(), opts.relaunch_args.end());
+      lo.env = {{dist::kParentLockVar, "1"}, {"NRSBENCH_MATRIX_ITEM", c.name + "#" + std::to_string(it.seed)}};
+      lo.who = "[matrix] " + c.name + " s" + std::to_string(it.seed);
+      const int rc = dist::launch_local_ranks(lo);
+      if (rc == kExitPreempted) {
+        sum.preempted = true;
+        sum.preempted_reason =
+            c.name + " s" + std::to_string(it.seed) + " stopped at its checkpoint " + cfg.checkpoint.path;
+        return sum;
+      }
+      if (rc != 0 || item_state(path, c, it.seed) == ItemState::kMissing) {
+        // No result: the item stays unfinished (and resumable from its
+        // checkpoint); the ranks said why.
+        std::fprintf(stderr, "[matrix] %s s%llu: its %lld ranks exited with status %d and no result; left unfinished\n",
+                     c.name.c_str(), static_cast<unsigned long long>(it.seed), static_cast<long long>(cfg.nproc), rc);
+        ++sum.ran;
+        ++sum.failed;
+        ++done;
+        --remaining;
+        continue;
+      }
+      result = read_json_file(path);
+    } else {
+      try {
+        result = run_training(cfg,
+                              RunOutput{opts.command_line,
+                                        Progress{opts.tty && writer, opts.quiet || !writer},
+                                        writer ? path : "",
+                                        {{"matrix", matrix_block}}},
+                              opts.comm);
+      } catch (const Preempted& e) {
+        // The checkpoint is written; the lock goes with this scope. The next
+        // run of the same command resumes this item first.
+        sum.preempted = true;
+        sum.preempted_reason =
+            c.name + " s" + std::to_string(it.seed) + " stopped by " + e.what() + "; checkpoint " + e.checkpoint;
+        return sum;
+      } catch (const OutputError&) {
+        // A full disk or a directory that turned unwritable is not this
+        // cell's failure: stop, leaving it unfinished (and resumable).
+        throw;
+      } catch (const dist::DistError&) {
+        throw;  // a peer rank is gone: the job cannot go on
+      } catch (const std::exception& e) {
+        std::string msg = e.what();
+        msg = msg.substr(0, msg.find('\n'));
+        std::fprintf(stderr, "[matrix] %s s%llu failed: %s\n", c.name.c_str(), static_cast<unsigned long long>(it.seed),
+                     msg.c_str());
+        result = failed_result(c, it.seed, opts.command_line, msg);
+        result["matrix"] = matrix_block;
+        if (writer) write_json_atomic(path, result);
+      }
     }
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     spent += dt;
@@ -196,10 +262,11 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
     const auto status = result["status"].get<std::string>();
     (status == "ok" ? sum.ok : status == "diverged" ? sum.diverged : sum.failed)++;
     const double acc = result.contains("final") ? result["final"].value("test_acc", std::nan("")) : std::nan("");
-    std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu: %s, test_acc %.4f, %s; ETA %s\n", done, items.size(),
-                 c.name.c_str(), static_cast<unsigned long long>(it.seed), status.c_str(), acc,
-                 duration_text(dt).c_str(),
-                 duration_text(spent / static_cast<double>(sum.ran) * static_cast<double>(remaining)).c_str());
+    if (report)
+      std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu: %s, test_acc %.4f, %s; ETA %s\n", done, items.size(),
+                   c.name.c_str(), static_cast<unsigned long long>(it.seed), status.c_str(), acc,
+                   duration_text(dt).c_str(),
+                   duration_text(spent / static_cast<double>(sum.ran) * static_cast<double>(remaining)).c_str());
   }
   return sum;
 }

@@ -5,6 +5,11 @@
 #include "suite/matrix/protocol.h"
 
 #include <string>
+#include <vector>
+
+namespace nrs::dist {
+class Communicator;
+}
 
 namespace nrs::matrix {
 
@@ -14,6 +19,15 @@ struct RunnerOptions {
   std::string command_line;
   bool quiet = false;  // no per-epoch lines
   bool tty = false;
+  // Data-parallel cells (nproc > 1). A runner that is not a rank starts the
+  // cell's ranks itself, as copies of `relaunch_args` (this command's own
+  // `run ...` arguments) limited to the one item; it holds the item's lock.
+  std::vector<std::string> relaunch_args = {};
+  // A rank (torchrun, srun --ntasks N, or a cell started as above): every
+  // rank walks the same items in step; rank 0 takes the locks, decides and
+  // writes; the others follow its decisions.
+  dist::Communicator* comm = nullptr;
+  std::string only_item = {};  // "<cell name>#<seed>": the one item a launched cell's ranks run
 };
 
 struct RunnerSummary {

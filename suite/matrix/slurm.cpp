@@ -24,6 +24,8 @@ std::string sbatch_script(const SlurmOptions& o) {
   if (o.shards < 1) throw std::invalid_argument("--shards: expected an integer >= 1");
   if (o.gpus_per_task < 0) throw std::invalid_argument("--gpus-per-task: expected an integer >= 0");
   if (o.cpus_per_task < 1) throw std::invalid_argument("--cpus-per-task: expected an integer >= 1");
+  if (o.tasks_per_cell < 1) throw std::invalid_argument("--tasks-per-cell: expected an integer >= 1");
+  const bool dp = o.tasks_per_cell > 1;
   if (!std::regex_match(o.time, std::regex(R"((\d+-)?\d+(:\d{2}){0,2})")))
     throw std::invalid_argument("--time '" + o.time + "': expected Slurm's [D-]HH[:MM[:SS]]");
   std::ostringstream s;
@@ -36,6 +38,7 @@ std::string sbatch_script(const SlurmOptions& o) {
     << "#SBATCH --time=" << o.time << "\n";
   if (o.signal_lead_s < 0) throw std::invalid_argument("--signal-lead: expected seconds >= 0");
   if (!o.partition.empty()) s << "#SBATCH --partition=" << o.partition << "\n";
+  if (dp) s << "#SBATCH --ntasks=" << o.tasks_per_cell << "\n";
   if (o.gpus_per_task > 0) s << "#SBATCH --gpus-per-task=" << o.gpus_per_task << "\n";
   // Slurm opens the log before the script runs: the directory must exist
   // (nrsbench slurm creates it).
@@ -50,10 +53,15 @@ std::string sbatch_script(const SlurmOptions& o) {
     // The trap is in place before the run starts (a signal in between would
     // otherwise kill this shell); the run gets the default actions back.
     << "child=\n"
-    << "trap '[ -z \"$child\" ] || kill -USR1 \"$child\" 2>/dev/null' USR1 TERM\n"
-    << shell_quote(o.binary.empty() ? "nrsbench" : o.binary) << " run --protocol " << shell_quote(o.protocol)
+    << "trap '[ -z \"$child\" ] || kill -USR1 \"$child\" 2>/dev/null' USR1 TERM\n";
+  // Data-parallel cells: srun starts the ranks and passes USR1 on to every
+  // one; they agree on the step, rank 0 checkpoints, all exit 75, and so
+  // does srun. --kill-on-bad-exit: a rank that fails ends its peers.
+  if (dp) s << "srun --ntasks=" << o.tasks_per_cell << " --kill-on-bad-exit=1 ";
+  s << shell_quote(o.binary.empty() ? "nrsbench" : o.binary) << " run --protocol " << shell_quote(o.protocol)
     << " --out " << shell_quote(o.out_dir) << " --shard \"${SLURM_ARRAY_TASK_ID}/" << o.shards << "\""
-    << " --threads \"${SLURM_CPUS_PER_TASK}\" --quiet" << (o.extra_flags.empty() ? "" : " " + o.extra_flags) << " &\n"
+    << " --threads \"${SLURM_CPUS_PER_TASK}\" --quiet" << (dp ? " --nproc " + std::to_string(o.tasks_per_cell) : "")
+    << (o.extra_flags.empty() ? "" : " " + o.extra_flags) << " &\n"
     << "child=$!\n"
     // `wait` also returns (status > 128) when a trapped signal arrives. If the
     // run exits between that and the liveness check (a prompt checkpoint, a

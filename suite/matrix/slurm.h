@@ -18,6 +18,9 @@ struct SlurmOptions {
   std::string binary;       // nrsbench path on the cluster
   std::string extra_flags;  // appended to every `nrsbench run` (e.g. --device cuda)
   int signal_lead_s = 300;  // USR1 this long before the time limit: checkpoint, then requeue
+  // > 1: every cell runs data-parallel as `srun --ntasks N` (ranks from
+  // SLURM_PROCID/SLURM_NTASKS, rendezvous at the launch node), with --nproc N.
+  int tasks_per_cell = 1;
 };
 
 // The script text; validate() throws std::invalid_argument naming the flag.

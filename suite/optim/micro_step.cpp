@@ -15,6 +15,8 @@ MicroSteps::MicroSteps(const StrategyOptions& o, models::Net& model, BaseSgd& ba
 
 void MicroSteps::begin(StepContext& ctx) {
   batch_ = ctx.batch.y.size(0);
+  replicas_ = ctx.data_parallel() ? ctx.replicas : nullptr;
+  replica_weight_ = ctx.replica_weight;
   plan_ = plan_micro_batches(batch_, opts_.sam_m, opts_.bn_group);
   size_t groups = 0;
   for (const auto& c : plan_) groups += c.groups.size();
@@ -62,6 +64,12 @@ void MicroSteps::first_pass(StepContext& ctx, size_t c, torch::Tensor* logits_ou
   base_.zero_grad();
   if (opts_.shared_gates) gates_.record(ctx.batch.x.device());
   auto r = run(ctx, c, loss_objective(ctx), /*first=*/true, /*keep_logits=*/true);
+  // global: the perturbation (and the recorded norm) use the global batch's
+  // gradient. validate() keeps this to one chunk.
+  if (opts_.perturbation == "global")
+    average_across_replicas();
+  else
+    averaged_ = false;
   const double w = chunk_weight(c);
   const auto y = slice(ctx.batch, plan_[c].span).y;
   auto correct = r.logits.argmax(1).eq(y).sum();
@@ -75,6 +83,7 @@ PassResult MicroSteps::extra_pass(StepContext& ctx, size_t c, const GroupObjecti
                                   bool keep_logits) {
   GateReplay::Scope gates(gates_, opts_.shared_gates);
   BufferGuard guard(buffers_, guard_bn);
+  averaged_ = false;  // this pass adds this replica's own gradient
   return run(ctx, c, f, /*first=*/false, keep_logits);
 }
 
@@ -107,8 +116,16 @@ StepStats MicroSteps::finish() {
         p.mutable_grad() = grad_sum_[i].clone();
     }
   }
+  if (!averaged_) average_across_replicas();  // SGD with global: already the global mean
   if (ghost_) ghost_bn_.finish();
   return stats_;
+}
+
+void MicroSteps::average_across_replicas() {
+  if (replicas_ == nullptr) return;
+  torch::NoGradGuard ng;
+  replicas_->average_gradients(base_.params(), replica_weight_);
+  averaged_ = true;
 }
 
 }  // namespace nrs::optim

@@ -66,8 +66,15 @@ class MicroSteps {
   PassResult run(StepContext& ctx, size_t c, const GroupObjective& f, bool first, bool keep_logits);
   double chunk_weight(size_t c) const;
 
+  // Data-parallel: gradients meet across replicas after the first pass
+  // (--perturbation global) and at the end of the step (always).
+  void average_across_replicas();
+
   StrategyOptions opts_;
   BaseSgd& base_;
+  Replicas* replicas_ = nullptr;
+  double replica_weight_ = 1.0;
+  bool averaged_ = false;  // p.grad() already holds the mean over replicas
   std::vector<MChunk> plan_;
   int64_t batch_ = 0;
   bool ghost_ = false;

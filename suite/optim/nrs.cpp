@@ -19,7 +19,34 @@ void NrsStep::load_state(const std::vector<torch::Tensor>& s) {
 
 std::string NrsStep::variant() const { return variant_name(opts_); }
 
-torch::Tensor NrsStep::apply_neighbor(BaseSgd& base) {
+namespace {
+// SplitMix64's finaliser: independent-looking seeds from (seed, stream, step).
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+at::Generator* NrsStep::direction_generator(const StepContext& ctx, const torch::Device& device) {
+  // One process: the strategy's own CPU generator (its state is
+  // checkpointed), or the device's default generator.
+  if (!ctx.data_parallel()) return device.is_cpu() ? &gen_ : nullptr;
+  // Data-parallel: a stream seeded per step, a pure function of (seed,
+  // replica, step), so nothing per rank has to be checkpointed and a resume
+  // at another world size draws what an uninterrupted run would. global:
+  // every replica draws the same delta; local: each its own.
+  const uint64_t stream = opts_.perturbation == "global" ? 0 : static_cast<uint64_t>(ctx.replicas->rank()) + 1;
+  if (!step_gen_.defined() || step_gen_.device() != device)
+    step_gen_ = device.is_cpu() ? at::make_generator<at::CPUGeneratorImpl>(0)
+                                : at::globalContext().defaultGenerator(device).clone();
+  std::lock_guard<std::mutex> lock(step_gen_.mutex());
+  step_gen_.set_current_seed(mix(mix(opts_.seed ^ 0x4e5253ULL) ^ stream) ^ static_cast<uint64_t>(ctx.global_step));
+  return &step_gen_;
+}
+
+torch::Tensor NrsStep::apply_neighbor(const StepContext& ctx, BaseSgd& base) {
   torch::NoGradGuard ng;
   const auto& params = base.params();
   if (opts_.nrs_neighbor == "gradient") {
@@ -30,9 +57,10 @@ torch::Tensor NrsStep::apply_neighbor(BaseSgd& base) {
     for (const auto& p : params) direction_.push_back(torch::empty_like(p));
   // Random directions come from the strategy's own seeded generator on CPU
   // (device-independent draws); on an accelerator from that device's generator.
+  at::Generator* g = direction_generator(ctx, direction_.front().device());
   for (auto& d : direction_) {
-    if (d.is_cpu())
-      d.normal_(0.0, 1.0, gen_);
+    if (g != nullptr)
+      d.normal_(0.0, 1.0, *g);
     else
       d.normal_(0.0, 1.0);
   }
@@ -94,7 +122,7 @@ StepStats NrsStep::step(StepContext& ctx) {
     snapshot_.save();
     for (int64_t k = 0; k < K; ++k) {
       if (k > 0) snapshot_.restore();
-      auto dn = apply_neighbor(base);
+      auto dn = apply_neighbor(ctx, base);
       auto r = micro_.extra_pass(ctx, c, kl_term, /*guard_bn=*/opts_.bn_stats == "first", /*keep_logits=*/full);
       kl_sum = kl_sum.defined() ? kl_sum + r.stat : r.stat;
       delta_norm_sum = delta_norm_sum.defined() ? delta_norm_sum + dn : dn;
@@ -132,6 +160,7 @@ nlohmann::json NrsStep::describe() const {
           {"sam_m", opts_.sam_m},
           {"bn_group", opts_.bn_group_effective()},
           {"shared_gates", opts_.shared_gates},
+          {"perturbation", opts_.perturbation},
           {"definition", "CE(w) + alpha * mean_k KL(p_w || p_{w+delta_k}); nrsbench definition, not the paper's code"}};
 }
 

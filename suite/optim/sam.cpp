@@ -28,7 +28,10 @@ StepStats SamStep::step(StepContext& ctx) {
 }
 
 nlohmann::json SamStep::fidelity() const {
-  return {{"sam_m", opts_.sam_m}, {"bn_group", opts_.bn_group_effective()}, {"shared_gates", opts_.shared_gates}};
+  return {{"sam_m", opts_.sam_m},
+          {"bn_group", opts_.bn_group_effective()},
+          {"shared_gates", opts_.shared_gates},
+          {"perturbation", opts_.perturbation}};
 }
 
 nlohmann::json SamStep::describe() const {

@@ -77,6 +77,8 @@ torch::Tensor ascend_along_gradient(const std::vector<torch::Tensor>& params, do
   return scale * norm;
 }
 
+bool is_perturbation_mode(const std::string& s) { return s == "local" || s == "global"; }
+
 void StrategyOptions::validate() const {
   if (name != "sgd" && name != "sam" && name != "asam" && name != "nrs")
     throw std::invalid_argument("--optimizer '" + name + "': expected sgd, sam, asam or nrs");
@@ -100,6 +102,12 @@ void StrategyOptions::validate() const {
     throw std::invalid_argument("--sam-m: applies to sam, asam and nrs (sgd has no perturbation; use --bn-group)");
   if (sam_m > 0 && bn_group > 0 && sam_m % bn_group != 0)
     throw std::invalid_argument("--bn-group: must divide --sam-m (a BN group lies within one m-chunk)");
+  if (!is_perturbation_mode(perturbation))
+    throw std::invalid_argument("--perturbation '" + perturbation + "': expected local or global");
+  if (perturbation == "global" && sam_m > 0)
+    throw std::invalid_argument(
+        "--perturbation global: one perturbation from the whole batch's gradient; --sam-m asks for one per "
+        "m-chunk (local)");
   if ((sam_m > 0 || bn_group > 0) && bn_stats == "both")
     throw std::invalid_argument(
         "--bn-stats both: not supported with --sam-m/--bn-group (each group's statistics enter "

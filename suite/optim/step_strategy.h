@@ -17,6 +17,7 @@
 #include "datasets/pipeline.h"
 #include "models/net.h"
 #include "suite/optim/base_sgd.h"
+#include "suite/optim/replicas.h"
 
 #include <memory>
 
@@ -40,6 +41,13 @@ struct StepContext {
   BaseSgd& base;
   double lr;
   Precision precision = Precision::kFloat32;
+  // Data-parallel (suite/dist): the other replicas, and this one's share of
+  // the global batch (ctx.batch holds only this replica's rows). Null = one
+  // process, whose batch is the global batch.
+  Replicas* replicas = nullptr;
+  double replica_weight = 1.0;
+  int64_t global_step = 0;  // optimizer steps before this one (per-step random streams)
+  bool data_parallel() const { return replicas != nullptr && replicas->world() > 1; }
 };
 
 struct StepStats {
@@ -74,10 +82,11 @@ struct StrategyOptions {
   std::string bn_stats = "first";         // first | both
   uint64_t seed = 0;                      // random neighbours
   // Official-code semantics on one process (micro_batch.h, docs/fidelity.md):
-  int64_t sam_m = 0;          // m-sharpness: samples per perturbation (0 = the whole batch)
-  int64_t bn_group = 0;       // samples per BatchNorm statistics group (0 = --sam-m, else the batch)
-  bool shared_gates = false;  // the first pass's stochastic-layer draws replayed in the other passes
-  void validate() const;      // throws std::invalid_argument naming the flag
+  int64_t sam_m = 0;                   // m-sharpness: samples per perturbation (0 = the whole batch)
+  int64_t bn_group = 0;                // samples per BatchNorm statistics group (0 = --sam-m, else the batch)
+  bool shared_gates = false;           // the first pass's stochastic-layer draws replayed in the other passes
+  std::string perturbation = "local";  // local | global (replicas.h)
+  void validate() const;               // throws std::invalid_argument naming the flag
   void validate_batch(int64_t batch_size) const;  // --sam-m and --bn-group must divide it
   // The BN group size a step uses: bn_group, else sam_m (each m-chunk is its
   // own forward pass), else 0 (the whole batch). Recorded in results.

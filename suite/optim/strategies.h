@@ -71,12 +71,16 @@ class NrsStep : public StepStrategy {
 
  private:
   // Writes delta_k into the parameters (w + delta) and returns ||delta||.
-  torch::Tensor apply_neighbor(BaseSgd& base);
+  torch::Tensor apply_neighbor(const StepContext& ctx, BaseSgd& base);
+  // The generator random directions are drawn from (nullptr: the device's
+  // default generator).
+  at::Generator* direction_generator(const StepContext& ctx, const torch::Device& device);
   StrategyOptions opts_;
   ParamSnapshot snapshot_;
   MicroSteps micro_;
   std::vector<torch::Tensor> direction_;
   at::Generator gen_;
+  at::Generator step_gen_;  // data-parallel: reseeded every step
 };
 
 }  // namespace nrs::optim

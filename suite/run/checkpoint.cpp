@@ -95,6 +95,12 @@ std::vector<std::pair<std::string, torch::Tensor>> model_tensors(const models::N
 
 }  // namespace
 
+std::string resume_id(const RunConfig& c) {
+  auto one = c;
+  one.nproc = 1;
+  return matrix::cell_id(one);
+}
+
 CheckpointWrite save_checkpoint(const TrainState& s, const std::string& path) {
   const auto t0 = std::chrono::steady_clock::now();
   torch::serialize::OutputArchive ar;
@@ -120,6 +126,8 @@ CheckpointWrite save_checkpoint(const TrainState& s, const std::string& path) {
   json meta = {{"kind", "nrsbench-checkpoint"},
                {"format", kCheckpointFormat},
                {"cell_id", matrix::cell_id(s.cfg)},
+               {"resume_id", resume_id(s.cfg)},
+               {"world_size", s.cfg.nproc},
                {"config", s.cfg.to_json()},
                {"seed", s.cfg.seed},
                {"has_momentum", has_momentum},
@@ -171,7 +179,10 @@ bool load_checkpoint(TrainState& s, const std::string& path) {
   if (meta.value("kind", "") != "nrsbench-checkpoint" || meta.value("format", 0) != kCheckpointFormat)
     throw std::invalid_argument(path + ": not an nrsbench checkpoint of format " + std::to_string(kCheckpointFormat));
   const std::string want = matrix::cell_id(s.cfg);
-  if (meta.value("cell_id", "") != want || meta.value("seed", uint64_t(-1)) != s.cfg.seed)
+  // Another world size is the same run resumed elastically (the global batch
+  // sequence does not depend on it); the resume records both sizes.
+  const bool same_run = meta.value("cell_id", "") == want || meta.value("resume_id", "") == resume_id(s.cfg);
+  if (!same_run || meta.value("seed", uint64_t(-1)) != s.cfg.seed)
     throw std::invalid_argument(path + ": checkpoint of cell " + meta.value("cell_id", "?") + " seed " +
                                 std::to_string(meta.value("seed", uint64_t(0))) + ", but this run is cell " + want +
                                 " seed " + std::to_string(s.cfg.seed) +

@@ -25,6 +25,11 @@ struct CheckpointWrite {
 
 CheckpointWrite save_checkpoint(const TrainState& s, const std::string& path);
 
+// The cell id with the world size left out: a checkpoint resumes a run of
+// the same cell at any --nproc (meta "resume_id"; "world_size" says which
+// wrote it).
+std::string resume_id(const RunConfig& c);
+
 // Restores `s` from `path` when it exists and returns true; false when there
 // is no file. A file of another configuration, seed or format, or a damaged
 // one, throws std::invalid_argument with one line naming the file.

@@ -1,6 +1,7 @@
 #include "suite/run/epoch_loop.h"
 #include "suite/hessian/spectrum.h"
 #include "suite/run/preemption.h"
+#include "suite/run/replica_sync.h"
 #include "suite/step_timer.h"
 
 #include <chrono>
@@ -79,7 +80,7 @@ void print_epoch(const TrainState& s, const nlohmann::json& h, bool tty) {
 }  // namespace
 
 std::pair<double, double> evaluate(models::Net& model, data::BatchSource& pipe, torch::Device device,
-                                   bool channels_last) {
+                                   bool channels_last, dist::Communicator* comm) {
   if (pipe.size() == 0) return {std::nan(""), std::nan("")};
   const bool was_training = model.is_training();
   model.eval();
@@ -87,9 +88,11 @@ std::pair<double, double> evaluate(models::Net& model, data::BatchSource& pipe, 
   pipe.start_epoch(0);
   int64_t seen = 0;  // a streamed split may skip undecodable files
   data::Batch b;
+  int64_t index = 0;
   auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
   while (pipe.next(b)) {
+    if (comm != nullptr && index++ % comm->world() != comm->rank()) continue;
     auto x = channels_last ? b.x.contiguous(torch::MemoryFormat::ChannelsLast) : b.x;
     auto logits = model.forward(x).to(torch::kFloat32);
     loss_sum += torch::nn::functional::cross_entropy(
@@ -99,8 +102,10 @@ std::pair<double, double> evaluate(models::Net& model, data::BatchSource& pipe, 
     seen += b.y.size(0);
   }
   model.train(was_training);
-  const double n = static_cast<double>(std::max<int64_t>(seen, 1));
-  return {loss_sum.item<double>() / n, static_cast<double>(correct.item<int64_t>()) / n};
+  EvalSums sums{loss_sum.item<double>(), static_cast<double>(correct.item<int64_t>()), static_cast<double>(seen)};
+  if (comm != nullptr) sums = reduce_eval(*comm, sums, device);
+  const double n = std::max(sums.seen, 1.0);
+  return {sums.loss_sum / n, sums.correct / n};
 }
 
 void train_epochs(TrainState& s, const LoopOptions& o) {
@@ -133,12 +138,21 @@ void train_epochs(TrainState& s, const LoopOptions& o) {
     seg.steps0 = S.steps;
     seg.start();
 
-    data::Batch batch;
+    data::Batch global, batch;
     int sig = 0;
-    while (s.pipe->next(batch)) {
+    while (s.pipe->next(global)) {
+      // Replicas train on their rows of the global batch (replica_sync.h).
+      double weight = 1.0;
+      if (s.comm != nullptr) {
+        auto rows = replica_rows(global, s.comm->rank(), s.comm->world());
+        batch = rows.batch;
+        weight = rows.weight;
+      } else {
+        batch = global;
+      }
       if (cfg.channels_last) batch.x = batch.x.contiguous(torch::MemoryFormat::ChannelsLast);
       S.lr = s.schedule->at(P.global_step);
-      optim::StepContext ctx{*s.model, batch, s.objective, *s.base, S.lr, s.precision};
+      optim::StepContext ctx{*s.model, batch, s.objective, *s.base, S.lr, s.precision, s.comm, weight, P.global_step};
       auto st = s.strategy->step(ctx);
       const int64_t B = batch.y.size(0);
       S.loss += st.loss.to(torch::kFloat64) * static_cast<double>(B);
@@ -154,14 +168,10 @@ void train_epochs(TrainState& s, const LoopOptions& o) {
       ++P.global_step;
       seg.after_step(S);
       // Divergence check every 50 steps keeps host syncs rare.
+      bool nonfinite = false;
       if (S.steps % 50 == 0) {
-        if (!std::isfinite(st.loss.item<double>())) {
-          P.status = "diverged";
-          P.reason =
-              "non-finite training loss at epoch " + std::to_string(P.epoch + 1) + ", step " + std::to_string(S.steps);
-          break;
-        }
-        if (o.tty && !o.quiet) {
+        nonfinite = !std::isfinite(st.loss.item<double>());
+        if (!nonfinite && o.tty && !o.quiet) {
           std::fprintf(stderr, "\r[epoch %lld/%lld] step %lld/%lld  loss %.4f  lr %.4g   ",
                        static_cast<long long>(P.epoch + 1), static_cast<long long>(cfg.epochs),
                        static_cast<long long>(S.steps), static_cast<long long>(s.pipe->batches_per_epoch()),
@@ -170,10 +180,23 @@ void train_epochs(TrainState& s, const LoopOptions& o) {
         }
       }
       maybe_raise_test_signal(P.global_step);
-      if ((sig = preemption_signal()) != 0) break;
-      if (o.checkpoint_every_seconds > 0 &&
-          std::chrono::duration<double>(Clock::now() - last_checkpoint).count() >= o.checkpoint_every_seconds)
-        checkpoint_now();
+      sig = preemption_signal();
+      bool due = o.checkpoint_every_seconds > 0 &&
+                 std::chrono::duration<double>(Clock::now() - last_checkpoint).count() >= o.checkpoint_every_seconds;
+      if (s.comm != nullptr) {  // every replica leaves the loop at the same step
+        const auto a = agree(*s.comm, sig, due, nonfinite);
+        sig = a.stop_signal;
+        due = a.checkpoint_due;
+        nonfinite = a.nonfinite;
+      }
+      if (nonfinite) {
+        P.status = "diverged";
+        P.reason =
+            "non-finite training loss at epoch " + std::to_string(P.epoch + 1) + ", step " + std::to_string(S.steps);
+        break;
+      }
+      if (sig != 0) break;
+      if (due) checkpoint_now();
     }
     seg.close(S, P.timings);
     if (sig != 0 && P.status == "ok") {  // mid-epoch: the running sums go into the checkpoint
@@ -181,6 +204,7 @@ void train_epochs(TrainState& s, const LoopOptions& o) {
       throw preempted(sig);
     }
 
+    if (s.comm != nullptr) reduce_epoch_sums(*s.comm, S);  // every rank: the global batch's figures
     const double denom_seen = static_cast<double>(std::max<int64_t>(S.seen, 1));
     const double denom_steps = static_cast<double>(std::max<int64_t>(S.steps, 1));
     const double train_loss = S.loss.item<double>() / denom_seen;
@@ -198,14 +222,15 @@ void train_epochs(TrainState& s, const LoopOptions& o) {
                         {"train_images_per_s", S.seen / std::max(S.time_s, 1e-9)}};
     if (S.has_kl) h["kl"] = S.kl.item<double>() / denom_steps;
     if (P.status == "ok") {
+      if (s.comm != nullptr) average_buffers(*s.comm, *s.model);
       if (s.data.val_size() > 0) {
         auto val = s.data.eval_source(/*val=*/true, cfg.eval_batch_size, s.device);
-        auto [vl, va] = evaluate(*s.model, *val, s.device, cfg.channels_last);
+        auto [vl, va] = evaluate(*s.model, *val, s.device, cfg.channels_last, s.comm);
         h["val_loss"] = vl;
         h["val_acc"] = va;
       }
       auto test = s.data.eval_source(/*val=*/false, cfg.eval_batch_size, s.device);
-      auto [tl, ta] = evaluate(*s.model, *test, s.device, cfg.channels_last);
+      auto [tl, ta] = evaluate(*s.model, *test, s.device, cfg.channels_last, s.comm);
       h["test_loss"] = tl;
       h["test_acc"] = ta;
       if (cfg.hessian_top_k > 0 && cfg.hessian_every > 0 && (P.epoch + 1) % cfg.hessian_every == 0 &&
@@ -220,6 +245,7 @@ void train_epochs(TrainState& s, const LoopOptions& o) {
     // Always after the last epoch: the Hessian that follows may fail or be
     // killed, and must not cost the training.
     sig = preemption_signal();
+    if (s.comm != nullptr) sig = agree(*s.comm, sig, false, false).stop_signal;
     const bool last = P.epoch == cfg.epochs;
     if (last || sig != 0 || (o.checkpoint_every_epochs > 0 && P.epoch % o.checkpoint_every_epochs == 0))
       checkpoint_now();

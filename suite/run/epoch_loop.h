@@ -23,8 +23,10 @@ struct LoopOptions {
 void train_epochs(TrainState& s, const LoopOptions& o);
 
 // Mean loss and accuracy of `model` over one epoch of `source` (eval mode,
-// no grad; the source is started at epoch 0).
+// no grad; the source is started at epoch 0). With replicas (`comm`), each
+// evaluates every world-th batch and the sums are reduced: all ranks get the
+// same figures.
 std::pair<double, double> evaluate(models::Net& model, data::BatchSource& source, torch::Device device,
-                                   bool channels_last);
+                                   bool channels_last, dist::Communicator* comm = nullptr);
 
 }  // namespace nrs

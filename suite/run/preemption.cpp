@@ -21,6 +21,10 @@ struct TestHook {
   TestHook() {
     const char* v = std::getenv("NRSBENCH_TEST_SIGNAL_AT_STEP");
     if (!v) return;
+    // NRSBENCH_TEST_SIGNAL_RANK=R: only rank R of a data-parallel job.
+    const char* only = std::getenv("NRSBENCH_TEST_SIGNAL_RANK");
+    const char* rank = std::getenv("RANK");
+    if (only != nullptr && std::atoi(only) != (rank != nullptr ? std::atoi(rank) : 0)) return;
     const char* colon = std::strchr(v, ':');
     step = std::atoll(v);
     const std::string name = colon ? colon + 1 : "TERM";

@@ -17,11 +17,11 @@ void EpochSums::reset(torch::Device device) {
   time_s = 0.0;
 }
 
-TrainState build_train_state(const RunConfig& cfg, int threads) {
+TrainState build_train_state(const RunConfig& cfg, int threads, const std::string& device) {
   TrainState s;
   s.cfg = cfg;
   s.threads = threads;
-  s.device = torch::Device(cfg.device);
+  s.device = torch::Device(device.empty() ? cfg.device : device);
   s.data = load_run_data(data_selection(cfg));
   if (s.data.streamed() && cfg.augment.mode != "none")
     throw std::invalid_argument("--augment '" + cfg.augment.mode + "': " + cfg.dataset +

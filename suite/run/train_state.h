@@ -13,6 +13,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+namespace nrs::dist {
+class Communicator;
+}
+
 namespace nrs {
 
 // Running sums of the epoch in progress (device tensors: no sync per step).
@@ -59,10 +63,14 @@ struct TrainState {
   std::unique_ptr<LrSchedule> schedule;
   optim::Precision precision = optim::Precision::kFloat32;
   RunProgress progress;
+  // Data-parallel replicas (suite/run/replica_sync.h); null = one process.
+  dist::Communicator* comm = nullptr;
 };
 
 // The setup phase: data (the shared selection), model, optimizer, strategy,
 // pipeline and schedule for `cfg` on its device, at step 0.
-TrainState build_train_state(const RunConfig& cfg, int threads);
+// `device` overrides cfg.device (a data-parallel rank's own GPU, while the
+// configuration keeps the device the cell names).
+TrainState build_train_state(const RunConfig& cfg, int threads, const std::string& device = "");
 
 }  // namespace nrs

@@ -36,6 +36,27 @@ TEST(Slurm, ArrayRangeAndShardCommand) {
   EXPECT_NE(sbatch_script(o).find("--out '/scratch/my results'"), std::string::npos);
 }
 
+TEST(Slurm, TasksPerCellRunEachCellAsAnSrunStepOfRanks) {
+  nrs::matrix::SlurmOptions o;
+  o.protocol = "paper-imagenet";
+  o.out_dir = "/scratch/res";
+  o.shards = 4;
+  o.gpus_per_task = 1;
+  o.binary = "/opt/nrsbench";
+  o.extra_flags = "--device cuda";
+  o.tasks_per_cell = 8;
+  const auto s = sbatch_script(o);
+  for (const char* want : {"#SBATCH --ntasks=8\n", "#SBATCH --gpus-per-task=1\n",
+                           "srun --ntasks=8 --kill-on-bad-exit=1 /opt/nrsbench run --protocol paper-imagenet --out "
+                           "/scratch/res --shard \"${SLURM_ARRAY_TASK_ID}/4\" --threads \"${SLURM_CPUS_PER_TASK}\" "
+                           "--quiet --nproc 8 --device cuda &\n"})
+    EXPECT_NE(s.find(want), std::string::npos) << want << "\n" << s;
+  o.tasks_per_cell = 1;
+  EXPECT_EQ(sbatch_script(o).find("srun"), std::string::npos);
+  o.tasks_per_cell = 0;
+  EXPECT_THROW(sbatch_script(o), std::invalid_argument);
+}
+
 // The script itself under bash, with stand-ins for nrsbench and scontrol: a
 // signal to the batch shell reaches the run, the run's exit 75 requeues the
 // task, and other statuses pass through. The stand-in exits the moment the

@@ -1,0 +1,193 @@
+// Data-parallel steps on c10d Gloo (2 ranks on loopback, each a copy of this
+// executable running DistWorker.DISABLED_Train) against independent values:
+//   - global semantics: world 2 x 64 rows = one process with the batch of
+//     128, for SGD, SAM and NRS-gradient (an MLP without BatchNorm, float64);
+//   - local SAM = a hand-written reference that averages the two half-batch
+//     SAM gradients, each perturbed with its own gradient (autograd on the
+//     raw tensors, not the strategy code);
+//   - --sam-m 64 in one process = local SAM on 2 replicas.
+#include "../optim/fixtures.h"
+#include "spawn.h"
+#include "suite/dist/communicator.h"
+#include "suite/run/replica_sync.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace {
+
+using nrs::testing::Mlp2;
+using nrs::testing::named_params;
+
+constexpr int kSteps = 4;
+constexpr int64_t kBatch = 128, kIn = 6, kHidden = 10, kClasses = 3;
+constexpr double kLr = 0.1, kMomentum = 0.9, kWd = 5e-4, kRho = 0.05;
+
+nrs::data::Batch global_batch(int step) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(1000 + step);
+  auto x = torch::randn({kBatch, kIn}, gen, torch::TensorOptions().dtype(torch::kFloat64));
+  auto y = torch::randint(0, kClasses, {kBatch}, gen, torch::TensorOptions().dtype(torch::kInt64));
+  return {x, y};
+}
+
+std::shared_ptr<Mlp2> make_mlp() {
+  torch::manual_seed(7);
+  return std::make_shared<Mlp2>(kIn, kHidden, kClasses, torch::kFloat64);
+}
+
+nrs::optim::SgdOptions sgd_options() {
+  nrs::optim::SgdOptions o;
+  o.momentum = kMomentum;
+  o.weight_decay = kWd;
+  return o;
+}
+
+nrs::optim::StrategyOptions scenario(const std::string& name, int64_t sam_m = 0) {
+  nrs::optim::StrategyOptions o;
+  const auto dash = name.rfind('-');
+  o.name = name.substr(0, dash);
+  o.perturbation = name.substr(dash + 1);
+  o.rho = kRho;
+  o.nrs_radius = 0.05;
+  o.nrs_alpha = 1.0;
+  o.sam_m = sam_m;
+  return o;
+}
+
+// kSteps steps of `so`; with replicas, each trains its rows of every batch.
+std::vector<torch::Tensor> train(const nrs::optim::StrategyOptions& so, nrs::optim::Replicas* replicas) {
+  auto model = make_mlp();
+  nrs::optim::BaseSgd base(named_params(*model), sgd_options());
+  auto strat = nrs::optim::make_strategy(so, *model, base);
+  nrs::optim::Objective obj;
+  for (int i = 0; i < kSteps; ++i) {
+    const auto b = global_batch(i);
+    nrs::ReplicaRows rows{b, 1.0};
+    if (replicas != nullptr) rows = nrs::replica_rows(b, replicas->rank(), replicas->world());
+    nrs::optim::StepContext ctx{*model,   rows.batch,  obj, base, kLr, nrs::optim::Precision::kFloat32,
+                                replicas, rows.weight, i};
+    strat->step(ctx);
+  }
+  std::vector<torch::Tensor> out;
+  for (const auto& p : model->parameters()) out.push_back(p.detach().clone());
+  return out;
+}
+
+// The worker: one rank of the job the parent test started.
+TEST(DistWorker, DISABLED_Train) {
+  const auto env = nrs::dist::read_dist_env();
+  auto comm = nrs::dist::Communicator::connect(env, "cpu", std::chrono::seconds(60));
+  const auto params = train(scenario(std::getenv("NRS_TEST_SCENARIO")), comm.get());
+  if (env.rank == 0) torch::save(params, std::getenv("NRS_TEST_OUT"));
+}
+
+// Runs the scenario on 2 ranks and returns rank 0's final parameters.
+std::vector<torch::Tensor> train_on_two_ranks(const std::string& name) {
+  const auto out =
+      (std::filesystem::temp_directory_path() / ("nrs-dp-" + std::to_string(::getpid()) + "-" + name + ".pt")).string();
+  const auto exits = nrs::test::run_ranks(
+      2, {"/proc/self/exe", "--gtest_also_run_disabled_tests", "--gtest_filter=DistWorker.DISABLED_Train"},
+      {{"NRS_TEST_SCENARIO", name}, {"NRS_TEST_OUT", out}}, [](int, auto&) {});
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_TRUE(exits[r].exited) << "rank " << r << " still running at the deadline";
+    EXPECT_EQ(exits[r].status, 0) << "rank " << r;
+  }
+  std::vector<torch::Tensor> p;
+  if (std::filesystem::exists(out)) {
+    torch::load(p, out);
+    std::filesystem::remove(out);
+  }
+  return p;
+}
+
+double max_abs_diff(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double m = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) m = std::max(m, (a[i] - b[i]).abs().max().item<double>());
+  return m;
+}
+
+std::vector<torch::Tensor> initial_params() {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : make_mlp()->parameters()) out.push_back(p.detach().clone());
+  return out;
+}
+
+class GlobalSemantics : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GlobalSemantics, TwoReplicasOf64MatchOneProcessWith128) {
+  const auto so = scenario(GetParam());
+  const auto one = train(so, nullptr);
+  const auto two = train_on_two_ranks(GetParam());
+  ASSERT_FALSE(two.empty());
+  EXPECT_GT(max_abs_diff(one, initial_params()), 1e-3);  // the steps moved the weights
+  EXPECT_LT(max_abs_diff(one, two), 1e-12);              // float64: summation order only
+}
+
+INSTANTIATE_TEST_SUITE_P(DataParallel, GlobalSemantics, ::testing::Values("sgd-global", "sam-global", "nrs-global"),
+                         [](const auto& i) { return i.param.substr(0, i.param.find('-')); });
+
+// SAM with local perturbations, by hand: each half of the batch perturbs w
+// with its own normalised gradient, the two perturbed gradients are
+// averaged, then torch.optim.SGD's update (weight decay added to the
+// gradient, momentum buffer = gradient at the first step).
+std::vector<torch::Tensor> local_sam_by_hand() {
+  std::vector<torch::Tensor> w = initial_params(), buf(w.size());
+  auto loss_at = [](const std::vector<torch::Tensor>& p, const nrs::data::Batch& b) {
+    auto h = torch::relu(torch::matmul(b.x, p[0].t()) + p[1]);
+    return torch::nn::functional::cross_entropy(torch::matmul(h, p[2].t()) + p[3], b.y);
+  };
+  auto grad_at = [&](const std::vector<torch::Tensor>& p, const nrs::data::Batch& b) {
+    std::vector<torch::Tensor> leaves;
+    for (const auto& t : p) leaves.push_back(t.detach().clone().requires_grad_(true));
+    return torch::autograd::grad({loss_at(leaves, b)}, leaves);
+  };
+  for (int i = 0; i < kSteps; ++i) {
+    const auto b = global_batch(i);
+    std::vector<torch::Tensor> g(w.size());
+    for (int h = 0; h < 2; ++h) {
+      const nrs::data::Batch half{b.x.narrow(0, h * 64, 64), b.y.narrow(0, h * 64, 64)};
+      auto g0 = grad_at(w, half);
+      double sq = 0;
+      for (const auto& t : g0) sq += t.pow(2).sum().item<double>();
+      std::vector<torch::Tensor> pert;
+      for (size_t k = 0; k < w.size(); ++k) pert.push_back(w[k] + kRho / std::sqrt(sq) * g0[k]);
+      auto g1 = grad_at(pert, half);
+      for (size_t k = 0; k < w.size(); ++k) g[k] = h == 0 ? 0.5 * g1[k] : g[k] + 0.5 * g1[k];
+    }
+    for (size_t k = 0; k < w.size(); ++k) {
+      auto d = g[k] + kWd * w[k];
+      buf[k] = i == 0 ? d : kMomentum * buf[k] + d;
+      w[k] = w[k] - kLr * buf[k];
+    }
+  }
+  return w;
+}
+
+TEST(DataParallel, LocalSamAveragesEachReplicasOwnSamGradient) {
+  const auto two = train_on_two_ranks("sam-local");
+  ASSERT_FALSE(two.empty());
+  EXPECT_LT(max_abs_diff(two, local_sam_by_hand()), 1e-12);
+  // And it is not the global update (the semantics differ measurably).
+  EXPECT_GT(max_abs_diff(two, train(scenario("sam-global"), nullptr)), 1e-6);
+}
+
+TEST(DataParallel, SamMInOneProcessEqualsLocalReplicas) {
+  const auto two = train_on_two_ranks("sam-local");
+  ASSERT_FALSE(two.empty());
+  EXPECT_LT(max_abs_diff(train(scenario("sam-local", /*sam_m=*/64), nullptr), two), 1e-12);
+}
+
+TEST(DataParallel, GlobalPerturbationRefusesSamM) {
+  auto o = scenario("sam-global", 64);
+  try {
+    o.validate();
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--perturbation global"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
