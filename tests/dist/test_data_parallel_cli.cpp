@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <sstream>
@@ -86,6 +87,11 @@ TEST(DataParallelCli, PreemptedRunResumesOnTwoRanksAndOnOne) {
   const std::string args = run_args() + " --nproc 2";
   auto ref = nrsbench(args + " --no-checkpoint --save-weights " + d / "ref.pt" + " --out " + d / "ref.json");
   ASSERT_EQ(ref.code, 0) << ref.text;
+  // Written once, by rank 0: no second copy, temporary, lock or checkpoint.
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(d.str())) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"ref.json", "ref.pt"}));
   const json rj = read_json(d / "ref.json");
   EXPECT_EQ(rj["distributed"]["world_size"], 2);
   EXPECT_EQ(rj["distributed"]["backend"], "gloo");
