@@ -56,8 +56,11 @@ std::string sbatch_script(const SlurmOptions& o) {
     << "trap '[ -z \"$child\" ] || kill -USR1 \"$child\" 2>/dev/null' USR1 TERM\n";
   // Data-parallel cells: srun starts the ranks and passes USR1 on to every
   // one; they agree on the step, rank 0 checkpoints, all exit 75, and so
-  // does srun. --kill-on-bad-exit: a rank that fails ends its peers.
-  if (dp) s << "srun --ntasks=" << o.tasks_per_cell << " --kill-on-bad-exit=1 ";
+  // does srun. No --kill-on-bad-exit: it would count a rank's 75 as a
+  // failure and kill rank 0 while it writes the checkpoint; a rank that
+  // really fails ends its peers anyway (their next collective fails, or
+  // --dist-timeout runs out).
+  if (dp) s << "srun --ntasks=" << o.tasks_per_cell << " ";
   s << shell_quote(o.binary.empty() ? "nrsbench" : o.binary) << " run --protocol " << shell_quote(o.protocol)
     << " --out " << shell_quote(o.out_dir) << " --shard \"${SLURM_ARRAY_TASK_ID}/" << o.shards << "\""
     << " --threads \"${SLURM_CPUS_PER_TASK}\" --quiet" << (dp ? " --nproc " + std::to_string(o.tasks_per_cell) : "")

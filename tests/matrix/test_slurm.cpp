@@ -47,7 +47,7 @@ TEST(Slurm, TasksPerCellRunEachCellAsAnSrunStepOfRanks) {
   o.tasks_per_cell = 8;
   const auto s = sbatch_script(o);
   for (const char* want : {"#SBATCH --ntasks=8\n", "#SBATCH --gpus-per-task=1\n",
-                           "srun --ntasks=8 --kill-on-bad-exit=1 /opt/nrsbench run --protocol paper-imagenet --out "
+                           "srun --ntasks=8 /opt/nrsbench run --protocol paper-imagenet --out "
                            "/scratch/res --shard \"${SLURM_ARRAY_TASK_ID}/4\" --threads \"${SLURM_CPUS_PER_TASK}\" "
                            "--quiet --nproc 8 --device cuda &\n"})
     EXPECT_NE(s.find(want), std::string::npos) << want << "\n" << s;
