@@ -1,6 +1,8 @@
 #include "suite/weights.h"
 #include "suite/errors.h"
+#include "suite/pickle_bounds.h"
 #include "suite/results.h"
+#include "suite/zip_bounds.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/import_read.h>
@@ -28,8 +30,15 @@ std::vector<std::pair<std::string, torch::Tensor>> state_of(const torch::nn::Mod
 // fuzzing). Storages given through the deserialization context are used as
 // they are, so within_storage() below sees the true length.
 c10::IValue unpickle(const std::vector<char>& bytes) {
+  if (const auto overrun = zip_entry_overrun(bytes.data(), bytes.size()))
+    throw InputError(*overrun + ", more than a file of " + std::to_string(bytes.size()) + " bytes can hold");
   std::istringstream in(std::string(bytes.begin(), bytes.end()));
   caffe2::serialize::PyTorchStreamReader reader(&in);
+  if (reader.hasRecord("data.pkl")) {
+    const auto pkl = reader.getRecord("data.pkl");
+    if (const auto overrun = pickle_length_overrun(static_cast<const char*>(std::get<0>(pkl).get()), std::get<1>(pkl)))
+      throw InputError("data.pkl: " + *overrun);
+  }
   auto storages = std::make_shared<torch::jit::DeserializationStorageContext>();
   const std::string dir = "data/";  // pickle_load's archive: data.pkl and data/<storage key>
   for (const auto& name : reader.getAllRecords()) {

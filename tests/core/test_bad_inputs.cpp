@@ -140,12 +140,15 @@ struct FuzzTiny : torch::nn::Module {
 // offset from the file without checking them against the stored record, and
 // the first read then went outside it (a SEGV for a far stride or offset;
 // silently past the end of a short record). The files are tiny.pt with one
-// entry changed by Python's zipfile (tests/fuzz/make_corpus.py).
+// entry changed by Python's zipfile (tests/fuzz/make_corpus.py), and the
+// fuzzer's own input whose pickle declares a 1.6 GB string (LibTorch
+// allocated it before failing; suite/pickle_bounds.h).
 TEST(BadInput, WeightsAddressingOutsideTheirDataAreRefused) {
   const std::string dir = std::string(NRSBENCH_SOURCE_DIR) + "/tests/fuzz/corpus/fuzz_weights/";
   FuzzTiny ok;
   EXPECT_NO_THROW(nrs::load_weights(ok, dir + "tiny.pt"));
-  for (const char* name : {"regress-short-record.pt", "regress-huge-stride.pt", "regress-huge-offset.pt"}) {
+  for (const char* name :
+       {"regress-short-record.pt", "regress-huge-stride.pt", "regress-huge-offset.pt", "regress-huge-string.pt"}) {
     FuzzTiny m;
     try {
       nrs::load_weights(m, dir + name);
