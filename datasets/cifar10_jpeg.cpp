@@ -1,5 +1,6 @@
 #include "datasets/cifar10_jpeg.h"
 #include "datasets/cifar_binary.h"
+#include "datasets/image_header.h"
 #include "datasets/locate.h"
 #include "datasets/sha256.h"
 
@@ -72,7 +73,16 @@ std::string read_text(const fs::path& p) {
 // Decodes one 32x32 JPEG into its 3072-byte R, G, B plane record body.
 void decode_record(const std::string& path, uint8_t* dst) {
 #ifdef NRSBENCH_HAVE_OPENCV
-  cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The size from the header first: OpenCV would allocate whatever a corrupt
+  // header claims (image_header.h) before finding the data missing.
+  const auto dims = jpeg_or_png_size(bytes.data(), bytes.size());
+  if (!dims) throw DataError(path + ": cannot decode image (not a JPEG or PNG, or its header is cut short)");
+  if (dims->width != 32 || dims->height != 32)
+    throw DataError(path + ": image is " + std::to_string(dims->width) + "x" + std::to_string(dims->height) +
+                    ", expected 32x32");
+  cv::Mat img = cv::imdecode(bytes, cv::IMREAD_COLOR);
   if (img.empty()) throw DataError(path + ": cannot decode image");
   if (img.cols != 32 || img.rows != 32)
     throw DataError(path + ": image is " + std::to_string(img.cols) + "x" + std::to_string(img.rows) +

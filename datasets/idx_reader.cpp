@@ -61,17 +61,24 @@ torch::Tensor read_idx_ubyte(const std::string& path, int expected_dims) {
     throw DataError(path + ": truncated IDX header (got " + std::to_string(bytes.size()) + " bytes, expected " +
                     std::to_string(header) + ")");
   std::vector<int64_t> dims;
-  size_t count = 1;
+  uint64_t count = 1;
+  bool overflow = false;  // three 32-bit sizes can wrap 64 bits and then "match" a short file
   for (int d = 0; d < expected_dims; ++d) {
     dims.push_back(be32(bytes, 4 + 4 * d));
-    count *= static_cast<size_t>(dims.back());
+    overflow = __builtin_mul_overflow(count, static_cast<uint64_t>(dims.back()), &count) || overflow;
+  }
+  if (overflow) {
+    std::string shape;
+    for (auto v : dims) shape += (shape.empty() ? "" : " x ") + std::to_string(v);
+    throw DataError(path + ": IDX header declares " + shape + " bytes, more than any file holds (corrupt header)");
   }
   if (bytes.size() != header + count) {
     throw DataError(path + ": " + std::to_string(bytes.size() - header) + " payload bytes, expected " +
                     std::to_string(count) + " (" + std::to_string(dims[0]) + " records)");
   }
   auto t = torch::empty(dims, torch::kUInt8);
-  std::memcpy(t.data_ptr<uint8_t>(), bytes.data() + header, count);
+  // An empty tensor (0 records) may have no storage: memcpy from/to null is undefined.
+  if (count > 0) std::memcpy(t.data_ptr<uint8_t>(), bytes.data() + header, count);
   return t;
 }
 

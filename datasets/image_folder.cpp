@@ -1,4 +1,5 @@
 #include "datasets/image_folder.h"
+#include "datasets/image_header.h"
 #include "datasets/locate.h"
 
 #include <algorithm>
@@ -80,7 +81,10 @@ std::optional<torch::Tensor> load_image(const std::string& path, const ImageTran
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
     std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (bytes.empty()) return std::nullopt;
+    // Not JPEG/PNG, or a header claiming more pixels than any photograph:
+    // skipped before OpenCV allocates the decoded image (image_header.h).
+    const auto dims = jpeg_or_png_size(bytes.data(), bytes.size());
+    if (!dims || !within_pixel_limit(*dims)) return std::nullopt;
     cv::Mat img = cv::imdecode(bytes, cv::IMREAD_COLOR);
     if (img.empty() || img.cols <= 0 || img.rows <= 0) return std::nullopt;
     const int S = static_cast<int>(t.size);

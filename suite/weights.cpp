@@ -1,7 +1,12 @@
 #include "suite/weights.h"
 #include "suite/errors.h"
+#include "suite/pickle_bounds.h"
 #include "suite/results.h"
+#include "suite/zip_bounds.h"
 
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/import_read.h>
+#include <torch/csrc/jit/serialization/storage_context.h>
 #include <torch/serialize.h>
 
 #include <algorithm>
@@ -16,6 +21,55 @@ std::vector<std::pair<std::string, torch::Tensor>> state_of(const torch::nn::Mod
   for (const auto& kv : m.named_parameters()) out.emplace_back(kv.key(), kv.value());
   for (const auto& kv : m.named_buffers()) out.emplace_back(kv.key(), kv.value());
   return out;
+}
+
+// torch::pickle_load, except that each tensor's storage is the record the
+// file holds, at its real length. LibTorch (1.13) sizes a storage by the
+// element count the pickle declares and points it at the record whatever the
+// record's length, so a short record would be read past its end (found by
+// fuzzing). Storages given through the deserialization context are used as
+// they are, so within_storage() below sees the true length.
+c10::IValue unpickle(const std::vector<char>& bytes) {
+  if (const auto overrun = zip_entry_overrun(bytes.data(), bytes.size()))
+    throw InputError(*overrun + ", more than a file of " + std::to_string(bytes.size()) + " bytes can hold");
+  std::istringstream in(std::string(bytes.begin(), bytes.end()));
+  caffe2::serialize::PyTorchStreamReader reader(&in);
+  if (reader.hasRecord("data.pkl")) {
+    const auto pkl = reader.getRecord("data.pkl");
+    if (const auto overrun = pickle_length_overrun(static_cast<const char*>(std::get<0>(pkl).get()), std::get<1>(pkl)))
+      throw InputError("data.pkl: " + *overrun);
+  }
+  auto storages = std::make_shared<torch::jit::DeserializationStorageContext>();
+  const std::string dir = "data/";  // pickle_load's archive: data.pkl and data/<storage key>
+  for (const auto& name : reader.getAllRecords()) {
+    if (name.rfind(dir, 0) != 0) continue;
+    auto record = reader.getRecord(name);
+    storages->addStorage(name.substr(dir.size()),
+                         c10::Storage(c10::Storage::use_byte_size_t(), std::get<1>(record),
+                                      std::move(std::get<0>(record)), /*allocator=*/nullptr, /*resizable=*/false));
+  }
+  return torch::jit::readArchiveAndTensors("data", /*pickle_prefix=*/"", /*tensor_prefix=*/"", {}, {}, {}, reader,
+                                           torch::jit::Unpickler::defaultTypeParser, storages);
+}
+
+// Whether every element `t` addresses lies inside its storage. LibTorch's
+// unpickler (1.13) takes a tensor's sizes, strides and offset from the file
+// without checking them against the storage record it read, so a corrupt
+// file could make the first read of the tensor go far outside it (found by
+// fuzzing: a SEGV). Overflow-checked: the numbers are the file's.
+bool within_storage(const torch::Tensor& t) {
+  if (t.numel() == 0) return true;
+  if (!t.has_storage() || t.storage_offset() < 0) return false;
+  int64_t last = t.storage_offset();  // index of the last element addressed
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    int64_t span = 0;
+    if (t.stride(d) < 0 || __builtin_mul_overflow(t.size(d) - 1, t.stride(d), &span) ||
+        __builtin_add_overflow(last, span, &last))
+      return false;
+  }
+  int64_t bytes = 0;
+  if (__builtin_mul_overflow(last + 1, static_cast<int64_t>(t.element_size()), &bytes)) return false;
+  return static_cast<uint64_t>(bytes) <= t.storage().nbytes();
 }
 
 }  // namespace
@@ -33,7 +87,7 @@ void load_weights(torch::nn::Module& m, const std::string& path) {
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   c10::IValue iv;
   try {
-    iv = torch::pickle_load(bytes);
+    iv = unpickle(bytes);
   } catch (const std::exception& e) {
     std::string why = e.what();
     throw InputError(path + ": not a torch.save/pickle_save file (" +
@@ -48,6 +102,8 @@ void load_weights(torch::nn::Module& m, const std::string& path) {
     if (it == dict.end()) throw InputError(path + ": missing key '" + name + "' (weights of another model?)");
     if (!it->value().isTensor()) throw InputError(path + ": key '" + name + "' is not a tensor");
     auto src = it->value().toTensor();
+    if (!within_storage(src))
+      throw InputError(path + ": key '" + name + "' addresses bytes outside its stored data (corrupt file)");
     if (src.sizes() != t.sizes()) {
       std::ostringstream s;
       s << path << ": key '" << name << "' has shape " << src.sizes() << ", model expects " << t.sizes();

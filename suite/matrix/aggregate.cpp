@@ -1,4 +1,5 @@
 #include "suite/matrix/aggregate.h"
+#include "suite/errors.h"
 #include "suite/matrix/curves.h"
 #include "suite/matrix/protocol.h"
 #include "suite/results.h"
@@ -67,19 +68,34 @@ ResultSet load_results(const std::string& dir) {
       throw std::invalid_argument(std::string(e.what()) +
                                   " (every *.json in a results directory must be an nrsbench result)");
     }
-    if (j.is_object() && j.value("kind", "") == "nrsbench-protocol-manifest") {
-      rs.manifests.push_back(j);
-      continue;
-    }
-    if (!j.is_object() || !j.contains("config") || !j.contains("status") || !j.contains("seed"))
-      throw std::invalid_argument(f.string() + ": not an nrsbench result (needs schema_version, config, seed, status)");
+    // Aggregation reads a result's fields by type (status, seed, the
+    // configuration's names, history, curves): one of another type or missing
+    // would escape from aggregate() as a JSON library error naming no file
+    // (exit 1). Each file is aggregated alone as it is read, so that the error
+    // names it (exit 2).
     try {
-      j = upgrade_result(std::move(j));
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(f.string() + ": " + e.what());
+      ResultSet one;
+      if (j.is_object() && j.contains("kind") && j["kind"] == "nrsbench-protocol-manifest") {
+        one.manifests.push_back(j);
+        aggregate(one);
+        rs.manifests.push_back(std::move(j));
+        continue;
+      }
+      if (!j.is_object() || !j.contains("config") || !j.contains("status") || !j.contains("seed"))
+        throw std::invalid_argument(f.string() +
+                                    ": not an nrsbench result (needs schema_version, config, seed, status)");
+      try {
+        j = upgrade_result(std::move(j));
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(f.string() + ": " + e.what());
+      }
+      j["_file"] = fs::relative(f, dir).string();
+      one.runs.push_back(j);
+      aggregate(one);
+      rs.runs.push_back(std::move(j));
+    } catch (const json::exception& e) {
+      throw InputError(f.string() + ": a field of an nrsbench result is missing or of another type (" + e.what() + ")");
     }
-    j["_file"] = fs::relative(f, dir).string();
-    rs.runs.push_back(std::move(j));
   }
   return rs;
 }
@@ -109,10 +125,13 @@ json time_to_target(const std::vector<const json*>& runs, double target, const s
     const double n_epochs = static_cast<double>(h.size());
     const double steps_per_epoch = n_epochs > 0 ? number_at(*r, {"throughput", "steps"}) / n_epochs : std::nan("");
     double t = 0.0;
+    // number_at, not operator[]: on a const json a missing key is undefined
+    // behaviour, and a run of another cell is not checked by the load.
     for (const auto& e : h) {
-      t += e.value("epoch_time_s", 0.0);
-      if (e.contains("test_acc") && e["test_acc"].is_number() && e["test_acc"].get<double>() >= target) {
-        const double ep = e["epoch"].get<double>();
+      const double dt = number_at(e, {"epoch_time_s"}), acc = number_at(e, {"test_acc"});
+      if (std::isfinite(dt)) t += dt;
+      const double ep = number_at(e, {"epoch"});
+      if (acc >= target && std::isfinite(ep)) {
         epochs.push_back(ep);
         steps.push_back(ep * steps_per_epoch);
         seconds.push_back(t);
@@ -214,11 +233,18 @@ json aggregate(const ResultSet& rs) {
   // Cost ratio: ms per step over that of the SGD cell with the same dataset,
   // model, group, protocol, batch size, device and precision (the one with
   // most finished runs when several match, e.g. in a sweep).
-  auto same_setting = [](const json& a, const json& b) {
+  // A result need not carry every configuration key (older schemas, hand-made
+  // files): a missing one compares as null. Not a const operator[], which is
+  // undefined behaviour for a missing key (found by fuzzing: a heap overflow).
+  auto config_value = [](const json& cell, const char* k) {
+    const auto& c = cell["config"];
+    return c.is_object() && c.contains(k) ? c[k] : json(nullptr);
+  };
+  auto same_setting = [&](const json& a, const json& b) {
     for (const char* k : {"dataset", "model", "group", "protocol"})
       if (a[k] != b[k]) return false;
     for (const char* k : {"batch_size", "device", "precision", "channels_last"})
-      if (a["config"][k] != b["config"][k]) return false;
+      if (config_value(a, k) != config_value(b, k)) return false;
     return true;
   };
   for (auto& c : cells) {
@@ -245,19 +271,23 @@ json aggregate(const ResultSet& rs) {
                                          (*sgd)["metrics"]["test_acc"]["mean"].get<double>(),
                                          "mean final test_acc of SGD cell " + (*sgd)["name"].get<std::string>());
   }
-  // Cells and seeds a manifest lists but the directory lacks.
+  // Cells and seeds a manifest lists but the directory lacks. at(), not
+  // operator[]: a manifest is input, and a missing key read through a const
+  // operator[] is undefined behaviour (found by fuzzing: a heap overflow);
+  // at() throws, and load_results names the file.
   json missing = json::array();
   for (const auto& mf : rs.manifests)
-    for (const auto& mc : mf["cells"]) {
+    for (const auto& mc : mf.at("cells")) {
       const json* have = nullptr;
       for (const auto& c : cells)
-        if (c["cell_id"] == mc["id"]) have = &c;
-      for (const auto& s : mf["seeds"]) {
+        if (c["cell_id"] == mc.at("id")) have = &c;
+      for (const auto& s : mf.at("seeds")) {
         bool found = false;
         if (have)
           for (const auto& hs : (*have)["seeds"]) found = found || hs == s;
         if (!found)
-          missing.push_back({{"protocol", mf["name"]}, {"cell", mc["name"]}, {"cell_id", mc["id"]}, {"seed", s}});
+          missing.push_back(
+              {{"protocol", mf.at("name")}, {"cell", mc.at("name")}, {"cell_id", mc.at("id")}, {"seed", s}});
       }
     }
   return {{"cells", cells}, {"missing", missing}};

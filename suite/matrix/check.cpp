@@ -1,4 +1,5 @@
 #include "suite/matrix/check.h"
+#include "suite/errors.h"
 #include "suite/results.h"
 
 #include <cmath>
@@ -106,6 +107,41 @@ json measured_metric(const json& cell, const std::string& metric) {
   return pick(metric.c_str(), 1.0, 0.0);
 }
 
+namespace {
+
+// `key`, when present, holds a value of type `t` (a number: any number).
+void expect_type(const json& node, const char* key, json::value_t t, const std::string& where) {
+  if (!node.contains(key)) return;
+  const auto& v = node[key];
+  const bool ok = t == json::value_t::number_float ? v.is_number() : v.type() == t;
+  if (!ok) {
+    const char* want = t == json::value_t::string ? "a string" : t == json::value_t::object ? "an object" : "a number";
+    throw InputError(where + ": \"" + key + "\" must be " + want);
+  }
+}
+
+// The types check() reads without asking: a value of another type would
+// otherwise escape as a JSON library error (exit 1) instead of naming the
+// file and the entry (exit 2).
+void check_entry_types(const json& e, const std::string& list, const std::string& path) {
+  if (!e["id"].is_string())
+    throw InputError(path + ": an entry in \"" + list + "\" has an \"id\" that is not a string");
+  const auto at = path + ": " + e["id"].get<std::string>();
+  if (list == "claims") {
+    for (const char* k : {"check", "claim"}) expect_type(e, k, json::value_t::string, at);
+    return;
+  }
+  for (const char* k : {"metric", "augmentation"}) expect_type(e, k, json::value_t::string, at);
+  expect_type(e, "match", json::value_t::object, at);
+  expect_type(e, "tolerance", json::value_t::object, at);
+  if (e.contains("tolerance")) {
+    for (const char* k : {"abs", "k"}) expect_type(e["tolerance"], k, json::value_t::number_float, at + ": tolerance");
+    expect_type(e["tolerance"], "derived", json::value_t::string, at + ": tolerance");
+  }
+}
+
+}  // namespace
+
 json load_baseline_file(const std::string& path) {
   json j;
   try {
@@ -115,10 +151,14 @@ json load_baseline_file(const std::string& path) {
   }
   if (!j.is_object() || (!j.contains("entries") && !j.contains("claims")))
     throw std::invalid_argument(path + ": not a baseline file (expected \"entries\" or \"claims\")");
+  expect_type(j, "kind", json::value_t::string, path);
   for (const char* list : {"entries", "claims"}) {
     if (!j.contains(list)) continue;
+    if (!j[list].is_array()) throw InputError(path + ": \"" + list + "\" must be a list");
     for (const auto& e : j[list]) {
+      if (!e.is_object()) throw InputError(path + ": \"" + list + "\" must hold objects");
       if (!e.contains("id")) throw std::invalid_argument(path + ": an entry in \"" + list + "\" has no \"id\"");
+      check_entry_types(e, list, path);
       const bool cited = e.contains("citation") || e.contains("provenance") || j.contains("provenance");
       if (!cited)
         throw std::invalid_argument(path + ": " + e["id"].get<std::string>() +

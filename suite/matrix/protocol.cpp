@@ -3,6 +3,7 @@
 #include "datasets/registry.h"
 #include "datasets/sha256.h"
 #include "models/registry.h"
+#include "suite/errors.h"
 #include "suite/results.h"
 #include "suite/run_options.h"
 
@@ -47,6 +48,18 @@ struct Entry {
   json flags;
 };
 
+// At most this many cells per protocol (the largest shipped, paper-cifar, has
+// 102). Grids and axes multiply: without a bound a 500-byte file asking for
+// 10^5 cells kept nrsbench resolving them for minutes; refusing while
+// expanding keeps a hostile or mistyped protocol cheap.
+constexpr size_t kMaxCells = 1000;
+
+void check_cell_count(size_t n, const std::string& where) {
+  if (n > kMaxCells)
+    throw InputError(where + ": expands to more than " + std::to_string(kMaxCells) +
+                     " cells (grids and axes multiply); split it into several protocols");
+}
+
 // "nrs-radius": 0.1 -> "radius0.1": labels already say which method.
 std::string grid_suffix(const std::string& key, const json& v) {
   const std::string k = key.rfind("nrs-", 0) == 0 ? key.substr(4) : key;
@@ -83,6 +96,7 @@ std::vector<Entry> expand_entry(const json& e, const std::string& axis_flag, con
   for (const auto& [k, values] : grid.items()) {
     if (!values.is_array() || values.empty())
       throw std::invalid_argument(where + ": grid \"" + k + "\" must be a non-empty list");
+    check_cell_count(out.size() * values.size(), where);
     std::vector<Entry> next;
     for (const auto& e0 : out)
       for (const auto& v : values) {
@@ -189,6 +203,7 @@ void expand(const json& node, Scope scope, const std::string& where, std::vector
                   throw std::invalid_argument(
                       where + ": \"" + k +
                       "\" is a path per cell-seed, which the matrix runner chooses; not a protocol flag");
+              check_cell_count(cells.size() + 1, where);
               Cell c;
               c.label = oe.label;
               c.group = scope.group;
@@ -228,6 +243,8 @@ Protocol parse_protocol(const json& j, const std::string& where) {
   if (!j.contains("name") || !j["name"].is_string() || j["name"].get<std::string>().empty())
     throw std::invalid_argument(where + ": needs a \"name\" string");
   p.name = j["name"].get<std::string>();
+  if (j.contains("description") && !j["description"].is_string())
+    throw InputError(where + ": \"description\" must be a string");
   p.description = j.value("description", "");
   if (!j.contains("seeds") || !j["seeds"].is_array() || j["seeds"].empty())
     throw std::invalid_argument(where + ": needs a non-empty \"seeds\" list");
@@ -256,7 +273,14 @@ Protocol load_protocol(const std::string& path) {
   } catch (const std::exception& e) {
     throw std::invalid_argument(std::string("--protocol: ") + e.what());
   }
-  auto p = parse_protocol(j, path);
+  // The checks above name each entry; a JSON type error they did not foresee
+  // still names the file (exit 2), not escaping as an internal error.
+  Protocol p;
+  try {
+    p = parse_protocol(j, path);
+  } catch (const json::exception& e) {
+    throw InputError(path + ": a value of an unexpected type (" + std::string(e.what()) + ")");
+  }
   p.path = path;
   return p;
 }

@@ -5,6 +5,7 @@
 #include "../data/temp_dir.h"
 #include "../matrix/util.h"
 #include "models/registry.h"
+#include "suite/errors.h"
 #include "suite/file_lock.h"
 #include "suite/weights.h"
 
@@ -121,3 +122,39 @@ TEST(BadInput, ResultLockedByALiveProcessExit2NamingIt) {
 }
 
 }  // namespace
+
+namespace {
+
+// The module tests/fuzz/fuzz_weights.cpp loads into (its seed tiny.pt was
+// saved from it by save_weights).
+struct FuzzTiny : torch::nn::Module {
+  FuzzTiny() {
+    register_module("fc", torch::nn::Linear(3, 2));
+    register_module("bn", torch::nn::BatchNorm1d(2));
+  }
+};
+
+}  // namespace
+
+// Found by fuzzing: LibTorch's unpickler takes a tensor's sizes, strides and
+// offset from the file without checking them against the stored record, and
+// the first read then went outside it (a SEGV for a far stride or offset;
+// silently past the end of a short record). The files are tiny.pt with one
+// entry changed by Python's zipfile (tests/fuzz/make_corpus.py), and the
+// fuzzer's own input whose pickle declares a 1.6 GB string (LibTorch
+// allocated it before failing; suite/pickle_bounds.h).
+TEST(BadInput, WeightsAddressingOutsideTheirDataAreRefused) {
+  const std::string dir = std::string(NRSBENCH_SOURCE_DIR) + "/tests/fuzz/corpus/fuzz_weights/";
+  FuzzTiny ok;
+  EXPECT_NO_THROW(nrs::load_weights(ok, dir + "tiny.pt"));
+  for (const char* name :
+       {"regress-short-record.pt", "regress-huge-stride.pt", "regress-huge-offset.pt", "regress-huge-string.pt"}) {
+    FuzzTiny m;
+    try {
+      nrs::load_weights(m, dir + name);
+      ADD_FAILURE() << name << " was accepted";
+    } catch (const nrs::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(dir + name), std::string::npos) << e.what();
+    }
+  }
+}

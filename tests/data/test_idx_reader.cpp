@@ -80,3 +80,22 @@ TEST(IdxReader, MissingFileIsAnError) {
   TempDir d;
   EXPECT_NE(error_of(d / "nope", 1).find(d / "nope"), std::string::npos);
 }
+
+// Found by fuzzing (tests/fuzz/corpus/fuzz_idx/regress-*.idx): a header with
+// 0 records copied 0 bytes to a tensor without storage (memcpy from null).
+TEST(IdxReader, ZeroRecordsReadAsAnEmptyTensor) {
+  TempDir d;
+  write_bytes(d / "empty", be32(0x803) + be32(0) + be32(28) + be32(28));
+  auto t = read_idx_ubyte(d / "empty", 3);
+  EXPECT_EQ(t.sizes(), (std::vector<int64_t>{0, 28, 28}));
+}
+
+// 2^16 * 2^24 * 2^24 = 2^64 wraps to 0 in 64 bits, which an empty payload
+// would have matched: the header is corrupt whatever the file's length.
+TEST(IdxReader, DimensionsBeyondAnyFileSizeAreAnError) {
+  TempDir d;
+  write_bytes(d / "huge", be32(0x803) + be32(1u << 16) + be32(1u << 24) + be32(1u << 24));
+  const auto msg = error_of(d / "huge", 3);
+  EXPECT_NE(msg.find(d / "huge"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("65536 x 16777216 x 16777216"), std::string::npos) << msg;
+}

@@ -1,5 +1,6 @@
 // Aggregation statistics and checker verdicts on hand-written results, where
 // every expected number is computed by hand here.
+#include "suite/errors.h"
 #include "suite/matrix/aggregate.h"
 #include "suite/matrix/check.h"
 #include "util.h"
@@ -305,4 +306,69 @@ TEST(Check, SgdRowsAreTheBetterOfTheTwoBudgetsAndSayWhich) {
   EXPECT_EQ(r["rows"][0]["chosen_epochs"], 200);
   EXPECT_NEAR(r["rows"][0]["delta"].get<double>(), 0.3, 1e-9);
   EXPECT_EQ(r["rows"][0]["verdict_paper_ci"], "outside");
+}
+
+// Found by fuzzing (tests/fuzz/corpus/fuzz_results/regress-*.json): a result
+// or manifest with a key missing or of another type escaped as a JSON library
+// error (exit 1), or was read through a const operator[] past the end of its
+// object (a heap overflow). Each is now an InputError naming the file.
+TEST(Aggregate, ResultOrManifestOfTheWrongShapeNamesTheFile) {
+  // The InputError's message, or "" when the directory loads.
+  auto load_error = [](const std::string& dir) -> std::string {
+    try {
+      nrs::matrix::load_results(dir);
+    } catch (const nrs::InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  TempDir t;
+  write_results(t / "r");
+  auto odd = fake_result("cifar10", "wrn-28-10", "sam", 0, 0.9, 10, 20);
+  odd["config"].erase("optimizer");
+  write_json(t / "r/odd-s0.json", odd);
+  EXPECT_NE(load_error(t / "r").find(t / "r/odd-s0.json"), std::string::npos);
+  std::filesystem::remove(t / "r/odd-s0.json");
+  write_json(t / "r/protocol-p.json", {{"kind", "nrsbench-protocol-manifest"}, {"name", "p"}});  // no cells
+  EXPECT_NE(load_error(t / "r").find(t / "r/protocol-p.json"), std::string::npos);
+}
+
+// Results that lack a configuration key the SGD matching compares (here
+// channels_last, on both cells) still aggregate: the key compares as null.
+TEST(Aggregate, ConfigKeyMissingFromBothCellsStillMatchesTheSgdCell) {
+  TempDir t;
+  for (int s = 0; s < 2; ++s)
+    for (const char* opt : {"sgd", "nrs"}) {
+      auto r = fake_result("cifar10", "wrn-28-10", opt, s, 0.9, 10, opt[0] == 's' ? 10 : 25);
+      r["config"].erase("channels_last");
+      write_json(t / (std::string(opt) + "-s" + std::to_string(s) + ".json"), r);
+    }
+  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
+  ASSERT_EQ(agg["cells"].size(), 2u);
+  for (const auto& c : agg["cells"]) {
+    if (c["optimizer"] == "nrs") {
+      EXPECT_DOUBLE_EQ(c["cost_ratio_vs_sgd"].get<double>(), 2.5);  // 25 ms / 10 ms
+    }
+  }
+}
+
+// Baseline values check() reads by type are checked when the file is loaded.
+TEST(Check, BaselineFieldOfAnotherTypeNamesTheFileAndTheEntry) {
+  TempDir t;
+  auto numeric_id = paper_file(3.5, "0.1");
+  numeric_id["entries"][0]["id"] = 7;
+  write_json(t / "id.json", numeric_id);
+  auto numeric_metric = paper_file(3.5, "0.1");
+  numeric_metric["entries"][0]["metric"] = 1;
+  write_json(t / "metric.json", numeric_metric);
+  for (const auto& [file, needle] : {std::pair<std::string, std::string>{"id.json", "\"id\" that is not a string"},
+                                     {"metric.json", "t1/sgd: \"metric\" must be a string"}}) {
+    try {
+      nrs::matrix::load_baseline_file(t / file);
+      ADD_FAILURE() << file << " was accepted";
+    } catch (const nrs::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(t / file), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  }
 }

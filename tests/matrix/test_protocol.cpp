@@ -158,6 +158,32 @@ TEST(Protocol, ErrorsNameFileEntryAndFlag) {
   EXPECT_NE(error_of(j).find("\"seeds\""), std::string::npos) << error_of(j);
 }
 
+// Found while fuzzing protocols (by hand, from the fuzzer's 10 s timeout
+// rule): a 500-byte protocol whose grid asks for 10^5 cells kept nrsbench
+// resolving them for minutes; and a "description" that is not a string was a
+// JSON type error (exit 1). Both are InputErrors naming the file now.
+TEST(Protocol, CellCountIsCappedAndDescriptionMustBeAString) {
+  json lrs = json::array();
+  for (int i = 1; i <= 251; ++i) lrs.push_back(0.001 * i);
+  json ten = json::array();
+  for (int i = 1; i <= 10; ++i) ten.push_back(0.01 * i);
+  auto j = base_protocol();  // 2 datasets x 2 models x the optimizer entries below
+  j.erase("overrides");
+  j["optimizers"] = {{{"optimizer", "sgd"},
+                      {"grid", {{"lr", ten}, {"momentum", ten}, {"weight-decay", ten}, {"label-smoothing", ten}}}}};
+  EXPECT_NE(error_of(j).find("p.json: optimizers[0]: expands to more than 1000 cells"), std::string::npos)
+      << error_of(j);
+  j["optimizers"] = {{{"optimizer", "sgd"}, {"grid", {{"lr", lrs}}}}};  // 4 x 251 = 1004 cells
+  EXPECT_NE(error_of(j).find("p.json: expands to more than 1000 cells"), std::string::npos) << error_of(j);
+  lrs.erase(lrs.size() - 1);  // 4 x 250 = 1000 cells: the limit itself is accepted
+  j["optimizers"] = {{{"optimizer", "sgd"}, {"grid", {{"lr", lrs}}}}};
+  EXPECT_EQ(parse_protocol(j, "p.json").cells.size(), 1000u);
+
+  j = base_protocol();
+  j["description"] = 5;
+  EXPECT_NE(error_of(j).find("p.json: \"description\" must be a string"), std::string::npos) << error_of(j);
+}
+
 TEST(RunOptions, FlagsFromJsonEqualTheCommandLine) {
   auto c = nrs::config_from_flags(json::parse(R"({"lr": 0.1, "nesterov": true, "milestones": [3, 6],
       "optimizer": "nrs", "nrs-radius": 0.25, "schedule": "step", "epochs": 8, "keep-denormals": true})"),

@@ -1,0 +1,36 @@
+// A minimal schema-1 result as the runner writes it (the fields aggregation
+// and the checker read), for the fuzz targets that need real cells beside
+// the fuzzed input.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace nrs::fuzz {
+
+inline nlohmann::json fake_result(const std::string& optimizer, uint64_t seed, double test_acc) {
+  nlohmann::json config = {{"dataset", "fashion-mnist"},
+                           {"model", "small-cnn"},
+                           {"epochs", 5},
+                           {"batch_size", 128},
+                           {"device", "cpu"},
+                           {"precision", "fp32"},
+                           {"channels_last", false},
+                           {"seed", seed},
+                           {"optimizer", {{"name", optimizer}}},
+                           {"augment", {{"mode", "basic"}}}};
+  return {{"schema_version", 1},
+          {"config", config},
+          {"seed", seed},
+          {"variant", optimizer},
+          {"status", "ok"},
+          {"git_commit", "fuzz"},
+          {"device", "cpu: fuzz"},
+          {"final", {{"test_acc", test_acc}}},
+          {"hessian", {{"lambda_max", 10.0 + test_acc}}},
+          {"history", {{{"epoch", 1}, {"test_acc", test_acc}, {"epoch_time_s", 1.5}}}},
+          {"throughput", {{"ms_per_step", 5.0}, {"train_images_per_s", 200.0}, {"steps", 100}}}};
+}
+
+}  // namespace nrs::fuzz
