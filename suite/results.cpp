@@ -99,6 +99,13 @@ const std::vector<std::string>& required_result_keys() {
   return keys;
 }
 
+const std::vector<std::string>& required_failed_result_keys() {
+  static const std::vector<std::string> keys = {"schema_version", "suite_version", "git_commit", "command_line",
+                                                "config",         "seed",          "variant",    "environment",
+                                                "end_time",       "status",        "reason"};
+  return keys;
+}
+
 std::string iso8601_now() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);

@@ -28,47 +28,45 @@ int cmd_check(const std::vector<std::string>& args) {
   const auto agg = matrix::aggregate(matrix::load_results(dir));
   std::vector<nlohmann::json> baselines;
   for (const auto& f : files) baselines.push_back(matrix::load_baseline_file(f));
-  auto report = matrix::check(agg, baselines, co);
-  report["results_dir"] = dir;
-  report["baselines"] = files;
-  report["generated"] = iso8601_now();
+  const auto rep = matrix::check(agg, baselines, co);
 
   std::printf("%-48s %-44s %-15s %10s %16s %9s  %-7s %s\n", "reference", "cell", "metric", "reference", "measured",
               "band", "verdict", "paper 95% CI");
-  for (const auto& r : report["rows"]) {
-    if (r["verdict"] == "missing") continue;
-    const auto& m = r["measured"];
-    std::printf("%-48s %-44s %-15s %10.4g %9.4g (n=%d) %9.3g  %-7s %s%s\n", r["id"].get<std::string>().c_str(),
-                r["cell"].get<std::string>().c_str(), r["metric"].get<std::string>().c_str(),
-                r["reference"].get<double>(), m["mean"].get<double>(), m["n"].get<int>(), r["band"].get<double>(),
-                r["verdict"].get<std::string>().c_str(), r.value("verdict_paper_ci", "n/a").c_str(),
-                r.contains("chosen_epochs") ? (" (better of " + std::to_string(r["best_of"].size()) +
-                                               " budgets: " + r["chosen_epochs"].dump() + " epochs)")
-                                                  .c_str()
-                                            : "");
+  for (const auto& r : rep.rows) {
+    if (r.verdict == "missing") continue;
+    const std::string paper_ci = r.paper_ci_inside ? (*r.paper_ci_inside ? "inside" : "outside") : "n/a";
+    const std::string budgets = r.best_of.empty() ? ""
+                                                  : " (better of " + std::to_string(r.best_of.size()) +
+                                                        " budgets: " + r.chosen_epochs.dump() + " epochs)";
+    std::printf("%-48s %-44s %-15s %10.4g %9.4g (n=%zu) %9.3g  %-7s %s%s\n", r.id.c_str(), r.cell.c_str(),
+                r.metric.c_str(), r.reference, r.measured->mean, r.measured->n, r.band, r.verdict.c_str(),
+                paper_ci.c_str(), budgets.c_str());
   }
-  for (const auto& c : report["claims"]) {
-    if (c["verdict"] == "missing") continue;
-    const auto& sig = c["significant"];
-    std::printf("%-48s %-44s %-15s  nrs %.4g vs sgd %.4g (tol %.3g, difference %s)  %s\n",
-                c["id"].get<std::string>().c_str(), c["cell"].get<std::string>().c_str(),
-                c["metric"].get<std::string>().c_str(), c["nrs"]["mean"].get<double>(), c["sgd"]["mean"].get<double>(),
-                c["tol"].get<double>(),
-                sig.is_null()     ? "untested: 1 run"
-                : sig.get<bool>() ? "beyond seed noise"
-                                  : "within seed noise",
-                c["verdict"].get<std::string>().c_str());
+  for (const auto& c : rep.claims) {
+    if (c.verdict == "missing") continue;
+    std::printf("%-48s %-44s %-15s  nrs %.4g vs sgd %.4g (tol %.3g, difference %s)  %s\n", c.id.c_str(), c.cell.c_str(),
+                c.metric.c_str(), c.nrs->mean, c.sgd->mean, c.tol,
+                !c.significant   ? "untested: 1 run"
+                : *c.significant ? "beyond seed noise"
+                                 : "within seed noise",
+                c.verdict.c_str());
   }
-  if (show_missing)
-    for (const auto& list : {"rows", "claims"})
-      for (const auto& r : report[list])
-        if (r["verdict"] == "missing")
-          std::printf("%-48s missing: %s\n", r["id"].get<std::string>().c_str(), r["why"].get<std::string>().c_str());
-  const auto& s = report["summary"];
-  std::printf("\ncheck: %d pass, %d fail, %d missing (no matching cell%s)\n", s["pass"].get<int>(),
-              s["fail"].get<int>(), s["missing"].get<int>(), show_missing ? "" : "; --show-missing lists them");
-  if (!report_path.empty()) write_json_atomic(report_path, report);
-  return s["fail"].get<int>() > 0 ? 1 : 0;
+  if (show_missing) {
+    for (const auto& r : rep.rows)
+      if (r.verdict == "missing") std::printf("%-48s missing: %s\n", r.id.c_str(), r.why.c_str());
+    for (const auto& c : rep.claims)
+      if (c.verdict == "missing") std::printf("%-48s missing: %s\n", c.id.c_str(), c.why.c_str());
+  }
+  std::printf("\ncheck: %zu pass, %zu fail, %zu missing (no matching cell%s)\n", rep.pass, rep.fail, rep.missing,
+              show_missing ? "" : "; --show-missing lists them");
+  if (!report_path.empty()) {
+    auto report = rep.to_json();
+    report["results_dir"] = dir;
+    report["baselines"] = files;
+    report["generated"] = iso8601_now();
+    write_json_atomic(report_path, report);
+  }
+  return rep.fail > 0 ? 1 : 0;
 }
 
 }  // namespace nrs::cli

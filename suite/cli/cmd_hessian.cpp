@@ -1,6 +1,7 @@
 // `nrsbench hessian`: top-k Hessian eigenvalues (and trace) of saved weights.
 #include "models/registry.h"
 #include "suite/cli/cli_common.h"
+#include "suite/cli/saved_model_options.h"
 #include "suite/hessian/spectrum.h"
 #include "suite/results.h"
 #include "suite/run/process_scope.h"
@@ -13,16 +14,12 @@ namespace nrs::cli {
 
 int cmd_hessian(const std::vector<std::string>& args, const std::string& command_line) {
   hessian::HessianOptions h;
-  std::string model_name, dataset, weights, out, data_dir, device_name = "cpu";
-  int64_t val_split = 0, train_subset = 0;
-  uint64_t data_seed = 0;
-  int threads = 0;
+  SavedModelInputs in;
+  std::string out;
   po::options_description d("hessian options");
+  in.add_to(d, "weights file (nrsbench run --save-weights, or torch.save of a state dict); required");
   // clang-format off
   d.add_options()
-    ("model", po::value(&model_name), "model name (nrsbench list); required")
-    ("dataset", po::value(&dataset), "dataset name (nrsbench list); required")
-    ("weights", po::value(&weights), "weights file (nrsbench run --save-weights, or torch.save of a state dict); required")
     ("samples", po::value(&h.samples)->default_value(h.samples), "training samples (fixed, seeded subset; 4096+ recommended on GPU)")
     ("top-k", po::value(&h.top_k)->default_value(h.top_k), "number of eigenvalues")
     ("method", po::value(&h.method)->default_value(h.method), "lanczos | power")
@@ -41,66 +38,53 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
     ("density-grid", po::value(&h.density_grid)->default_value(h.density_grid), "density: grid points")
     ("density-sigma", po::value(&h.density_sigma)->default_value(h.density_sigma), "density: Gaussian broadening as a fraction of the spectrum's range")
     ("repeats", po::value(&h.repeats)->default_value(h.repeats), "lambda_max (and trace) on R disjoint subsets of --samples each: the sampling error")
-    ("data-dir", po::value(&data_dir), "dataset directory")
-    ("val-split", po::value(&val_split)->default_value(val_split), "as the training run: samples carved from train")
-    ("data-seed", po::value(&data_seed)->default_value(data_seed), "as the training run's --seed (drives --val-split)")
-    ("train-subset", po::value(&train_subset)->default_value(train_subset), "as the training run: its fixed random subset of N training samples (0 = all)")
-    ("device", po::value(&device_name)->default_value(device_name), "cpu | cuda | cuda:N")
-    ("threads", po::value(&threads)->default_value(threads), "CPU threads (0 = all cores)")
     ("out", po::value(&out), "results JSON path (default results/hessian/<dataset>/<model>.json)");
   // clang-format on
   po::variables_map vm;
   if (!parse_or_help("hessian", "--model M --dataset D --weights FILE [options]", d, args, vm)) return 0;
-  if (model_name.empty() || dataset.empty() || weights.empty())
-    throw UsageError("--model, --dataset and --weights are required (see nrsbench hessian --help)");
-  if (threads < 0) throw UsageError("--threads: expected an integer >= 0");
-  if (val_split < 0 || train_subset < 0) throw UsageError("--val-split/--train-subset: expected >= 0");
-  try {
-    h.validate();
-  } catch (const std::invalid_argument& e) {
-    // validate() names `run`'s flags (--hessian-X); this command calls them --X.
+  in.validate("hessian");
+  // Options and report name `run`'s flags (--hessian-X); this command calls them --X.
+  auto usage_error = [](const std::invalid_argument& e) {
     std::string m = e.what();
     const std::string p = "--hessian-";
     if (m.rfind(p, 0) == 0) m = "--" + m.substr(p.size());
-    throw UsageError(m);
+    return UsageError(m);
+  };
+  try {
+    h.validate();
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(e);
   }
-  const torch::Device device(device_name);
-  ProcessScope scope({threads, h.seed, /*flush_denormal=*/true, /*cudnn_benchmark=*/false, device.is_cuda()});
+  const torch::Device device(in.device);
+  ProcessScope scope({in.threads, h.seed, /*flush_denormal=*/true, /*cudnn_benchmark=*/false, device.is_cuda()});
 
   // The same selection as `nrsbench run`: the samples the model trained on.
-  const auto data = load_run_data({dataset, data_dir, val_split, data_seed, train_subset, 0});
-  ModelSelection ms;
-  ms.model = model_name;
-  ms.init_weights = weights;
-  auto model = make_run_model(ms, spec_of(data.info), device);
+  const auto data = in.load_data();
+  auto model = in.load_model(data, in.weights);
 
   nlohmann::json report;
   try {
     report = hessian::hessian_report(*model, data.hessian_split(h.samples * h.repeats, h.seed), data.info, h, device);
   } catch (const std::invalid_argument& e) {
-    // The report names `run`'s flags (--hessian-X); this command calls them --X.
-    std::string m = e.what();
-    const std::string p = "--hessian-";
-    if (m.rfind(p, 0) == 0) m = "--" + m.substr(p.size());
-    throw UsageError(m);
+    throw usage_error(e);
   }
   nlohmann::json result;
   result["schema_version"] = kResultsSchemaVersion;
   result["kind"] = "hessian";
   result["command_line"] = command_line;
-  result["model"] = {{"name", model_name}, {"trainable_parameters", models::count_trainable_parameters(*model)}};
+  result["model"] = {{"name", in.model}, {"trainable_parameters", models::count_trainable_parameters(*model)}};
   result["dataset"] = {{"name", data.info.name},
                        {"source", data.info.source},
                        {"train_size", data.train_size()},
                        {"train_sha256", data.train_fingerprint()}};
-  result["weights"] = weights;
-  result["environment"] = environment_info(device_name);
+  result["weights"] = in.weights;
+  result["environment"] = environment_info(in.device);
   result["start_time"] = iso8601_now();
   result["hessian"] = report;
-  if (out.empty()) out = "results/hessian/" + dataset + "/" + model_name + ".json";
+  if (out.empty()) out = "results/hessian/" + in.dataset + "/" + in.model + ".json";
   write_json_atomic(out, result);
 
-  std::printf("hessian %s on %s (%lld samples, %s, bn %s):", model_name.c_str(), dataset.c_str(),
+  std::printf("hessian %s on %s (%lld samples, %s, bn %s):", in.model.c_str(), in.dataset.c_str(),
               static_cast<long long>(report["samples_used"].get<int64_t>()), h.method.c_str(), h.bn_mode.c_str());
   for (const auto& e : report["eigenpairs"])
     std::printf(" %.6g%s", e["value"].get<double>(), e["converged"].get<bool>() ? "" : "(not converged)");

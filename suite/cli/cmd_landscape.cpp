@@ -1,6 +1,7 @@
 // `nrsbench landscape`: loss-landscape slices of saved weights (landscape.h).
 #include "models/registry.h"
 #include "suite/cli/cli_common.h"
+#include "suite/cli/saved_model_options.h"
 #include "suite/hessian/landscape.h"
 #include "suite/hessian/spectrum.h"
 #include "suite/results.h"
@@ -13,16 +14,13 @@ namespace nrs::cli {
 
 int cmd_landscape(const std::vector<std::string>& args, const std::string& command_line) {
   hessian::LandscapeOptions lo;
-  std::string model_name, dataset, weights, to, out, data_dir, device_name = "cpu";
-  int64_t val_split = 0, train_subset = 0;
-  uint64_t seed = 0, sample_seed = 0, data_seed = 0;
-  int threads = 0;
+  SavedModelInputs in;
+  std::string to, out;
+  uint64_t seed = 0, sample_seed = 0;
   po::options_description d("landscape options");
+  in.add_to(d, "weights file (nrsbench run --save-weights); required");
   // clang-format off
   d.add_options()
-    ("model", po::value(&model_name), "model name (nrsbench list); required")
-    ("dataset", po::value(&dataset), "dataset name (nrsbench list); required")
-    ("weights", po::value(&weights), "weights file (nrsbench run --save-weights); required")
     ("to", po::value(&to), "second weights file: also the interpolation (1 - t) w + t w2, t in [0, 1]")
     ("seed", po::value(&seed)->default_value(seed), "random directions (and the eigenvector's Lanczos start)")
     ("landscape-samples", po::value(&lo.samples)->default_value(lo.samples), "training samples: the Hessian's subset for the same --sample-seed")
@@ -33,38 +31,23 @@ int cmd_landscape(const std::vector<std::string>& args, const std::string& comma
     ("grid2d", po::value(&lo.grid2d)->default_value(lo.grid2d), "also an N x N grid over two filter-normalised directions (0 = off)")
     ("landscape-batch-size", po::value(&lo.batch_size)->default_value(lo.batch_size), "evaluation batch size")
     ("no-eigenvector", po::bool_switch()->notifier([&lo](bool off) { if (off) lo.top_eigenvector = false; }), "skip the top-Hessian-eigenvector slice")
-    ("data-dir", po::value(&data_dir), "dataset directory")
-    ("val-split", po::value(&val_split)->default_value(val_split), "as the training run: samples carved from train")
-    ("data-seed", po::value(&data_seed)->default_value(data_seed), "as the training run's --seed (drives --val-split)")
-    ("train-subset", po::value(&train_subset)->default_value(train_subset), "as the training run: its fixed random subset of N training samples (0 = all)")
-    ("device", po::value(&device_name)->default_value(device_name), "cpu | cuda | cuda:N")
-    ("threads", po::value(&threads)->default_value(threads), "CPU threads (0 = all cores)")
     ("out", po::value(&out), "results JSON path (default results/landscape/<dataset>/<model>.json)");
   // clang-format on
   po::variables_map vm;
   if (!parse_or_help("landscape", "--model M --dataset D --weights FILE [--to FILE2] [options]", d, args, vm)) return 0;
-  if (model_name.empty() || dataset.empty() || weights.empty())
-    throw UsageError("--model, --dataset and --weights are required (see nrsbench landscape --help)");
-  if (threads < 0) throw UsageError("--threads: expected an integer >= 0");
-  if (val_split < 0 || train_subset < 0) throw UsageError("--val-split/--train-subset: expected >= 0");
+  in.validate("landscape");
   try {
     lo.validate();
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  const torch::Device device(device_name);
-  ProcessScope scope({threads, seed, /*flush_denormal=*/true, /*cudnn_benchmark=*/false, device.is_cuda()});
+  const torch::Device device(in.device);
+  ProcessScope scope({in.threads, seed, /*flush_denormal=*/true, /*cudnn_benchmark=*/false, device.is_cuda()});
 
-  const auto data = load_run_data({dataset, data_dir, val_split, data_seed, train_subset, 0});
-  ModelSelection ms;
-  ms.model = model_name;
-  ms.init_weights = weights;
-  auto model = make_run_model(ms, spec_of(data.info), device);
+  const auto data = in.load_data();
+  auto model = in.load_model(data, in.weights);
   models::NetPtr other;
-  if (!to.empty()) {
-    ms.init_weights = to;
-    other = make_run_model(ms, spec_of(data.info), device);
-  }
+  if (!to.empty()) other = in.load_model(data, to);
   const auto split = data.hessian_split(lo.samples, sample_seed);
   const int64_t n = std::min(lo.samples, split.size());
   auto [x, y] = hessian::hessian_inputs(*model, split, data.info, n, sample_seed, 0, device);
@@ -73,17 +56,17 @@ int cmd_landscape(const std::vector<std::string>& args, const std::string& comma
   nlohmann::json result = {
       {"kind", "nrsbench-landscape"},
       {"schema", 1},
-      {"weights", weights},
+      {"weights", in.weights},
       {"command_line", command_line},
-      {"model", {{"name", model_name}}},
+      {"model", {{"name", in.model}}},
       {"dataset",
        {{"name", data.info.name}, {"train_size", data.train_size()}, {"train_sha256", data.train_fingerprint()}}},
       {"sample_seed", sample_seed},
-      {"environment", environment_info(device_name)},
+      {"environment", environment_info(in.device)},
       {"start_time", iso8601_now()}};
   if (!to.empty()) result["to"] = to;
   for (const auto& [k, v] : land.items()) result[k] = v;
-  if (out.empty()) out = "results/landscape/" + dataset + "/" + model_name + ".json";
+  if (out.empty()) out = "results/landscape/" + in.dataset + "/" + in.model + ".json";
   write_json_atomic(out, result);
 
   for (const auto& s : land["slices"]) {

@@ -8,10 +8,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 namespace nrs::cli {
 
-void print_table(const nlohmann::json& agg);
+void print_table(const matrix::Aggregate& agg);
 
 int cmd_leaderboard(const std::vector<std::string>& args) {
   std::string dir, out, title = "nrsbench leaderboard";
@@ -27,14 +28,14 @@ int cmd_leaderboard(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_or_help("leaderboard", "--results DIR [--baselines FILE...] [--out DIR]", d, args, vm)) return 0;
   const auto agg = matrix::aggregate(matrix::load_results(dir));
-  if (agg["cells"].empty()) throw UsageError("--results '" + dir + "': no results found");
-  nlohmann::json report = nullptr;
+  if (agg.cells.empty()) throw UsageError("--results '" + dir + "': no results found");
+  std::optional<matrix::CheckReport> report;
   if (!files.empty()) {
     std::vector<nlohmann::json> baselines;
     for (const auto& f : files) baselines.push_back(matrix::load_baseline_file(f));
     report = matrix::check(agg, baselines, matrix::CheckOptions{});
   }
-  auto lb = matrix::make_leaderboard(agg, report, title, dir);
+  auto lb = matrix::make_leaderboard(agg, report ? &*report : nullptr, title, dir);
   lb["baselines"] = files;
   if (out.empty()) out = dir;
   std::filesystem::create_directories(out);

@@ -100,8 +100,11 @@ int run_protocol(const std::string& name, const std::string& out, const std::str
   const auto env = dist::read_dist_env();
   std::unique_ptr<dist::Communicator> comm;
   if (env.distributed()) {
-    double timeout_s = 300.0;
-    for (const auto& c : p.cells) timeout_s = c.config.dist_timeout_s;
+    // One process group serves every cell of the job: the most patient
+    // cell's timeout, so that none is cut short.
+    double timeout_s = 0.0;
+    for (const auto& c : p.cells) timeout_s = std::max(timeout_s, c.config.dist_timeout_s);
+    if (p.cells.empty()) timeout_s = 300.0;
     const std::string device = p.cells.empty() ? "cpu" : p.cells.front().config.device;
     comm = dist::Communicator::connect(env, device, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
     ro.comm = comm.get();

@@ -87,8 +87,12 @@ struct Communicator::Impl {
 };
 
 Communicator::Communicator(DistEnv env, std::chrono::milliseconds timeout, std::unique_ptr<Impl> impl,
-                           std::string backend)
-    : env_(std::move(env)), timeout_(timeout), impl_(std::move(impl)), backend_(std::move(backend)) {}
+                           std::string backend, torch::Device collective_device)
+    : env_(std::move(env)),
+      timeout_(timeout),
+      impl_(std::move(impl)),
+      backend_(std::move(backend)),
+      collective_device_(collective_device) {}
 
 Communicator::~Communicator() = default;
 
@@ -115,7 +119,8 @@ std::unique_ptr<Communicator> Communicator::connect(const DistEnv& env, const st
                     " s (MASTER_ADDR/MASTER_PORT; is rank 0 running?): " + first_line(m));
   }
   const bool cuda = device.rfind("cuda", 0) == 0;
-  std::unique_ptr<Communicator> c(new Communicator(env, timeout, std::move(impl), cuda ? "nccl" : "gloo"));
+  std::unique_ptr<Communicator> c(new Communicator(env, timeout, std::move(impl), cuda ? "nccl" : "gloo",
+                                                   cuda ? torch::Device(device) : torch::Device(torch::kCPU)));
   // Before the process group: a rank of another job size or configuration
   // gets a named error instead of a rendezvous that never completes.
   c->require_same("WORLD_SIZE", std::to_string(env.world));
@@ -226,21 +231,18 @@ void Communicator::broadcast(const std::vector<torch::Tensor>& tensors, int root
   }
 }
 
-namespace {
-torch::Tensor control_tensor(double v, const std::string& backend) {
-  auto t = torch::tensor({v}, torch::TensorOptions().dtype(torch::kFloat64));
-  return backend == "nccl" ? t.to(torch::kCUDA) : t;
+torch::Tensor Communicator::control_tensor(const std::vector<double>& values) const {
+  return torch::tensor(values, torch::TensorOptions().dtype(torch::kFloat64)).to(collective_device_);
 }
-}  // namespace
 
 double Communicator::broadcast_value(double v, int root) {
-  auto t = control_tensor(v, backend_);
+  auto t = control_tensor({v});
   broadcast({t}, root);
   return t.cpu().item<double>();
 }
 
 double Communicator::max_value(double v) {
-  auto t = control_tensor(v, backend_);
+  auto t = control_tensor({v});
   all_reduce_max({t});
   return t.cpu().item<double>();
 }

@@ -57,6 +57,9 @@ class Communicator : public optim::Replicas {
   // Control values: rank `root`'s value on every rank; the largest over ranks.
   double broadcast_value(double v, int root = 0);
   double max_value(double v);
+  // Float64 control values on the device this backend's collectives take
+  // (CPU for Gloo, the rank's GPU for NCCL), for agreeing on several at once.
+  torch::Tensor control_tensor(const std::vector<double>& values) const;
   // Every rank must pass the same `value` for `what` (world size, the run's
   // configuration): otherwise each throws InputError naming the first rank
   // that differs. Goes through the store, so it works before any collective.
@@ -66,12 +69,14 @@ class Communicator : public optim::Replicas {
 
  private:
   struct Impl;
-  Communicator(DistEnv env, std::chrono::milliseconds timeout, std::unique_ptr<Impl> impl, std::string backend);
+  Communicator(DistEnv env, std::chrono::milliseconds timeout, std::unique_ptr<Impl> impl, std::string backend,
+               torch::Device collective_device);
   void reduce(const std::vector<torch::Tensor>& tensors, bool max);
   DistEnv env_;
   std::chrono::milliseconds timeout_;
   std::unique_ptr<Impl> impl_;
   std::string backend_;
+  torch::Device collective_device_;
   CommStats stats_;
   int64_t checks_ = 0;
 };

@@ -1,40 +1,89 @@
 // Aggregation of a results directory: runs grouped into cells by their
 // resolved configuration (seed excluded), with mean, std, 95% CI and n per
-// metric, throughput, and the step-cost ratio to the matching SGD cell.
+// metric, throughput, the step-cost ratio to the matching SGD cell and the
+// time to reach SGD's accuracy. Typed records from file to page: the JSON
+// forms (to_json) are outputs only.
 #pragma once
+#include "suite/matrix/curves.h"
+#include "suite/matrix/run_record.h"
+
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace nrs::matrix {
 
-struct Stats {
-  size_t n = 0;
-  double mean = 0, std = 0, ci95 = 0;  // std: sample (n-1); ci95: t-based half-width of the mean (0 when n < 2)
-  std::vector<double> values;
-  nlohmann::json to_json() const;
-};
-Stats summarize(const std::vector<double>& v);
-double t_critical_975(size_t dof);  // Student t 97.5% quantile
-
 struct ResultSet {
-  std::vector<nlohmann::json> runs;       // each with "_file" added
-  std::vector<nlohmann::json> manifests;  // protocol-*.json
+  std::vector<RunRecord> runs;
+  std::vector<ProtocolManifest> manifests;  // protocol-*.json
 };
 
 // Reads every *.json under `dir`. Outputs of nrsbench itself (leaderboard.json,
 // check.json, protocol-*.json manifests) are recognised; any other file that
-// is not a schema-1 result throws std::invalid_argument naming the file.
+// is not a result of a schema this version reads throws (InputError or
+// std::invalid_argument) naming the file.
 ResultSet load_results(const std::string& dir);
 
-// {"cells": [...], "missing": [...]} — see README "Aggregation".
-nlohmann::json aggregate(const ResultSet& rs);
+// The metrics aggregated per cell, each over the cell's ok runs.
+struct CellMetrics {
+  Stats test_acc, test_loss, val_acc, train_loss;
+  Stats lambda_max, lambda_max_sampling_sd, lambda_max_over_lambda_5, trace;
+  Stats train_images_per_s, ms_per_step, wall_time_s;
+  // By the name baselines and the JSON use ("test_acc", "lambda_max", ...);
+  // nullptr for a name that is not a metric.
+  const Stats* find(const std::string& name) const;
+  nlohmann::json to_json() const;
+};
 
-// Group key of a run: cell_id of its configuration.
-std::string run_cell_id(const nlohmann::json& result);
+// Per run, the first epoch whose test accuracy reached the target, with the
+// steps and training seconds spent until then, over the runs that reached it.
+struct TimeToTarget {
+  double target_test_acc = 0;
+  std::string target;  // where the target comes from
+  size_t runs = 0, reached = 0;
+  Stats epochs, steps, train_seconds;
+  nlohmann::json to_json() const;
+};
 
-// The board an aggregated cell belongs to ("dataset / model[ / group][ (protocol)]"):
+struct CellAggregate {
+  std::string cell_id, name, label, group, protocol, dataset, model, optimizer, variant;
+  nlohmann::json config;  // the runs' configuration without the seed
+  size_t runs = 0, ok = 0, diverged = 0, failed = 0;
+  std::vector<uint64_t> seeds;
+  std::vector<std::string> files;
+  CellMetrics metrics;
+  std::optional<Band> curve;         // test accuracy per epoch
+  std::optional<MeanCurve> density;  // Hessian spectral density
+  std::vector<SliceCurve> slices;    // 1-D loss slices, one per kind
+  std::set<std::string> git_commits, devices;
+  std::optional<std::string> sgd_cell;  // id of the SGD cell of the same setting
+  std::optional<double> cost_ratio_vs_sgd;
+  std::optional<TimeToTarget> time_to_target;
+
+  // A configuration field, null when the runs did not record it.
+  const nlohmann::json& config_field(const char* key) const;
+  nlohmann::json to_json() const;
+};
+
+// A cell-seed a protocol manifest lists but the directory lacks.
+struct MissingRun {
+  std::string protocol, cell, cell_id;
+  uint64_t seed = 0;
+};
+
+struct Aggregate {
+  std::vector<CellAggregate> cells;
+  std::vector<MissingRun> missing;
+  const CellAggregate* find(const std::string& cell_id) const;
+  nlohmann::json to_json() const;  // {"cells": [...], "missing": [...]}, README "Aggregation"
+};
+
+Aggregate aggregate(const ResultSet& rs);
+
+// The board a cell belongs to ("dataset / model[ / group][ (protocol)]"):
 // cells with the same key are compared in one table or leaderboard board.
-std::string board_key(const nlohmann::json& cell);
+std::string board_key(const CellAggregate& cell);
 
 }  // namespace nrs::matrix

@@ -1,28 +1,10 @@
 #include "suite/matrix/curves.h"
-#include "suite/matrix/aggregate.h"
 
 #include <cmath>
 #include <map>
 
 namespace nrs::matrix {
 using nlohmann::json;
-
-namespace {
-
-bool is_ok(const json& r) { return r.value("status", "") == "ok"; }
-
-// Numbers of an array field, or empty when absent or not all numbers.
-std::vector<double> numbers(const json& j, const char* key) {
-  std::vector<double> v;
-  if (!j.is_object() || !j.contains(key) || !j[key].is_array()) return v;
-  for (const auto& e : j[key]) {
-    if (!e.is_number()) return {};
-    v.push_back(e.get<double>());
-  }
-  return v;
-}
-
-}  // namespace
 
 Band band_over_runs(const std::vector<std::vector<std::pair<double, double>>>& runs) {
   std::map<double, std::vector<double>> at;
@@ -41,22 +23,22 @@ Band band_over_runs(const std::vector<std::vector<std::pair<double, double>>>& r
   return b;
 }
 
-json test_acc_curve(const std::vector<const json*>& runs) {
+json Band::to_json() const { return {{"epoch", x}, {"mean", mean}, {"lo", lo}, {"hi", hi}, {"n", n}}; }
+
+std::optional<Band> test_acc_curve(const std::vector<const RunRecord*>& runs) {
   std::vector<std::vector<std::pair<double, double>>> per_run;
-  for (const json* r : runs) {
-    if (!is_ok(*r) || !r->contains("history") || !(*r)["history"].is_array()) continue;
+  for (const RunRecord* r : runs) {
+    if (!r->ok()) continue;
     std::vector<std::pair<double, double>> pts;
-    for (const auto& e : (*r)["history"])
-      if (e.contains("epoch") && e["epoch"].is_number() && e.contains("test_acc") && e["test_acc"].is_number())
-        pts.emplace_back(e["epoch"].get<double>(), e["test_acc"].get<double>());
+    for (const auto& e : r->history)
+      if (std::isfinite(e.epoch) && std::isfinite(e.test_acc)) pts.emplace_back(e.epoch, e.test_acc);
     if (!pts.empty()) per_run.push_back(std::move(pts));
   }
-  if (per_run.empty()) return nullptr;
-  const Band b = band_over_runs(per_run);
-  return {{"epoch", b.x}, {"mean", b.mean}, {"lo", b.lo}, {"hi", b.hi}, {"n", b.n}};
+  if (per_run.empty()) return std::nullopt;
+  return band_over_runs(per_run);
 }
 
-MeanCurve mean_on_shared_grid(const std::vector<std::pair<std::vector<double>, std::vector<double>>>& curves) {
+MeanCurve mean_on_shared_grid(const std::vector<GridCurve>& curves) {
   MeanCurve m;
   for (const auto& [x, y] : curves) {
     if (x.empty() || x.size() != y.size()) continue;
@@ -74,42 +56,43 @@ MeanCurve mean_on_shared_grid(const std::vector<std::pair<std::vector<double>, s
   return m;
 }
 
-json density_curve(const std::vector<const json*>& runs) {
-  std::vector<std::pair<std::vector<double>, std::vector<double>>> curves;
-  for (const json* r : runs)
-    if (is_ok(*r) && r->contains("hessian") && (*r)["hessian"].is_object() && (*r)["hessian"].contains("density")) {
-      const auto& d = (*r)["hessian"]["density"];
-      curves.emplace_back(numbers(d, "grid"), numbers(d, "density"));
-    }
-  const MeanCurve m = mean_on_shared_grid(curves);
-  if (m.runs == 0) return nullptr;
+std::optional<MeanCurve> density_curve(const std::vector<const RunRecord*>& runs) {
+  std::vector<GridCurve> curves;
+  for (const RunRecord* r : runs)
+    if (r->ok() && r->density) curves.push_back(*r->density);
+  MeanCurve m = mean_on_shared_grid(curves);
+  if (m.runs == 0) return std::nullopt;
+  return m;
+}
+
+json density_json(const MeanCurve& m) {
   return {{"grid", m.x}, {"density", m.y}, {"runs", m.runs}, {"skipped", m.skipped}};
 }
 
-json slice_curves(const std::vector<const json*>& runs) {
+json SliceCurve::to_json() const {
+  return {
+      {"kind", kind}, {"alphas", curve.x}, {"train_loss", curve.y}, {"runs", curve.runs}, {"skipped", curve.skipped}};
+}
+
+std::vector<SliceCurve> slice_curves(const std::vector<const RunRecord*>& runs) {
   std::vector<std::string> kinds;
-  std::map<std::string, std::vector<std::pair<std::vector<double>, std::vector<double>>>> by_kind;
-  for (const json* r : runs) {
-    if (!is_ok(*r) || !r->contains("landscape") || !(*r)["landscape"].is_object()) continue;
-    const auto& ls = (*r)["landscape"];
-    if (!ls.contains("slices") || !ls["slices"].is_array()) continue;
+  std::map<std::string, std::vector<GridCurve>> by_kind;
+  for (const RunRecord* r : runs) {
+    if (!r->ok()) continue;
     std::map<std::string, bool> seen;
-    for (const auto& s : ls["slices"]) {
-      if (!s.is_object() || !s.contains("kind") || !s["kind"].is_string()) continue;
-      const auto kind = s["kind"].get<std::string>();
-      if (seen[kind]) continue;
-      seen[kind] = true;
-      if (!by_kind.count(kind)) kinds.push_back(kind);
-      by_kind[kind].emplace_back(numbers(s, "alphas"), numbers(s, "train_loss"));
+    for (const auto& s : r->slices) {
+      if (seen[s.kind]) continue;
+      seen[s.kind] = true;
+      if (!by_kind.count(s.kind)) kinds.push_back(s.kind);
+      by_kind[s.kind].push_back(s.curve);
     }
   }
-  json out = json::array();
+  std::vector<SliceCurve> out;
   for (const auto& k : kinds) {
-    const MeanCurve m = mean_on_shared_grid(by_kind[k]);
-    if (m.runs == 0) continue;
-    out.push_back({{"kind", k}, {"alphas", m.x}, {"train_loss", m.y}, {"runs", m.runs}, {"skipped", m.skipped}});
+    MeanCurve m = mean_on_shared_grid(by_kind[k]);
+    if (m.runs > 0) out.push_back({k, std::move(m)});
   }
-  return out.empty() ? json(nullptr) : out;
+  return out;
 }
 
 }  // namespace nrs::matrix

@@ -1,8 +1,12 @@
 // Per-cell curves over the seeds of a cell, for the leaderboard charts: test
 // accuracy per epoch with a 95% band, the Hessian spectral density and the
-// 1-D loss slices, each averaged over the runs that carry it.
+// 1-D loss slices, each averaged over the ok runs that carry it.
 #pragma once
+#include "suite/matrix/run_record.h"
+#include "suite/matrix/stats.h"
+
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,15 +18,15 @@ namespace nrs::matrix {
 // fewer than two runs reach an x, lo = hi = mean (no interval).
 struct Band {
   std::vector<double> x, mean, lo, hi;
-  std::vector<size_t> n;  // runs at each x
+  std::vector<size_t> n;           // runs at each x
+  nlohmann::json to_json() const;  // {"epoch", "mean", "lo", "hi", "n"}
 };
 
 // One (x, value) list per run; the x values need not be the same in all runs.
 Band band_over_runs(const std::vector<std::vector<std::pair<double, double>>>& runs);
 
-// {"epoch": [...], "mean": [...], "lo": [...], "hi": [...], "n": [...]} from
-// history[].test_acc of the ok runs; null when none has a history.
-nlohmann::json test_acc_curve(const std::vector<const nlohmann::json*>& runs);
+// Test accuracy per epoch (history) of the ok runs; none when no run has one.
+std::optional<Band> test_acc_curve(const std::vector<const RunRecord*>& runs);
 
 // A curve averaged point by point over the runs whose x grid is identical to
 // the first run's (others are left out and counted).
@@ -30,13 +34,19 @@ struct MeanCurve {
   std::vector<double> x, y;
   size_t runs = 0, skipped = 0;
 };
-MeanCurve mean_on_shared_grid(const std::vector<std::pair<std::vector<double>, std::vector<double>>>& curves);
+MeanCurve mean_on_shared_grid(const std::vector<GridCurve>& curves);
 
-// {"grid", "density", "runs", "skipped"} from hessian.density; null if absent.
-nlohmann::json density_curve(const std::vector<const nlohmann::json*>& runs);
+// The mean spectral density (hessian.density) of the ok runs; none if absent.
+std::optional<MeanCurve> density_curve(const std::vector<const RunRecord*>& runs);
+nlohmann::json density_json(const MeanCurve& m);  // {"grid", "density", "runs", "skipped"}
 
-// [{"kind", "alphas", "train_loss", "runs", "skipped"}] per slice kind in
-// landscape.slices (the first slice of each kind per run); null if absent.
-nlohmann::json slice_curves(const std::vector<const nlohmann::json*>& runs);
+// Per slice kind of landscape.slices (the first slice of each kind per ok
+// run), in order of first appearance.
+struct SliceCurve {
+  std::string kind;
+  MeanCurve curve;                 // alphas -> train_loss
+  nlohmann::json to_json() const;  // {"kind", "alphas", "train_loss", "runs", "skipped"}
+};
+std::vector<SliceCurve> slice_curves(const std::vector<const RunRecord*>& runs);
 
 }  // namespace nrs::matrix

@@ -7,106 +7,99 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 namespace nrs::matrix {
 using nlohmann::json;
 
 namespace {
 
-json mean_or_null(const json& metrics, const char* k) {
-  return metrics.contains(k) && metrics[k].is_object() ? metrics[k]["mean"] : json(nullptr);
+json mean_or_null(const Stats& s) { return s.empty() ? json(nullptr) : json(s.mean); }
+
+json mean_sd_ci(const Stats& s) {
+  return s.empty() ? json(nullptr) : json{{"mean", s.mean}, {"std", s.std}, {"ci95", s.to_json()["ci95"]}};
+}
+
+json method_json(const CellAggregate& c) {
+  const auto& m = c.metrics;
+  json lambda = mean_sd_ci(m.lambda_max);
+  if (!lambda.is_null()) lambda["sampling_sd"] = mean_or_null(m.lambda_max_sampling_sd);
+  const auto full = c.to_json();  // the curve blocks, in their published form
+  return {{"label", c.label},
+          {"variant", c.variant},
+          {"optimizer", c.optimizer},
+          {"cell_id", c.cell_id},
+          {"runs", c.runs},
+          {"ok", c.ok},
+          {"diverged", c.diverged},
+          {"failed", c.failed},
+          {"test_acc", mean_sd_ci(m.test_acc)},
+          {"val_acc", mean_or_null(m.val_acc)},
+          {"lambda_max", lambda},
+          {"lambda_max_over_lambda_5", mean_or_null(m.lambda_max_over_lambda_5)},
+          {"trace", mean_or_null(m.trace)},
+          {"train_images_per_s", mean_or_null(m.train_images_per_s)},
+          {"ms_per_step", mean_or_null(m.ms_per_step)},
+          {"cost_ratio_vs_sgd", c.cost_ratio_vs_sgd ? json(*c.cost_ratio_vs_sgd) : json(nullptr)},
+          {"time_to_target", full["time_to_target"]},
+          {"epochs", c.config_field("epochs")},
+          {"devices", c.devices},
+          {"git_commits", c.git_commits},
+          {"curve", full["curve"]},
+          {"density", full["density"]},
+          {"slices", full["slices"]}};
 }
 
 }  // namespace
 
 std::string html_escape(const std::string& s) { return svg::escape(s); }
 
-json make_leaderboard(const json& agg, const json& report, const std::string& title, const std::string& results_dir) {
+json make_leaderboard(const Aggregate& agg, const CheckReport* report, const std::string& title,
+                      const std::string& results_dir) {
   std::map<std::string, json> boards;
+  std::map<std::string, std::string> board_of_cell;  // cell id -> board key
   std::vector<std::string> order;
-  for (const auto& c : agg["cells"]) {
+  for (const auto& c : agg.cells) {
     const std::string key = board_key(c);
     if (!boards.count(key)) {
       order.push_back(key);
-      boards[key] = {{"board", key},
-                     {"dataset", c["dataset"]},
-                     {"model", c["model"]},
-                     {"group", c["group"]},
-                     {"protocol", c["protocol"]},
-                     {"methods", json::array()},
-                     {"reported", json::array()},
-                     {"claims", json::array()}};
+      boards[key] = {
+          {"board", key},           {"dataset", c.dataset},     {"model", c.model},          {"group", c.group},
+          {"protocol", c.protocol}, {"methods", json::array()}, {"reported", json::array()}, {"claims", json::array()}};
     }
-    const auto& m = c["metrics"];
-    json acc =
-        m["test_acc"].is_object()
-            ? json{{"mean", m["test_acc"]["mean"]}, {"std", m["test_acc"]["std"]}, {"ci95", m["test_acc"]["ci95"]}}
-            : json(nullptr);
-    boards[key]["methods"].push_back(
-        {{"label", c["label"]},
-         {"variant", c["variant"]},
-         {"optimizer", c["optimizer"]},
-         {"cell_id", c["cell_id"]},
-         {"runs", c["runs"]},
-         {"ok", c["ok"]},
-         {"diverged", c["diverged"]},
-         {"failed", c["failed"]},
-         {"test_acc", acc},
-         {"val_acc", mean_or_null(m, "val_acc")},
-         {"lambda_max", m["lambda_max"].is_object() ? json{{"mean", m["lambda_max"]["mean"]},
-                                                           {"std", m["lambda_max"]["std"]},
-                                                           {"ci95", m["lambda_max"]["ci95"]},
-                                                           {"sampling_sd", mean_or_null(m, "lambda_max_sampling_sd")}}
-                                                    : json(nullptr)},
-         {"lambda_max_over_lambda_5", mean_or_null(m, "lambda_max_over_lambda_5")},
-         {"trace", mean_or_null(m, "trace")},
-         {"train_images_per_s", mean_or_null(m, "train_images_per_s")},
-         {"ms_per_step", mean_or_null(m, "ms_per_step")},
-         {"cost_ratio_vs_sgd", c["cost_ratio_vs_sgd"]},
-         {"time_to_target", c.value("time_to_target", json(nullptr))},
-         {"epochs", c["config"]["epochs"]},
-         {"devices", c["devices"]},
-         {"git_commits", c["git_commits"]},
-         {"curve", c.value("curve", json(nullptr))},
-         {"density", c.value("density", json(nullptr))},
-         {"slices", c.value("slices", json(nullptr))}});
+    boards[key]["methods"].push_back(method_json(c));
+    board_of_cell[c.cell_id] = key;
   }
-  auto board_of_cell = [&](const json& cell_id) -> json* {
-    for (auto& [k, b] : boards)
-      for (const auto& m : b["methods"])
-        if (m["cell_id"] == cell_id) return &b;
-    return nullptr;
-  };
-  json unmatched = {{"missing", 0}};
-  if (!report.is_null()) {
-    for (const auto& r : report["rows"]) {
-      if (r["verdict"] == "missing") {
-        unmatched["missing"] = unmatched["missing"].get<int>() + 1;
+  size_t unmatched = 0;
+  if (report) {
+    for (const auto& r : report->rows) {
+      if (r.verdict == "missing") {
+        ++unmatched;
         continue;
       }
-      if (json* b = board_of_cell(r["cell_id"]))
-        (*b)["reported"].push_back({{"id", r["id"]},
-                                    {"kind", r["kind"]},
-                                    {"cell", r["cell"]},
-                                    {"metric", r["metric"]},
-                                    {"reported", r["reference"]},
-                                    {"reported_ci95", r["reference_ci95"]},
-                                    {"measured", r["measured"]},
-                                    {"verdict", r["verdict"]},
-                                    {"rule", r["rule"]},
-                                    {"verdict_paper_ci", r.value("verdict_paper_ci", json(nullptr))},
-                                    {"selection", r.value("selection", json(nullptr))},
-                                    {"citation", r["citation"]}});
+      const auto b = board_of_cell.find(r.cell_id);
+      if (b == board_of_cell.end()) continue;
+      const auto row = r.to_json();
+      boards[b->second]["reported"].push_back({{"id", r.id},
+                                               {"kind", r.kind},
+                                               {"cell", r.cell},
+                                               {"metric", r.metric},
+                                               {"reported", r.reference},
+                                               {"reported_ci95", r.reference_ci95},
+                                               {"measured", row["measured"]},
+                                               {"verdict", r.verdict},
+                                               {"rule", r.rule},
+                                               {"verdict_paper_ci", row.value("verdict_paper_ci", json(nullptr))},
+                                               {"selection", row.value("selection", json(nullptr))},
+                                               {"citation", r.citation}});
     }
-    for (const auto& c : report["claims"]) {
-      if (c["verdict"] == "missing") continue;
-      for (auto& [k, b] : boards) {
-        bool here = false;
-        for (const auto& cell : agg["cells"])
-          if (cell["name"] == c["cell"])
-            for (const auto& m : b["methods"]) here = here || m["cell_id"] == cell["cell_id"];
-        if (here) b["claims"].push_back(c);
-      }
+    // A claim goes on every board holding a cell of its NRS cell's name.
+    for (const auto& c : report->claims) {
+      if (c.verdict == "missing") continue;
+      std::set<std::string> keys;
+      for (const auto& cell : agg.cells)
+        if (cell.name == c.cell) keys.insert(board_of_cell[cell.cell_id]);
+      for (const auto& k : keys) boards[k]["claims"].push_back(c.to_json());
     }
   }
   json out = json::array();
@@ -130,8 +123,8 @@ json make_leaderboard(const json& agg, const json& report, const std::string& ti
           {"git_commit", git_commit()},
           {"results_dir", results_dir},
           {"boards", out},
-          {"check_summary", report.is_null() ? json(nullptr) : report["summary"]},
-          {"references_without_a_matching_cell", unmatched["missing"]},
+          {"check_summary", report ? report->summary_json() : json(nullptr)},
+          {"references_without_a_matching_cell", unmatched},
           {"notes",
            {"Accuracy: final-epoch test accuracy, mean +- sample std over seeds (95% CI in the JSON).",
             "lambda: top Hessian eigenvalue of the final model (Lanczos), cost: ms per step / SGD ms per step of the "

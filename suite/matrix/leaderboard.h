@@ -6,15 +6,20 @@
 // from the template suite/matrix/leaderboard_page.html (leaderboard_page.cpp:
 // inline CSS, SVG charts and script; nothing fetched).
 #pragma once
+#include "suite/matrix/aggregate.h"
+#include "suite/matrix/check.h"
+
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
 namespace nrs::matrix {
 
-// `check_report` may be null (no baselines given).
-nlohmann::json make_leaderboard(const nlohmann::json& aggregate, const nlohmann::json& check_report,
-                                const std::string& title, const std::string& results_dir);
+// `check_report` may be null (no baselines given). The leaderboard JSON is
+// the published form; the page renders from it, so that a committed
+// leaderboard.json can be rendered again without its results.
+nlohmann::json make_leaderboard(const Aggregate& aggregate, const CheckReport* check_report, const std::string& title,
+                                const std::string& results_dir);
 
 std::string render_html(const nlohmann::json& leaderboard);
 

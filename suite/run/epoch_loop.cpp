@@ -103,7 +103,7 @@ std::pair<double, double> evaluate(models::Net& model, data::BatchSource& pipe, 
   }
   model.train(was_training);
   EvalSums sums{loss_sum.item<double>(), static_cast<double>(correct.item<int64_t>()), static_cast<double>(seen)};
-  if (comm != nullptr) sums = reduce_eval(*comm, sums, device);
+  if (comm != nullptr) sums = reduce_eval(*comm, sums);
   const double n = std::max(sums.seen, 1.0);
   return {sums.loss_sum / n, sums.correct / n};
 }

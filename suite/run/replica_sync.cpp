@@ -10,10 +10,8 @@ ReplicaRows replica_rows(const data::Batch& global, int rank, int world) {
 }
 
 StepAgreement agree(dist::Communicator& c, int signal, bool checkpoint_due, bool nonfinite) {
-  auto t =
-      torch::tensor({static_cast<double>(signal), checkpoint_due && c.rank() == 0 ? 1.0 : 0.0, nonfinite ? 1.0 : 0.0},
-                    torch::TensorOptions().dtype(torch::kFloat64));
-  if (c.backend() == "nccl") t = t.to(torch::kCUDA);
+  auto t = c.control_tensor(
+      {static_cast<double>(signal), checkpoint_due && c.rank() == 0 ? 1.0 : 0.0, nonfinite ? 1.0 : 0.0});
   c.all_reduce_max({t});
   t = t.cpu();
   const auto* v = t.data_ptr<double>();
@@ -70,9 +68,8 @@ void broadcast_model(dist::Communicator& c, models::Net& model) {
   c.broadcast(ts, 0);
 }
 
-EvalSums reduce_eval(dist::Communicator& c, const EvalSums& local, torch::Device device) {
-  auto t = torch::tensor({local.loss_sum, local.correct, local.seen}, torch::TensorOptions().dtype(torch::kFloat64));
-  if (c.backend() == "nccl") t = t.to(device);
+EvalSums reduce_eval(dist::Communicator& c, const EvalSums& local) {
+  auto t = c.control_tensor({local.loss_sum, local.correct, local.seen});
   c.all_reduce_sum({t});
   t = t.cpu();
   const auto* v = t.data_ptr<double>();

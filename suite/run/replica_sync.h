@@ -53,6 +53,6 @@ struct EvalSums {
   double correct = 0.0;
   double seen = 0.0;
 };
-EvalSums reduce_eval(dist::Communicator& c, const EvalSums& local, torch::Device device);
+EvalSums reduce_eval(dist::Communicator& c, const EvalSums& local);
 
 }  // namespace nrs

@@ -21,6 +21,13 @@ inline nlohmann::json fake_result(const std::string& optimizer, uint64_t seed, d
                            {"optimizer", {{"name", optimizer}}},
                            {"augment", {{"mode", "basic"}}}};
   return {{"schema_version", 1},
+          {"suite_version", "fuzz"},
+          {"command_line", "fuzz"},
+          {"environment", nlohmann::json::object()},
+          {"threads", 1},
+          {"start_time", "2026-01-01T00:00:00Z"},
+          {"end_time", "2026-01-01T00:01:00Z"},
+          {"wall_time_s", 60.0},
           {"config", config},
           {"seed", seed},
           {"variant", optimizer},

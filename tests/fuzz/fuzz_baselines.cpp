@@ -12,16 +12,15 @@ namespace {
 
 using nlohmann::json;
 
-const json& fixed_aggregate() {
-  static const json agg = [] {
+const nrs::matrix::Aggregate& fixed_aggregate() {
+  static const nrs::matrix::Aggregate agg = [] {
     nrs::matrix::ResultSet rs;
     int i = 0;
     for (const char* opt : {"sgd", "nrs"})
       for (uint64_t seed : {0, 1}) {
         auto r =
             nrs::upgrade_result(nrs::fuzz::fake_result(opt, seed, 0.90 + 0.01 * seed + (opt[0] == 'n' ? 0.005 : 0.0)));
-        r["_file"] = "r" + std::to_string(i++) + ".json";
-        rs.runs.push_back(r);
+        rs.runs.push_back(nrs::matrix::read_run_record(r, "r" + std::to_string(i++) + ".json"));
       }
     return nrs::matrix::aggregate(rs);
   }();

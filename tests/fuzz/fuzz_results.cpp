@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   nrs::fuzz::write_input(data, size, "results/run-s0.json");
   nrs::fuzz::expect_input_error([&] {
     const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(dir.string()));
-    for (const auto& cell : agg["cells"]) nrs::matrix::board_key(cell);
+    for (const auto& cell : agg.cells) nrs::matrix::board_key(cell);
+    agg.to_json();
   });
   return 0;
 }

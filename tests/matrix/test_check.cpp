@@ -3,6 +3,7 @@
 #include "suite/errors.h"
 #include "suite/matrix/aggregate.h"
 #include "suite/matrix/check.h"
+#include "suite/results.h"
 #include "util.h"
 
 #include <gtest/gtest.h>
@@ -63,7 +64,7 @@ json paper_file(double value, const std::string& ci) {
 }
 
 json run_check(const std::string& dir, const std::vector<json>& baselines) {
-  return nrs::matrix::check(nrs::matrix::aggregate(nrs::matrix::load_results(dir)), baselines, {});
+  return nrs::matrix::check(nrs::matrix::aggregate(nrs::matrix::load_results(dir)), baselines, {}).to_json();
 }
 
 }  // namespace
@@ -71,21 +72,26 @@ json run_check(const std::string& dir, const std::vector<json>& baselines) {
 TEST(Aggregate, MeanStdCiAndCostRatioByHand) {
   TempDir t;
   write_results(t.str());
-  auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
-  ASSERT_EQ(agg["cells"].size(), 2u);
-  const json* sgd = nullptr;
-  const json* nrs = nullptr;
-  for (const auto& c : agg["cells"]) (c["optimizer"] == "sgd" ? sgd : nrs) = &c;
+  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
+  ASSERT_EQ(agg.cells.size(), 2u);
+  const nrs::matrix::CellAggregate* sgd = nullptr;
+  const nrs::matrix::CellAggregate* nrs = nullptr;
+  for (const auto& c : agg.cells) (c.optimizer == "sgd" ? sgd : nrs) = &c;
   ASSERT_TRUE(sgd && nrs);
-  const auto& a = (*sgd)["metrics"]["test_acc"];
-  EXPECT_EQ(a["n"], 3);
-  EXPECT_NEAR(a["mean"].get<double>(), 0.92, 1e-12);
-  EXPECT_NEAR(a["std"].get<double>(), 0.02, 1e-12);
-  EXPECT_NEAR(a["ci95"].get<double>(), 4.303 * 0.02 / std::sqrt(3.0), 1e-9);  // t(0.975, 2) = 4.303
-  EXPECT_NEAR((*nrs)["metrics"]["lambda_max"]["mean"].get<double>(), 22.0, 1e-12);
-  EXPECT_NEAR((*nrs)["cost_ratio_vs_sgd"].get<double>(), 2.5, 1e-12);
-  EXPECT_NEAR((*sgd)["cost_ratio_vs_sgd"].get<double>(), 1.0, 1e-12);
-  EXPECT_EQ((*nrs)["sgd_cell"], (*sgd)["cell_id"]);
+  const auto& a = sgd->metrics.test_acc;
+  EXPECT_EQ(a.n, 3u);
+  EXPECT_NEAR(a.mean, 0.92, 1e-12);
+  EXPECT_NEAR(a.std, 0.02, 1e-12);
+  EXPECT_NEAR(a.ci95, 4.303 * 0.02 / std::sqrt(3.0), 1e-9);  // t(0.975, 2) = 4.303
+  EXPECT_NEAR(nrs->metrics.lambda_max.mean, 22.0, 1e-12);
+  EXPECT_NEAR(nrs->cost_ratio_vs_sgd.value(), 2.5, 1e-12);
+  EXPECT_NEAR(sgd->cost_ratio_vs_sgd.value(), 1.0, 1e-12);
+  EXPECT_EQ(nrs->sgd_cell, sgd->cell_id);
+  // The published form carries the same numbers under the README's names.
+  const auto j = nrs->to_json();
+  EXPECT_NEAR(j["metrics"]["lambda_max"]["mean"].get<double>(), 22.0, 1e-12);
+  EXPECT_EQ(j["sgd_cell"], sgd->cell_id);
+  EXPECT_TRUE(agg.to_json()["cells"][0]["metrics"]["test_acc"]["ci95"].is_number());
 }
 
 TEST(Aggregate, StudentTQuantiles) {
@@ -219,21 +225,22 @@ TEST(Aggregate, TimeToTargetByHand) {
                         with_history(fake_result("fashion-mnist", "m", "nrs", 0, 0, 10, 5, 3), {0.7, 0.83, 0.85}));
   nrs::test::write_json(t / "nrs-s1.json",
                         with_history(fake_result("fashion-mnist", "m", "nrs", 1, 0, 10, 5, 3), {0.7, 0.75, 0.81}));
-  auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
-  const json* nrs = nullptr;
-  const json* sgd = nullptr;
-  for (const auto& c : agg["cells"]) (c["optimizer"] == "sgd" ? sgd : nrs) = &c;
+  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
+  const nrs::matrix::CellAggregate* nrs = nullptr;
+  const nrs::matrix::CellAggregate* sgd = nullptr;
+  for (const auto& c : agg.cells) (c.optimizer == "sgd" ? sgd : nrs) = &c;
   ASSERT_TRUE(nrs && sgd);
-  const auto& tt = (*nrs)["time_to_target"];
-  EXPECT_NEAR(tt["target_test_acc"].get<double>(), 0.82, 1e-12);
-  EXPECT_EQ(tt["runs"], 2);
-  EXPECT_EQ(tt["reached"], 1);
-  EXPECT_EQ(tt["epochs"]["mean"], 2.0);
-  EXPECT_EQ(tt["steps"]["mean"], 200.0);
-  EXPECT_EQ(tt["train_seconds"]["mean"], 22.0);
+  ASSERT_TRUE(nrs->time_to_target && sgd->time_to_target);
+  const auto& tt = *nrs->time_to_target;
+  EXPECT_NEAR(tt.target_test_acc, 0.82, 1e-12);
+  EXPECT_EQ(tt.runs, 2u);
+  EXPECT_EQ(tt.reached, 1u);
+  EXPECT_EQ(tt.epochs.mean, 2.0);
+  EXPECT_EQ(tt.steps.mean, 200.0);
+  EXPECT_EQ(tt.train_seconds.mean, 22.0);
   // SGD itself: seed 1 reaches 0.82 in epoch 3, seed 0 never (0.80 < 0.82).
-  EXPECT_EQ((*sgd)["time_to_target"]["reached"], 1);
-  EXPECT_EQ((*sgd)["time_to_target"]["epochs"]["mean"], 3.0);
+  EXPECT_EQ(sgd->time_to_target->reached, 1u);
+  EXPECT_EQ(sgd->time_to_target->epochs.mean, 3.0);
 }
 
 TEST(Check, SgdRowsAreTheBetterOfTheTwoBudgetsAndSayWhich) {
@@ -333,6 +340,44 @@ TEST(Aggregate, ResultOrManifestOfTheWrongShapeNamesTheFile) {
   EXPECT_NE(load_error(t / "r").find(t / "r/protocol-p.json"), std::string::npos);
 }
 
+// The reader requires the schema's keys (results.h) and names the file and
+// the key; a failed result needs only the failed list.
+TEST(Aggregate, ResultWithoutARequiredKeyNamesTheKey) {
+  TempDir t;
+  auto r = fake_result("cifar10", "wrn-28-10", "sgd", 0, 0.9, 10, 10);
+  r.erase("throughput");
+  write_json(t / "r/sgd-s0.json", r);
+  try {
+    nrs::matrix::load_results(t / "r");
+    ADD_FAILURE() << "a result without throughput was accepted";
+  } catch (const nrs::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(t / "r/sgd-s0.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("\"throughput\""), std::string::npos) << e.what();
+  }
+  json failed = {{"status", "failed"}};
+  for (const auto& k : nrs::required_failed_result_keys())
+    if (!failed.contains(k)) failed[k] = r.contains(k) ? r[k] : json("x");
+  write_json(t / "r/sgd-s0.json", failed);
+  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t / "r"));
+  ASSERT_EQ(agg.cells.size(), 1u);
+  EXPECT_EQ(agg.cells[0].failed, 1u);
+  EXPECT_TRUE(agg.cells[0].metrics.test_acc.empty());
+}
+
+// A field of the wrong type is named with its path, not read as missing.
+TEST(Aggregate, NumberFieldOfAnotherTypeIsNamed) {
+  TempDir t;
+  auto r = fake_result("cifar10", "wrn-28-10", "sgd", 0, 0.9, 10, 10);
+  r["hessian"]["lambda_max"] = "big";
+  write_json(t / "r/sgd-s0.json", r);
+  try {
+    nrs::matrix::load_results(t / "r");
+    ADD_FAILURE() << "a string lambda_max was accepted";
+  } catch (const nrs::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("\"hessian.lambda_max\" must be a number"), std::string::npos) << e.what();
+  }
+}
+
 // Results that lack a configuration key the SGD matching compares (here
 // channels_last, on both cells) still aggregate: the key compares as null.
 TEST(Aggregate, ConfigKeyMissingFromBothCellsStillMatchesTheSgdCell) {
@@ -344,10 +389,10 @@ TEST(Aggregate, ConfigKeyMissingFromBothCellsStillMatchesTheSgdCell) {
       write_json(t / (std::string(opt) + "-s" + std::to_string(s) + ".json"), r);
     }
   const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
-  ASSERT_EQ(agg["cells"].size(), 2u);
-  for (const auto& c : agg["cells"]) {
-    if (c["optimizer"] == "nrs") {
-      EXPECT_DOUBLE_EQ(c["cost_ratio_vs_sgd"].get<double>(), 2.5);  // 25 ms / 10 ms
+  ASSERT_EQ(agg.cells.size(), 2u);
+  for (const auto& c : agg.cells) {
+    if (c.optimizer == "nrs") {
+      EXPECT_DOUBLE_EQ(c.cost_ratio_vs_sgd.value_or(0.0), 2.5);  // 25 ms / 10 ms
     }
   }
 }

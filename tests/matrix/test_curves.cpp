@@ -33,7 +33,7 @@ TEST(Curves, TestAccuracyBandIsTheTIntervalOverSeeds) {
   write_json(t / "s1.json",
              with_history(fake_result("fashion-mnist", "small-cnn", "sgd", 1, 0.87, 10, 5), {0.82, 0.87}));
   write_json(t / "s2.json", with_history(fake_result("fashion-mnist", "small-cnn", "sgd", 2, 0.84, 10, 5), {0.84}));
-  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
+  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str())).to_json();
   ASSERT_EQ(agg["cells"].size(), 1u);
   const auto& c = agg["cells"][0]["curve"];
   ASSERT_TRUE(c.is_object()) << agg["cells"][0].dump();
@@ -75,7 +75,7 @@ TEST(Curves, DensitiesAndSlicesAverageOverRunsOnTheSameGrid) {
   write_json(t / "r0.json", r0);
   write_json(t / "r1.json", r1);
   write_json(t / "r2.json", r2);
-  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
+  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str())).to_json();
   ASSERT_EQ(agg["cells"].size(), 1u);
   const auto& cell = agg["cells"][0];
   const auto& d = cell["density"];
@@ -101,7 +101,7 @@ TEST(Curves, DensitiesAndSlicesAverageOverRunsOnTheSameGrid) {
 TEST(Curves, AbsentWhenNoResultCarriesThem) {
   TempDir t;
   write_json(t / "r.json", fake_result("fashion-mnist", "small-cnn", "sgd", 0, 0.9, 10, 5));
-  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
+  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str())).to_json();
   EXPECT_TRUE(agg["cells"][0]["curve"].is_null());
   EXPECT_TRUE(agg["cells"][0]["density"].is_null());
   EXPECT_TRUE(agg["cells"][0]["slices"].is_null());

@@ -74,7 +74,8 @@ TEST(Leaderboard, RanksByMeanAccuracyAndKeepsReportedApart) {
       {"claims",
        {{{"id", "flat"}, {"check", "nrs.lambda_max < sgd.lambda_max"}, {"claim", "flatter"}, {"citation", "abs"}}}},
       {"_file", "c.json"}};
-  auto lb = nrs::matrix::make_leaderboard(agg, nrs::matrix::check(agg, {claims}, {}), "T", t.str());
+  const auto report = nrs::matrix::check(agg, {claims}, {});
+  auto lb = nrs::matrix::make_leaderboard(agg, &report, "T", t.str());
   ASSERT_EQ(lb["boards"].size(), 2u);
   const auto& b = lb["boards"][0];
   EXPECT_EQ(b["model"], "small-cnn");

@@ -1,6 +1,7 @@
 // The matrix runner end to end through the real binary: resume after SIGKILL,
 // shards, concurrent processes, foreign files, diverged cells.
 #include "suite/matrix/aggregate.h"
+#include "suite/results.h"
 #include "util.h"
 
 #include <gtest/gtest.h>
@@ -133,13 +134,14 @@ TEST(Runner, ResumesAfterSigkillWithoutRedoingOrCorrupting) {
   // The aggregates agree too (throughput aside).
   auto ga = nrs::matrix::aggregate(nrs::matrix::load_results(t / "a"));
   auto gb = nrs::matrix::aggregate(nrs::matrix::load_results(out));
-  ASSERT_EQ(ga["cells"].size(), 3u);
+  ASSERT_EQ(ga.cells.size(), 3u);
+  ASSERT_EQ(gb.cells.size(), 3u);
   for (size_t i = 0; i < 3; ++i) {
-    EXPECT_EQ(ga["cells"][i]["cell_id"], gb["cells"][i]["cell_id"]);
+    EXPECT_EQ(ga.cells[i].cell_id, gb.cells[i].cell_id);
     for (const char* m : {"test_acc", "test_loss", "lambda_max"})
-      EXPECT_EQ(ga["cells"][i]["metrics"][m], gb["cells"][i]["metrics"][m]) << m;
+      EXPECT_EQ(ga.cells[i].metrics.find(m)->values, gb.cells[i].metrics.find(m)->values) << m;
   }
-  EXPECT_TRUE(gb["missing"].empty());
+  EXPECT_TRUE(gb.missing.empty());
 }
 
 TEST(Runner, ShardsAndConcurrentProcessesRunEachItemOnce) {
@@ -190,6 +192,34 @@ TEST(Runner, DivergedCellIsRecordedAndTheMatrixGoesOn) {
   // A diverged cell counts as finished: a rerun does not repeat it.
   auto again = nrsbench("run --quiet --protocol " + t / "p.json" + " --out " + t / "r");
   EXPECT_NE(again.text.find("3 already done"), std::string::npos) << again.text;
+}
+
+// A cell that throws (here: its initial weights do not exist) is recorded as
+// failed with the keys a failed result carries (results.h), the matrix goes
+// on, and the directory aggregates through the schema's reader: the failed
+// and the finished result each pass the key lists defined once.
+TEST(Runner, FailedCellCarriesTheFailedResultKeysAndAggregates) {
+  TempDir t;
+  auto p = tiny_protocol(1);
+  p["seeds"] = {0};
+  p["overrides"] = {{{"when", {{"label", "sam"}}}, {"set", {{"init-weights", t / "absent.pt"}}}}};
+  nrs::test::write_json(t / "p.json", p);
+  auto o = nrsbench("run --quiet --protocol " + t / "p.json" + " --out " + t / "r");
+  EXPECT_EQ(o.code, 1) << o.text;  // the other cells ran; the failure shows in the exit status
+  EXPECT_NE(o.text.find("2 ok, 0 diverged, 1 failed"), std::string::npos) << o.text;
+  const auto failed = nrs::test::read_json(t / "r/synthetic-1x8x8-3/mlp-mini/sam-s0.json");
+  EXPECT_EQ(failed["status"], "failed");
+  for (const auto& k : nrs::required_failed_result_keys()) EXPECT_TRUE(failed.contains(k)) << k;
+  EXPECT_NE(failed["reason"].get<std::string>().find("absent.pt"), std::string::npos) << failed["reason"];
+  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t / "r"));
+  ASSERT_EQ(agg.cells.size(), 3u);
+  size_t failed_cells = 0, ok_runs = 0;
+  for (const auto& c : agg.cells) {
+    failed_cells += c.failed;
+    ok_runs += c.ok;
+  }
+  EXPECT_EQ(failed_cells, 1u);
+  EXPECT_EQ(ok_runs, 2u);
 }
 
 TEST(Runner, ForeignOrCorruptFilesGiveOneLineNamingTheFile) {

@@ -54,7 +54,7 @@ inline nlohmann::json read_json(const std::string& path) {
   return nlohmann::json::parse(in);
 }
 
-// A minimal schema-1 result, as the runner writes it, for checker tests.
+// A minimal schema-1 result with every required key (results.h), for checker tests.
 inline nlohmann::json fake_result(const std::string& dataset, const std::string& model, const std::string& optimizer,
                                   uint64_t seed, double test_acc, double lambda_max, double ms_per_step,
                                   int epochs = 200, const std::string& augment = "basic") {
@@ -69,6 +69,14 @@ inline nlohmann::json fake_result(const std::string& dataset, const std::string&
                            {"augment", {{"mode", augment}}},
                            {"seed", seed}};
   return {{"schema_version", 1},
+          {"suite_version", "test"},
+          {"command_line", "test"},
+          {"environment", nlohmann::json::object()},
+          {"threads", 1},
+          {"start_time", "2026-01-01T00:00:00Z"},
+          {"end_time", "2026-01-01T00:01:00Z"},
+          {"wall_time_s", 60.0},
+          {"history", nlohmann::json::array()},
           {"config", config},
           {"seed", seed},
           {"variant", optimizer},
