@@ -38,6 +38,9 @@ ResultSet load_results(const std::string& dir) {
       rs.manifests.push_back(read_manifest(j, f.string()));
       continue;
     }
+    // A step-cost report kept beside a study (the per-step costs of its
+    // verdict, measured in one process) is not a run.
+    if (j.is_object() && j.contains("kind") && j["kind"] == "nrsbench-step-cost") continue;
     if (!j.is_object() || !j.contains("config") || !j.contains("status") || !j.contains("seed"))
       throw std::invalid_argument(f.string() + ": not an nrsbench result (needs schema_version, config, seed, status)");
     try {

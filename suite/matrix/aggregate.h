@@ -21,7 +21,7 @@ struct ResultSet {
 };
 
 // Reads every *.json under `dir`. Outputs of nrsbench itself (leaderboard.json,
-// check.json, protocol-*.json manifests) are recognised; any other file that
+// check.json, protocol-*.json manifests, step-cost reports) are recognised; any other file that
 // is not a result of a schema this version reads throws (InputError or
 // std::invalid_argument) naming the file.
 ResultSet load_results(const std::string& dir);

@@ -364,6 +364,19 @@ TEST(Aggregate, ResultWithoutARequiredKeyNamesTheKey) {
   EXPECT_TRUE(agg.cells[0].metrics.test_acc.empty());
 }
 
+// nrsbench's own reports beside the results are recognised, not read as runs:
+// a step-cost report (kind nrsbench-step-cost) adds no cell.
+TEST(Aggregate, StepCostReportBesideTheResultsIsNotARun) {
+  TempDir t;
+  write_results(t / "r");
+  write_json(t / "r/step-cost.json", {{"kind", "nrsbench-step-cost"}, {"results", json::array()}});
+  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t / "r"));
+  EXPECT_EQ(agg.cells.size(), 2u);
+  size_t runs = 0;
+  for (const auto& c : agg.cells) runs += c.runs;
+  EXPECT_EQ(runs, 6u);
+}
+
 // A field of the wrong type is named with its path, not read as missing.
 TEST(Aggregate, NumberFieldOfAnotherTypeIsNamed) {
   TempDir t;
