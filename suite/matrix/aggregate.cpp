@@ -97,12 +97,20 @@ const json& CellAggregate::config_field(const char* key) const {
   return config.is_object() && config.contains(key) ? config[key] : null;
 }
 
+json CellAggregate::curve_block() const { return curve ? curve->to_json() : json(nullptr); }
+
+json CellAggregate::density_block() const { return density ? density_json(*density) : json(nullptr); }
+
+json CellAggregate::slices_block() const {
+  if (slices.empty()) return nullptr;
+  json sl = json::array();
+  for (const auto& s : slices) sl.push_back(s.to_json());
+  return sl;
+}
+
+json CellAggregate::time_to_target_block() const { return time_to_target ? time_to_target->to_json() : json(nullptr); }
+
 json CellAggregate::to_json() const {
-  json sl = nullptr;
-  if (!slices.empty()) {
-    sl = json::array();
-    for (const auto& s : slices) sl.push_back(s.to_json());
-  }
   return {{"cell_id", cell_id},
           {"name", name},
           {"label", label},
@@ -120,14 +128,14 @@ json CellAggregate::to_json() const {
           {"seeds", seeds},
           {"files", files},
           {"metrics", metrics.to_json()},
-          {"curve", curve ? curve->to_json() : json(nullptr)},
-          {"density", density ? density_json(*density) : json(nullptr)},
-          {"slices", sl},
+          {"curve", curve_block()},
+          {"density", density_block()},
+          {"slices", slices_block()},
           {"git_commits", git_commits},
           {"devices", devices},
           {"sgd_cell", sgd_cell ? json(*sgd_cell) : json(nullptr)},
           {"cost_ratio_vs_sgd", cost_ratio_vs_sgd ? json(*cost_ratio_vs_sgd) : json(nullptr)},
-          {"time_to_target", time_to_target ? time_to_target->to_json() : json(nullptr)}};
+          {"time_to_target", time_to_target_block()}};
 }
 
 const CellAggregate* Aggregate::find(const std::string& cell_id) const {

@@ -64,6 +64,12 @@ struct CellAggregate {
 
   // A configuration field, null when the runs did not record it.
   const nlohmann::json& config_field(const char* key) const;
+  // The published form of each optional block (null when absent), shared by
+  // to_json and the leaderboard so the two cannot drift.
+  nlohmann::json curve_block() const;
+  nlohmann::json density_block() const;
+  nlohmann::json slices_block() const;
+  nlohmann::json time_to_target_block() const;
   nlohmann::json to_json() const;
 };
 

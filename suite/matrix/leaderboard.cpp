@@ -24,7 +24,6 @@ json method_json(const CellAggregate& c) {
   const auto& m = c.metrics;
   json lambda = mean_sd_ci(m.lambda_max);
   if (!lambda.is_null()) lambda["sampling_sd"] = mean_or_null(m.lambda_max_sampling_sd);
-  const auto full = c.to_json();  // the curve blocks, in their published form
   return {{"label", c.label},
           {"variant", c.variant},
           {"optimizer", c.optimizer},
@@ -41,13 +40,13 @@ json method_json(const CellAggregate& c) {
           {"train_images_per_s", mean_or_null(m.train_images_per_s)},
           {"ms_per_step", mean_or_null(m.ms_per_step)},
           {"cost_ratio_vs_sgd", c.cost_ratio_vs_sgd ? json(*c.cost_ratio_vs_sgd) : json(nullptr)},
-          {"time_to_target", full["time_to_target"]},
+          {"time_to_target", c.time_to_target_block()},
           {"epochs", c.config_field("epochs")},
           {"devices", c.devices},
           {"git_commits", c.git_commits},
-          {"curve", full["curve"]},
-          {"density", full["density"]},
-          {"slices", full["slices"]}};
+          {"curve", c.curve_block()},
+          {"density", c.density_block()},
+          {"slices", c.slices_block()}};
 }
 
 }  // namespace

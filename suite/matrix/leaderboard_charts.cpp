@@ -181,7 +181,11 @@ svg::Chart slice_chart(const std::vector<Method>& ms, const std::string& kind) {
             : kind == "interpolation"   ? "Loss on the line between two weight sets"
                                         : "Loss slice: " + kind;
   c.x = axis(kind == "interpolation" ? "α (0: first weights, 1: second)" : "α (step along the direction)");
-  c.y = axis("training loss (cross-entropy, nats)");
+  // Log scale: along the top eigenvector a unit step leaves the basin by many
+  // decades (10^4 on the small CNN, 10^9 on ResNet-18-mini in
+  // results/fmnist-cpu-flatness), which on a linear axis flattens the minimum
+  // onto the floor. A cross-entropy loss is positive, so no point is lost.
+  c.y = axis("training loss (cross-entropy, nats, log scale)", true);
   for (const auto& me : ms) {
     const auto& sl = at(*me.m, "slices");
     if (!sl.is_array()) continue;
