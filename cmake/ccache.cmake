@@ -8,21 +8,24 @@
 #   base_dir    paths under the checkout are hashed relative to the build
 #               directory, so two checkouts share entries;
 #   nohashdir   with -g (the RelWithDebInfo sanitizer and fuzz builds) ccache
-#               otherwise hashes the working directory, and every fresh clone
-#               (CI's) would miss; the price is that a cached object's debug
-#               info names the directory of the clone that first compiled it;
+#               otherwise hashes the working directory, so no two clones share;
+#               the price is that a cached object's debug info names the
+#               directory of the clone that first compiled it. Not enough for
+#               clang builds: clang's .pch embeds the checkout's absolute
+#               paths, so objects compiled against it still miss in another
+#               clone (docs/robustness.md, "Cost in CI");
 #   pch_external_checksum
 #               meant to hash cmake_pch.hxx.gch.sum (nrsbench_pch_checksum()
 #               below) instead of GCC's .gch, which is not byte-reproducible.
 #               It is NOT in effect: ccache 4's variable is CCACHE_PCH_EXTSUM,
 #               not CCACHE_PCH_EXTERNAL_CHECKSUM (found 2026-11-29 in a ccache
-#               debug log, "(default) pch_external_checksum = false"). Objects
-#               hit across clones today because the PCH compile itself hits
-#               and restores the same bytes. Correcting the name changes the
-#               key of every object that uses the PCH: one fully cold CI run
-#               (two LibTorch builds and the fuzz build, estimated above CI's
-#               90 minutes on 2 cores) unless the cache is warmed first, so it
-#               is left for a change that does that.
+#               debug log, "(default) pch_external_checksum = false"). The
+#               GCC builds' fresh-clone hits (77 %, measured 2026-11-28) do not
+#               come from it; which objects hit and why is not established.
+#               Correcting the name changes the key of every object that
+#               uses the PCH: one fully cold CI run (both LibTorch builds,
+#               estimated above CI's 90 minutes on 2 cores) unless the cache
+#               is warmed first, so it is left for a change that does that.
 option(NRSBENCH_CCACHE "Compile through ccache" OFF)
 if(NRSBENCH_CCACHE)
   find_program(NRS_CCACHE ccache REQUIRED)
