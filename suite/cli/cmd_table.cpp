@@ -21,6 +21,7 @@ std::string fmt(const char* f, double v) {
 
 void print_table(const matrix::Aggregate& agg) {
   std::string board;
+  bool any_step_cost = false;
   auto mean = [](const matrix::Stats& s) { return s.empty() ? std::nan("") : s.mean; };
   for (const auto& c : agg.cells) {
     const std::string b = matrix::board_key(c);
@@ -30,7 +31,11 @@ void print_table(const matrix::Aggregate& agg) {
                   "test_acc mean±sd", "val_acc", "lambda_max", "lmax/l5", "trace", "img/s", "cost", "ep->target");
     }
     const auto& m = c.metrics;
-    const double cost = c.cost_ratio_vs_sgd.value_or(std::nan(""));
+    // The one-process step-cost ratio (marked *) where a report beside the
+    // runs gives one: the runs' own timing may come from a loaded machine.
+    const double cost = c.step_cost ? c.step_cost->ratio_to_sgd : c.cost_ratio_vs_sgd.value_or(std::nan(""));
+    const std::string cost_text = fmt("%.2f", cost) + (c.step_cost ? "*" : "");
+    any_step_cost = any_step_cost || c.step_cost.has_value();
     const std::string acc =
         m.test_acc.empty() ? "-" : fmt("%.4f", m.test_acc.mean) + " ± " + fmt("%.4f", m.test_acc.std);
     std::string note;
@@ -45,13 +50,17 @@ void print_table(const matrix::Aggregate& agg) {
     std::printf("  %-34s %3zu %18s %9s %10s %8s %9s %9s %8s %12s%s\n", c.label.c_str(), c.ok, acc.c_str(),
                 fmt("%.4f", mean(m.val_acc)).c_str(), fmt("%.4g", mean(m.lambda_max)).c_str(),
                 fmt("%.3g", mean(m.lambda_max_over_lambda_5)).c_str(), fmt("%.4g", mean(m.trace)).c_str(),
-                fmt("%.0f", mean(m.train_images_per_s)).c_str(), fmt("%.2f", cost).c_str(), ttt.c_str(), note.c_str());
+                fmt("%.0f", mean(m.train_images_per_s)).c_str(), cost_text.c_str(), ttt.c_str(), note.c_str());
   }
   if (!agg.missing.empty()) std::printf("\n%zu cell-seeds of the protocol(s) have no result yet\n", agg.missing.size());
   std::printf(
       "\n(final-epoch accuracy; sd over seeds; lambda from the final model; cost = ms per step / SGD's;\n"
       " ep->target = epochs to first reach SGD's mean final test accuracy, mean over the seeds that did "
       "(reached/n))\n");
+  if (any_step_cost)
+    std::printf(
+        " * cost from the step-cost report beside the results (one process, variants interleaved), not from\n"
+        "   the runs' own timing\n");
 }
 
 int cmd_table(const std::vector<std::string>& args) {

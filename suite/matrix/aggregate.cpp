@@ -40,7 +40,10 @@ ResultSet load_results(const std::string& dir) {
     }
     // A step-cost report kept beside a study (the per-step costs of its
     // verdict, measured in one process) is not a run.
-    if (j.is_object() && j.contains("kind") && j["kind"] == "nrsbench-step-cost") continue;
+    if (j.is_object() && j.contains("kind") && j["kind"] == "nrsbench-step-cost") {
+      rs.step_costs.push_back(read_step_cost_report(j, fs::relative(f, dir).string()));
+      continue;
+    }
     if (!j.is_object() || !j.contains("config") || !j.contains("status") || !j.contains("seed"))
       throw std::invalid_argument(f.string() + ": not an nrsbench result (needs schema_version, config, seed, status)");
     try {
@@ -110,6 +113,8 @@ json CellAggregate::slices_block() const {
 
 json CellAggregate::time_to_target_block() const { return time_to_target ? time_to_target->to_json() : json(nullptr); }
 
+json CellAggregate::step_cost_block() const { return step_cost ? step_cost->to_json() : json(nullptr); }
+
 json CellAggregate::to_json() const {
   return {{"cell_id", cell_id},
           {"name", name},
@@ -135,6 +140,7 @@ json CellAggregate::to_json() const {
           {"devices", devices},
           {"sgd_cell", sgd_cell ? json(*sgd_cell) : json(nullptr)},
           {"cost_ratio_vs_sgd", cost_ratio_vs_sgd ? json(*cost_ratio_vs_sgd) : json(nullptr)},
+          {"step_cost", step_cost_block()},
           {"time_to_target", time_to_target_block()}};
 }
 
@@ -279,6 +285,7 @@ Aggregate aggregate(const ResultSet& rs) {
     if (!c.metrics.ms_per_step.empty() && !best->metrics.ms_per_step.empty())
       c.cost_ratio_vs_sgd = c.metrics.ms_per_step.mean / best->metrics.ms_per_step.mean;
   }
+  for (auto& c : agg.cells) c.step_cost = match_step_cost(rs.step_costs, c.config, c.model, c.variant);
   // Time to target: per run, the first epoch whose test accuracy reaches the
   // SGD cell's mean final test accuracy, with the steps and training seconds
   // spent until then. A method that costs 2x per step but needs half the

@@ -6,6 +6,7 @@
 #pragma once
 #include "suite/matrix/curves.h"
 #include "suite/matrix/run_record.h"
+#include "suite/matrix/step_cost_report.h"
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -18,6 +19,7 @@ namespace nrs::matrix {
 struct ResultSet {
   std::vector<RunRecord> runs;
   std::vector<ProtocolManifest> manifests;  // protocol-*.json
+  std::vector<StepCostReport> step_costs;   // step-cost reports beside the runs
 };
 
 // Reads every *.json under `dir`. Outputs of nrsbench itself (leaderboard.json,
@@ -58,8 +60,11 @@ struct CellAggregate {
   std::optional<MeanCurve> density;  // Hessian spectral density
   std::vector<SliceCurve> slices;    // 1-D loss slices, one per kind
   std::set<std::string> git_commits, devices;
-  std::optional<std::string> sgd_cell;  // id of the SGD cell of the same setting
-  std::optional<double> cost_ratio_vs_sgd;
+  std::optional<std::string> sgd_cell;      // id of the SGD cell of the same setting
+  std::optional<double> cost_ratio_vs_sgd;  // the runs' own ms per step over the SGD cell's
+  // The cost a step-cost report beside the runs gives this cell (one process,
+  // variants interleaved); what verdicts on cost should quote when present.
+  std::optional<CellStepCost> step_cost;
   std::optional<TimeToTarget> time_to_target;
 
   // A configuration field, null when the runs did not record it.
@@ -70,6 +75,7 @@ struct CellAggregate {
   nlohmann::json density_block() const;
   nlohmann::json slices_block() const;
   nlohmann::json time_to_target_block() const;
+  nlohmann::json step_cost_block() const;
   nlohmann::json to_json() const;
 };
 

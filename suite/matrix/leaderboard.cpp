@@ -40,6 +40,7 @@ json method_json(const CellAggregate& c) {
           {"train_images_per_s", mean_or_null(m.train_images_per_s)},
           {"ms_per_step", mean_or_null(m.ms_per_step)},
           {"cost_ratio_vs_sgd", c.cost_ratio_vs_sgd ? json(*c.cost_ratio_vs_sgd) : json(nullptr)},
+          {"step_cost", c.step_cost_block()},
           {"time_to_target", c.time_to_target_block()},
           {"epochs", c.config_field("epochs")},
           {"devices", c.devices},

@@ -62,12 +62,36 @@ std::string check_summary(const json& lb) {
          str(s["missing"]) + " without a matching cell</span></p>";
 }
 
+// The cost a step-cost report beside the runs gives (one process, variants
+// interleaved), with its source on hover; a column only on boards that have one.
+std::string step_cost_cell(const json& m) {
+  if (!m.contains("step_cost") || !m["step_cost"].is_object()) return "<td>&ndash;</td>";
+  const json& sc = m["step_cost"];
+  auto text = [&](const char* k) { return sc.contains(k) && sc[k].is_string() ? sc[k].get<std::string>() : ""; };
+  const std::string source = text("file") + ", commit " + text("git_commit").substr(0, 7) + ", " +
+                             (sc.contains("threads") ? sc["threads"].dump() : "?") + " thread(s), " +
+                             num(sc.contains("ms_per_step") ? sc["ms_per_step"] : json(), 1) + " ms/step";
+  return "<td title=\"" + html_escape(source) + "\">" +
+         num(sc.contains("ratio_to_sgd") ? sc["ratio_to_sgd"] : json(), 2) + "</td>";
+}
+
+bool has_step_cost(const json& b) {
+  for (const auto& m : b["methods"])
+    if (m.contains("step_cost") && m["step_cost"].is_object()) return true;
+  return false;
+}
+
 std::string ranking_table(const json& b) {
   std::ostringstream h;
+  const bool step_cost = has_step_cost(b);
   h << "<table class=\"board\"><thead><tr><th>#</th><th class=\"l\">method</th><th class=\"l\">variant</th>"
     << "<th>runs</th><th>test acc</th><th>&plusmn; sd</th><th>val acc</th><th>&lambda;<sub>max</sub></th>"
     << "<th>&lambda;<sub>max</sub>/&lambda;<sub>5</sub></th><th>trace</th><th>img/s</th><th>ms/step</th>"
-    << "<th>cost &times;SGD</th><th>epochs to target</th><th>s to target</th></tr></thead><tbody>\n";
+    << "<th>cost &times;SGD</th>"
+    << (step_cost ? "<th title=\"nrsbench step-cost: one process, variants interleaved\">cost &times;SGD, "
+                    "one process</th>"
+                  : "")
+    << "<th>epochs to target</th><th>s to target</th></tr></thead><tbody>\n";
   for (const auto& m : b["methods"]) {
     const auto& acc = m["test_acc"];
     std::string runs = std::to_string(m["ok"].get<int>());
@@ -80,7 +104,8 @@ std::string ranking_table(const json& b) {
       << "</td><td>" << (m["lambda_max"].is_object() ? sig(m["lambda_max"]["mean"], 4) : "&ndash;") << "</td><td>"
       << sig(m["lambda_max_over_lambda_5"], 3) << "</td><td>" << sig(m["trace"], 4) << "</td><td>"
       << num(m["train_images_per_s"], 0) << "</td><td>" << num(m["ms_per_step"], 1) << "</td><td>"
-      << num(m["cost_ratio_vs_sgd"], 2) << "</td>" << target_cells(m["time_to_target"]) << "</tr>\n";
+      << num(m["cost_ratio_vs_sgd"], 2) << "</td>" << (step_cost ? step_cost_cell(m) : "")
+      << target_cells(m["time_to_target"]) << "</tr>\n";
   }
   h << "</tbody></table>\n";
   return h.str();

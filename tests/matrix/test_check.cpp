@@ -30,6 +30,16 @@ void write_results(const std::string& dir) {
   }
 }
 
+// The InputError's message, or "" when the directory loads.
+std::string load_error(const std::string& dir) {
+  try {
+    nrs::matrix::load_results(dir);
+  } catch (const nrs::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 json paper_file(double value, const std::string& ci) {
   return {{"entries",
            {{{"id", "t1/sgd"},
@@ -320,15 +330,6 @@ TEST(Check, SgdRowsAreTheBetterOfTheTwoBudgetsAndSayWhich) {
 // error (exit 1), or was read through a const operator[] past the end of its
 // object (a heap overflow). Each is now an InputError naming the file.
 TEST(Aggregate, ResultOrManifestOfTheWrongShapeNamesTheFile) {
-  // The InputError's message, or "" when the directory loads.
-  auto load_error = [](const std::string& dir) -> std::string {
-    try {
-      nrs::matrix::load_results(dir);
-    } catch (const nrs::InputError& e) {
-      return e.what();
-    }
-    return "";
-  };
   TempDir t;
   write_results(t / "r");
   auto odd = fake_result("cifar10", "wrn-28-10", "sam", 0, 0.9, 10, 20);
@@ -364,17 +365,95 @@ TEST(Aggregate, ResultWithoutARequiredKeyNamesTheKey) {
   EXPECT_TRUE(agg.cells[0].metrics.test_acc.empty());
 }
 
+// A step-cost report as `nrsbench step-cost` writes it (step_cost.cpp), for
+// wrn-28-10 at the fake results' batch size, device and precision.
+json step_cost_report(int64_t batch_size, double sgd_ms, double nrs_ms) {
+  return {{"kind", "nrsbench-step-cost"},
+          {"model", "wrn-28-10"},
+          {"device", "cpu: Test CPU"},
+          {"precision", "fp32"},
+          {"channels_last", false},
+          {"batch_size", batch_size},
+          {"threads", 1},
+          {"git_commit", "abc1234def"},
+          {"time", "2026-01-01T00:00:00Z"},
+          {"results",
+           {{{"label", "sgd"}, {"variant", "sgd"}, {"ms_per_step", sgd_ms}, {"ratio_to_sgd", 1.0}},
+            {{"label", "nrs"}, {"variant", "nrs"}, {"ms_per_step", nrs_ms}, {"ratio_to_sgd", nrs_ms / sgd_ms}}}}};
+}
+
+// write_results with the thread count recorded, as every real result has it.
+void write_results_with_threads(const std::string& dir) {
+  write_results(dir);
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    auto r = nrs::test::read_json(e.path().string());
+    r["config"]["threads"] = 1;
+    write_json(e.path().string(), r);
+  }
+}
+
 // nrsbench's own reports beside the results are recognised, not read as runs:
 // a step-cost report (kind nrsbench-step-cost) adds no cell.
 TEST(Aggregate, StepCostReportBesideTheResultsIsNotARun) {
   TempDir t;
-  write_results(t / "r");
-  write_json(t / "r/step-cost.json", {{"kind", "nrsbench-step-cost"}, {"results", json::array()}});
+  write_results_with_threads(t / "r");
+  write_json(t / "r/step-cost.json", step_cost_report(256, 100, 180));
   const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t / "r"));
   EXPECT_EQ(agg.cells.size(), 2u);
   size_t runs = 0;
   for (const auto& c : agg.cells) runs += c.runs;
   EXPECT_EQ(runs, 6u);
+}
+
+// The runs' own ms per step (10 for SGD, 25 for NRS: 2.5x) stay the runs'
+// ratio; the report's one-process figures (100 and 180 ms: 1.8x) become the
+// cell's step cost, with their source. A report for another batch size, or
+// results without a thread count, match nothing.
+TEST(Aggregate, StepCostReportGivesTheCellsOneProcessCost) {
+  TempDir t;
+  write_results_with_threads(t / "r");
+  write_json(t / "r/step-cost.json", step_cost_report(256, 100, 180));
+  write_json(t / "r/other-batch.json", step_cost_report(128, 50, 200));
+  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t / "r"));
+  bool seen = false;
+  for (const auto& c : agg.cells) {
+    ASSERT_TRUE(c.step_cost) << c.label;
+    EXPECT_EQ(c.step_cost->file, "step-cost.json");
+    EXPECT_EQ(c.step_cost->threads, 1);
+    if (c.label != "nrs") continue;
+    seen = true;
+    EXPECT_NEAR(*c.cost_ratio_vs_sgd, 2.5, 1e-12);
+    EXPECT_NEAR(c.step_cost->ratio_to_sgd, 1.8, 1e-12);
+    EXPECT_NEAR(c.step_cost->ms_per_step, 180.0, 1e-12);
+    EXPECT_NEAR(c.to_json()["step_cost"]["ratio_to_sgd"].get<double>(), 1.8, 1e-12);
+  }
+  EXPECT_TRUE(seen);
+  TempDir u;
+  write_results(u / "r");  // no "threads" in the configuration
+  write_json(u / "r/step-cost.json", step_cost_report(256, 100, 180));
+  for (const auto& c : nrs::matrix::aggregate(nrs::matrix::load_results(u / "r")).cells)
+    EXPECT_FALSE(c.step_cost) << c.label;
+}
+
+// Two reports for the same cell would make the verdict depend on file order;
+// a report without its model is named with the field. Both are input errors.
+TEST(Aggregate, AmbiguousOrIncompleteStepCostReportIsNamed) {
+  TempDir t;
+  write_results_with_threads(t / "r");
+  write_json(t / "r/a-cost.json", step_cost_report(256, 100, 180));
+  write_json(t / "r/b-cost.json", step_cost_report(256, 100, 190));
+  try {
+    nrs::matrix::aggregate(nrs::matrix::load_results(t / "r"));
+    ADD_FAILURE() << "two matching step-cost reports were accepted";
+  } catch (const nrs::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("a-cost.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("b-cost.json"), std::string::npos) << e.what();
+  }
+  auto bad = step_cost_report(256, 100, 180);
+  bad.erase("model");
+  write_json(t / "r/b-cost.json", bad);
+  EXPECT_NE(load_error(t / "r").find("\"model\""), std::string::npos) << load_error(t / "r");
+  EXPECT_NE(load_error(t / "r").find("b-cost.json"), std::string::npos) << load_error(t / "r");
 }
 
 // A field of the wrong type is named with its path, not read as missing.

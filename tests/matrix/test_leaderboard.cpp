@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -89,6 +90,51 @@ TEST(Leaderboard, RanksByMeanAccuracyAndKeepsReportedApart) {
   ASSERT_EQ(b["claims"].size(), 1u);
   EXPECT_EQ(b["claims"][0]["verdict"], "pass");
   EXPECT_TRUE(lb["boards"][1]["claims"].empty());
+}
+
+// A step-cost report beside the results (one process: SGD 100 ms, SAM 190,
+// NRS 205) gives the small CNN's board a column of its own beside the runs'
+// ratio (SAM 20 ms over SGD's 10: 2.0), and the cost chart its ratios; the
+// mlp board, which no report covers, gets no such column.
+TEST(Leaderboard, OneProcessStepCostHasAColumnOnlyOnBoardsItCovers) {
+  TempDir t;
+  write_results(t.str());
+  for (const auto& e : std::filesystem::directory_iterator(t.str())) {
+    auto r = nrs::test::read_json(e.path().string());
+    r["config"]["threads"] = 1;
+    write_json(e.path().string(), r);
+  }
+  auto without = nrs::matrix::render_html(
+      nrs::matrix::make_leaderboard(nrs::matrix::aggregate(nrs::matrix::load_results(t.str())), nullptr, "T", t.str()));
+  EXPECT_EQ(without.find("one process"), std::string::npos);
+  json entries = json::array();
+  for (const auto& [label, ms] : std::map<std::string, double>{{"sgd", 100}, {"sam", 190}, {"nrs", 205}})
+    entries.push_back({{"label", label}, {"variant", label}, {"ms_per_step", ms}, {"ratio_to_sgd", ms / 100}});
+  write_json(t.str() + "/step-cost.json", {{"kind", "nrsbench-step-cost"},
+                                           {"model", "small-cnn"},
+                                           {"device", "cpu: Test CPU"},
+                                           {"precision", "fp32"},
+                                           {"channels_last", false},
+                                           {"batch_size", 256},
+                                           {"threads", 1},
+                                           {"git_commit", "abc1234def"},
+                                           {"time", "2026-01-01T00:00:00Z"},
+                                           {"results", entries}});
+  auto lb =
+      nrs::matrix::make_leaderboard(nrs::matrix::aggregate(nrs::matrix::load_results(t.str())), nullptr, "T", t.str());
+  const auto& sam = lb["boards"][0]["methods"][0];
+  ASSERT_EQ(sam["label"], "sam");
+  EXPECT_NEAR(sam["cost_ratio_vs_sgd"].get<double>(), 2.0, 1e-12);
+  EXPECT_NEAR(sam["step_cost"]["ratio_to_sgd"].get<double>(), 1.9, 1e-12);
+  EXPECT_TRUE(lb["boards"][1]["methods"][0]["step_cost"].is_null());
+  const auto html = nrs::matrix::render_html(lb);
+  size_t columns = 0;
+  for (size_t p = html.find("one process</th>"); p != std::string::npos; p = html.find("one process</th>", p + 1))
+    ++columns;
+  EXPECT_EQ(columns, 1u);
+  EXPECT_NE(html.find(">1.90</td>"), std::string::npos);
+  EXPECT_NE(html.find(">2.05</td>"), std::string::npos);
+  EXPECT_NE(html.find("step-cost in one process"), std::string::npos);  // the cost chart's axis
 }
 
 TEST(Leaderboard, EscapesHtml) {

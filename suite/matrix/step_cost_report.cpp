@@ -1,0 +1,92 @@
+#include "suite/matrix/step_cost_report.h"
+#include "suite/errors.h"
+
+namespace nrs::matrix {
+using nlohmann::json;
+
+namespace {
+
+// The field `key` of `j`, which must exist and satisfy `ok`; otherwise an
+// InputError naming the file, the field and what was expected.
+template <class Pred>
+const json& field(const json& j, const char* key, Pred ok, const char* expected, const std::string& where) {
+  if (!j.is_object() || !j.contains(key) || !ok(j[key]))
+    throw InputError(where + ": step-cost report needs \"" + key + "\" (" + expected + ")");
+  return j[key];
+}
+
+bool is_string(const json& v) { return v.is_string(); }
+bool is_count(const json& v) { return v.is_number_integer() && v.get<int64_t>() > 0; }
+bool is_positive(const json& v) { return v.is_number() && v.get<double>() > 0; }
+
+// A configuration field as the cell recorded it, or null.
+const json& config_at(const json& config, const char* key) {
+  static const json null;
+  return config.is_object() && config.contains(key) ? config[key] : null;
+}
+
+}  // namespace
+
+std::string device_kind(const std::string& device) {
+  const auto colon = device.find(':');
+  return device.substr(0, colon);
+}
+
+StepCostReport read_step_cost_report(const json& r, const std::string& file) {
+  StepCostReport rep;
+  rep.file = file;
+  rep.model = field(r, "model", is_string, "a string", file).get<std::string>();
+  rep.device_kind = device_kind(field(r, "device", is_string, "a string", file).get<std::string>());
+  rep.precision = field(r, "precision", is_string, "a string", file).get<std::string>();
+  rep.git_commit = field(r, "git_commit", is_string, "a string", file).get<std::string>();
+  rep.time = field(r, "time", is_string, "a string", file).get<std::string>();
+  rep.batch_size = field(r, "batch_size", is_count, "an integer > 0", file).get<int64_t>();
+  rep.threads = field(r, "threads", is_count, "an integer > 0", file).get<int64_t>();
+  rep.channels_last = field(
+                          r, "channels_last", [](const json& v) { return v.is_boolean(); }, "true or false", file)
+                          .get<bool>();
+  const json& results = field(
+      r, "results", [](const json& v) { return v.is_array(); }, "a list of per-method costs", file);
+  for (const auto& e : results) {
+    const std::string where = file + ": results";
+    rep.entries.push_back({field(e, "label", is_string, "a string", where).get<std::string>(),
+                           field(e, "variant", is_string, "a string", where).get<std::string>(),
+                           field(e, "ms_per_step", is_positive, "a number > 0", where).get<double>(),
+                           field(e, "ratio_to_sgd", is_positive, "a number > 0", where).get<double>()});
+  }
+  return rep;
+}
+
+json CellStepCost::to_json() const {
+  return {{"ms_per_step", ms_per_step}, {"ratio_to_sgd", ratio_to_sgd},
+          {"threads", threads},         {"file", file},
+          {"git_commit", git_commit},   {"time", time}};
+}
+
+std::optional<CellStepCost> match_step_cost(const std::vector<StepCostReport>& reports, const json& config,
+                                            const std::string& model, const std::string& variant) {
+  const json& batch = config_at(config, "batch_size");
+  const json& threads = config_at(config, "threads");
+  const json& device = config_at(config, "device");
+  const json& precision = config_at(config, "precision");
+  const json& channels_last = config_at(config, "channels_last");
+  if (!batch.is_number_integer() || !threads.is_number_integer() || !device.is_string() || !precision.is_string())
+    return std::nullopt;
+  std::optional<CellStepCost> found;
+  for (const auto& rep : reports) {
+    if (rep.model != model || rep.batch_size != batch.get<int64_t>() || rep.threads != threads.get<int64_t>() ||
+        rep.device_kind != device_kind(device.get<std::string>()) || rep.precision != precision.get<std::string>() ||
+        rep.channels_last != (channels_last.is_boolean() && channels_last.get<bool>()))
+      continue;
+    for (const auto& e : rep.entries) {
+      if (e.variant != variant) continue;
+      if (found)
+        throw InputError(rep.file + " and " + found->file + ": both give the step cost of " + model + " " + variant +
+                         " at this batch size; keep one");
+      found = CellStepCost{e.ms_per_step, e.ratio_to_sgd, rep.file, rep.git_commit, rep.time, rep.threads};
+    }
+  }
+  return found;
+}
+
+}  // namespace nrs::matrix
