@@ -17,6 +17,7 @@ inline nlohmann::json fake_result(const std::string& optimizer, uint64_t seed, d
                            {"device", "cpu"},
                            {"precision", "fp32"},
                            {"channels_last", false},
+                           {"threads", 1},
                            {"seed", seed},
                            {"optimizer", {{"name", optimizer}}},
                            {"augment", {{"mode", "basic"}}}};

@@ -110,6 +110,12 @@ def main():
     put("fuzz_results", "truncated.json", json.dumps(r1)[:150])
     put("fuzz_results", "manifest.json", json.dumps({"kind": "nrsbench-protocol-manifest", "name": "p", "seeds": [0, 1],
                                                      "cells": [{"id": "0123456789ab", "name": "d/m/sgd"}]}))
+    # A step-cost report that matches the target's fixed SGD cell (fake_result.h).
+    put("fuzz_results", "step-cost.json", json.dumps({
+        "kind": "nrsbench-step-cost", "model": "small-cnn", "device": "cpu: fuzz", "precision": "fp32",
+        "channels_last": False, "batch_size": 128, "threads": 1, "git_commit": "x", "time": "2026-01-01T00:00:00Z",
+        "results": [{"label": "sgd", "variant": "sgd", "ms_per_step": 4.0, "ratio_to_sgd": 1.0},
+                    {"label": "sam", "variant": "sam", "ms_per_step": 8.0, "ratio_to_sgd": 2.0}]}))
     real = os.path.join(ROOT, "results", "fmnist-sweep-long", "fashion-mnist", "small-cnn", "sam-rho0.02-s0.json")
     if os.path.exists(real):
         put("fuzz_results", "schema2-sam.json", json.dumps(json.loads(read(real)), separators=(",", ":")))
