@@ -365,31 +365,15 @@ TEST(Aggregate, ResultWithoutARequiredKeyNamesTheKey) {
   EXPECT_TRUE(agg.cells[0].metrics.test_acc.empty());
 }
 
-// A step-cost report as `nrsbench step-cost` writes it (step_cost.cpp), for
-// wrn-28-10 at the fake results' batch size, device and precision.
-json step_cost_report(int64_t batch_size, double sgd_ms, double nrs_ms) {
-  return {{"kind", "nrsbench-step-cost"},
-          {"model", "wrn-28-10"},
-          {"device", "cpu: Test CPU"},
-          {"precision", "fp32"},
-          {"channels_last", false},
-          {"batch_size", batch_size},
-          {"threads", 1},
-          {"git_commit", "abc1234def"},
-          {"time", "2026-01-01T00:00:00Z"},
-          {"results",
-           {{{"label", "sgd"}, {"variant", "sgd"}, {"ms_per_step", sgd_ms}, {"ratio_to_sgd", 1.0}},
-            {{"label", "nrs"}, {"variant", "nrs"}, {"ms_per_step", nrs_ms}, {"ratio_to_sgd", nrs_ms / sgd_ms}}}}};
-}
-
 // write_results with the thread count recorded, as every real result has it.
 void write_results_with_threads(const std::string& dir) {
   write_results(dir);
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    auto r = nrs::test::read_json(e.path().string());
-    r["config"]["threads"] = 1;
-    write_json(e.path().string(), r);
-  }
+  nrs::test::record_threads(dir);
+}
+
+// The fake results' model at `batch_size`: SGD at sgd_ms, NRS at nrs_ms.
+json step_cost_report(int64_t batch_size, double sgd_ms, double nrs_ms) {
+  return nrs::test::step_cost_report("wrn-28-10", batch_size, {{"sgd", sgd_ms}, {"nrs", nrs_ms}});
 }
 
 // nrsbench's own reports beside the results are recognised, not read as runs:

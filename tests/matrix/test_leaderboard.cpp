@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -99,27 +98,12 @@ TEST(Leaderboard, RanksByMeanAccuracyAndKeepsReportedApart) {
 TEST(Leaderboard, OneProcessStepCostHasAColumnOnlyOnBoardsItCovers) {
   TempDir t;
   write_results(t.str());
-  for (const auto& e : std::filesystem::directory_iterator(t.str())) {
-    auto r = nrs::test::read_json(e.path().string());
-    r["config"]["threads"] = 1;
-    write_json(e.path().string(), r);
-  }
+  nrs::test::record_threads(t.str());
   auto without = nrs::matrix::render_html(
       nrs::matrix::make_leaderboard(nrs::matrix::aggregate(nrs::matrix::load_results(t.str())), nullptr, "T", t.str()));
   EXPECT_EQ(without.find("one process"), std::string::npos);
-  json entries = json::array();
-  for (const auto& [label, ms] : std::map<std::string, double>{{"sgd", 100}, {"sam", 190}, {"nrs", 205}})
-    entries.push_back({{"label", label}, {"variant", label}, {"ms_per_step", ms}, {"ratio_to_sgd", ms / 100}});
-  write_json(t.str() + "/step-cost.json", {{"kind", "nrsbench-step-cost"},
-                                           {"model", "small-cnn"},
-                                           {"device", "cpu: Test CPU"},
-                                           {"precision", "fp32"},
-                                           {"channels_last", false},
-                                           {"batch_size", 256},
-                                           {"threads", 1},
-                                           {"git_commit", "abc1234def"},
-                                           {"time", "2026-01-01T00:00:00Z"},
-                                           {"results", entries}});
+  write_json(t.str() + "/step-cost.json",
+             nrs::test::step_cost_report("small-cnn", 256, {{"sgd", 100}, {"sam", 190}, {"nrs", 205}}));
   auto lb =
       nrs::matrix::make_leaderboard(nrs::matrix::aggregate(nrs::matrix::load_results(t.str())), nullptr, "T", t.str());
   const auto& sam = lb["boards"][0]["methods"][0];

@@ -7,8 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace nrs::test {
 
@@ -86,6 +89,39 @@ inline nlohmann::json fake_result(const std::string& dataset, const std::string&
           {"final", {{"test_acc", test_acc}}},
           {"hessian", {{"lambda_max", lambda_max}}},
           {"throughput", {{"ms_per_step", ms_per_step}, {"train_images_per_s", 1000.0 / ms_per_step}}}};
+}
+
+// A step-cost report as `nrsbench step-cost --out` writes it (step_cost.cpp):
+// `model` at `batch_size`, 1 thread, fp32 on a CPU, one entry per variant
+// with its ms per step and the ratio to the "sgd" entry.
+inline nlohmann::json step_cost_report(const std::string& model, int64_t batch_size,
+                                       const std::vector<std::pair<std::string, double>>& ms_per_step) {
+  double sgd = 0;
+  for (const auto& [variant, ms] : ms_per_step)
+    if (variant == "sgd") sgd = ms;
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& [variant, ms] : ms_per_step)
+    entries.push_back({{"label", variant}, {"variant", variant}, {"ms_per_step", ms}, {"ratio_to_sgd", ms / sgd}});
+  return {{"kind", "nrsbench-step-cost"},
+          {"model", model},
+          {"device", "cpu: Test CPU"},
+          {"precision", "fp32"},
+          {"channels_last", false},
+          {"batch_size", batch_size},
+          {"threads", 1},
+          {"git_commit", "abc1234def"},
+          {"time", "2026-01-01T00:00:00Z"},
+          {"results", entries}};
+}
+
+// Records a thread count of 1 in the configuration of every result in `dir`,
+// as every real result has it (step-cost reports match on it).
+inline void record_threads(const std::string& dir) {
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    auto r = read_json(e.path().string());
+    r["config"]["threads"] = 1;
+    write_json(e.path().string(), r);
+  }
 }
 
 }  // namespace nrs::test
