@@ -1,5 +1,6 @@
 #include "suite/build_info.h"
 
+#include "datasets/sha256.h"
 #include "nrsbench/build_info.h"
 
 #include <ATen/detail/CUDAHooksInterface.h>
@@ -19,6 +20,17 @@ std::string suite_version() { return NRSBENCH_VERSION; }
 std::string git_commit() { return std::string(NRSBENCH_GIT_COMMIT) + (NRSBENCH_GIT_DIRTY ? "-dirty" : ""); }
 std::string build_type() { return NRSBENCH_BUILD_TYPE; }
 std::string torch_version() { return TORCH_VERSION; }
+
+std::string binary_sha256() {
+  static const std::string digest = [] {
+    try {
+      return data::sha256_file("/proc/self/exe");
+    } catch (const std::exception&) {
+      return std::string("unknown");
+    }
+  }();
+  return digest;
+}
 
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
@@ -50,6 +62,7 @@ std::string gpu_name(int index) {
 nlohmann::json version_json() {
   nlohmann::json j = {{"suite_version", suite_version()},
                       {"git_commit", git_commit()},
+                      {"binary_sha256", binary_sha256()},
                       {"libtorch_version", torch_version()},
                       {"build_type", build_type()},
                       {"compiler", NRSBENCH_CXX_COMPILER},

@@ -125,16 +125,28 @@ nlohmann::json measure_step_cost(const StepCostOptions& o) {
       v.ms.push_back(1000.0 * t.seconds() / static_cast<double>(o.steps));
       method = t.method();
     }
-  const double sgd_ms = vs.front().label == "sgd" ? median(vs.front().ms) : std::nan("");
+  // Ratios to SGD pair each round's time with SGD's in the same round, so a
+  // load that comes and goes between rounds cancels; the median of those
+  // ratios and their range are reported.
+  const bool have_sgd = vs.front().label == "sgd";
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& v : vs) {
     const double m = median(v.ms);
-    rows.push_back({{"label", v.label},
-                    {"variant", v.variant},
-                    {"ms_per_step", m},
-                    {"ms_per_step_rounds", v.ms},
-                    {"images_per_s", 1000.0 * static_cast<double>(o.batch_size) / m},
-                    {"ratio_to_sgd", std::isfinite(sgd_ms) ? nlohmann::json(m / sgd_ms) : nlohmann::json(nullptr)}});
+    nlohmann::json row = {{"label", v.label},
+                          {"variant", v.variant},
+                          {"ms_per_step", m},
+                          {"ms_per_step_rounds", v.ms},
+                          {"images_per_s", 1000.0 * static_cast<double>(o.batch_size) / m},
+                          {"ratio_to_sgd", nullptr}};
+    if (have_sgd) {
+      std::vector<double> ratios;
+      for (size_t r = 0; r < v.ms.size(); ++r) ratios.push_back(v.ms[r] / vs.front().ms[r]);
+      row["ratio_to_sgd"] = median(ratios);
+      row["ratio_to_sgd_rounds"] = ratios;
+      row["ratio_to_sgd_range"] = {*std::min_element(ratios.begin(), ratios.end()),
+                                   *std::max_element(ratios.begin(), ratios.end())};
+    }
+    rows.push_back(row);
   }
   return {{"kind", "nrsbench-step-cost"},
           {"model", o.model},
@@ -148,7 +160,8 @@ nlohmann::json measure_step_cost(const StepCostOptions& o) {
           {"warmup_steps", o.warmup},
           {"steps_per_round", o.steps},
           {"rounds", o.rounds},
-          {"timing", method + "; median over rounds, variants interleaved"},
+          {"timing", method + "; variants interleaved round by round; ms_per_step: median over rounds; ratio_to_sgd: "
+                              "median of the per-round ratios to SGD's time in the same round"},
           {"results", rows},
           {"git_commit", git_commit()},
           {"environment", environment_info(o.device)},

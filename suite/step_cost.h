@@ -1,7 +1,8 @@
 // Step cost of each optimizer on one model and batch shape: the harness's
 // throughput report for devices (CUDA events there), used by scripts/gpu-check
 // and `nrsbench step-cost`. Ratios come from one process, variants
-// interleaved round by round, medians over rounds.
+// interleaved round by round: the median of the per-round ratios to SGD, with
+// their range.
 #pragma once
 #include "suite/optim/step_strategy.h"
 
@@ -18,7 +19,7 @@ struct StepCostOptions {
   std::string device = "cpu";
   std::string precision = "fp32";  // fp32 | bf16
   bool channels_last = false;
-  int64_t warmup = 5, steps = 20, rounds = 3;
+  int64_t warmup = 5, steps = 20, rounds = 10;
   int threads = 0;
   std::vector<std::string> optimizers = {"sgd", "sam", "nrs-gradient", "nrs-random"};
   void validate() const;  // throws std::invalid_argument naming the flag

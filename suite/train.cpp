@@ -1,4 +1,5 @@
 #include "suite/train.h"
+#include "suite/build_info.h"
 #include "suite/dist/communicator.h"
 #include "suite/matrix/cell_id.h"
 #include "suite/results.h"
@@ -283,12 +284,15 @@ nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out, dist::Co
 
   CheckpointLog ckpt_log;
   const std::string& ckpt = cfg.checkpoint.path;
+  s.progress.origin = {{"git_commit", git_commit()}, {"binary_sha256", binary_sha256()}, {"at", iso8601_now()}};
   if (load_checkpoint(s, ckpt)) {
     s.progress.resumes.push_back({{"from_epoch", s.progress.epoch},
                                   {"step_in_epoch", s.progress.sums.steps},
                                   {"from_global_step", s.progress.global_step},
                                   {"at", iso8601_now()},
-                                  {"checkpoint", ckpt}});
+                                  {"checkpoint", ckpt},
+                                  {"git_commit", git_commit()},
+                                  {"binary_sha256", binary_sha256()}});
     if (comm != nullptr) {
       s.progress.resumes.back()["world_size"] = comm->world();
       keep_sums_on_rank0(*comm, s.progress.sums, s.device);  // the checkpoint's sums are the job's

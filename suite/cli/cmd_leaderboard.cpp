@@ -15,27 +15,35 @@ namespace nrs::cli {
 void print_table(const matrix::Aggregate& agg);
 
 int cmd_leaderboard(const std::vector<std::string>& args) {
-  std::string dir, out, title = "nrsbench leaderboard";
-  std::vector<std::string> files;
+  std::string out, title = "nrsbench leaderboard", rank_by = "test_acc";
+  std::vector<std::string> dirs, files;
   po::options_description d("leaderboard options");
   // clang-format off
   d.add_options()
-    ("results", po::value(&dir)->required(), "results directory")
+    ("results", po::value(&dirs)->multitoken()->required(),
+     "results directories; several form one study (its claims are one family)")
     ("baselines", po::value(&files)->multitoken(), "baseline files: their numbers appear as reported vs measured")
     ("out", po::value(&out), "output directory (default: the results directory)")
-    ("title", po::value(&title)->default_value(title), "page title");
+    ("title", po::value(&title)->default_value(title), "page title")
+    ("rank-by", po::value(&rank_by)->default_value(rank_by),
+     "the metric boards rank by: test_acc, or a sweep's selection metric (val_acc)");
   // clang-format on
   po::variables_map vm;
-  if (!parse_or_help("leaderboard", "--results DIR [--baselines FILE...] [--out DIR]", d, args, vm)) return 0;
-  const auto agg = matrix::aggregate(matrix::load_results(dir));
+  if (!parse_or_help("leaderboard", "--results DIR... [--baselines FILE...] [--out DIR]", d, args, vm)) return 0;
+  const std::string dir = dirs.front();
+  std::string family;
+  for (const auto& x : dirs) family += (family.empty() ? "" : " + ") + x;
+  const auto agg = matrix::aggregate(matrix::load_results(dirs));
   if (agg.cells.empty()) throw UsageError("--results '" + dir + "': no results found");
   std::optional<matrix::CheckReport> report;
   if (!files.empty()) {
     std::vector<nlohmann::json> baselines;
     for (const auto& f : files) baselines.push_back(matrix::load_baseline_file(f));
-    report = matrix::check(agg, baselines, matrix::CheckOptions{});
+    matrix::CheckOptions co;
+    co.family = family;
+    report = matrix::check(agg, baselines, co);
   }
-  auto lb = matrix::make_leaderboard(agg, report ? &*report : nullptr, title, dir);
+  auto lb = matrix::make_leaderboard(agg, report ? &*report : nullptr, title, family, rank_by);
   lb["baselines"] = files;
   if (out.empty()) out = dir;
   std::filesystem::create_directories(out);

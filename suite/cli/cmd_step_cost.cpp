@@ -25,7 +25,7 @@ int cmd_step_cost(const std::vector<std::string>& args) {
     ("optimizers", po::value(&optimizers)->default_value(optimizers), "comma-separated: sgd, sam, asam, nrs-gradient, nrs-random, nrs-random-k2")
     ("warmup", po::value(&o.warmup)->default_value(o.warmup), "untimed steps per optimizer first")
     ("steps", po::value(&o.steps)->default_value(o.steps), "timed steps per round")
-    ("rounds", po::value(&o.rounds)->default_value(o.rounds), "rounds (optimizers interleaved; median reported)")
+    ("rounds", po::value(&o.rounds)->default_value(o.rounds), "rounds (optimizers interleaved; the median of the paired per-round ratios to SGD is reported, with their range)")
     ("threads", po::value(&o.threads)->default_value(o.threads), "CPU threads (0 = all)")
     ("out", po::value(&out), "write the JSON report here");
   // clang-format on

@@ -41,11 +41,11 @@ void print_table(const matrix::Aggregate& agg) {
     std::string note;
     if (c.diverged + c.failed > 0)
       note = "  (" + std::to_string(c.diverged) + " diverged, " + std::to_string(c.failed) + " failed)";
-    // Epochs to reach SGD's mean final test accuracy: mean over the seeds
-    // that reached it, and how many did.
+    // Epochs to reach SGD's mean final test accuracy: the median over all
+    // seeds (one that never did counts as later than all), and how many did.
     std::string ttt = "-";
     if (const auto& t = c.time_to_target)
-      ttt = (t->epochs.empty() ? std::string("never") : fmt("%.1f", t->epochs.mean)) + " (" +
+      ttt = (t->median_epochs ? fmt("%.1f", *t->median_epochs) : std::string("not reached")) + " (" +
             std::to_string(t->reached) + "/" + std::to_string(t->runs) + ")";
     std::printf("  %-34s %3zu %18s %9s %10s %8s %9s %9s %8s %12s%s\n", c.label.c_str(), c.ok, acc.c_str(),
                 fmt("%.4f", mean(m.val_acc)).c_str(), fmt("%.4g", mean(m.lambda_max)).c_str(),
@@ -55,8 +55,8 @@ void print_table(const matrix::Aggregate& agg) {
   if (!agg.missing.empty()) std::printf("\n%zu cell-seeds of the protocol(s) have no result yet\n", agg.missing.size());
   std::printf(
       "\n(final-epoch accuracy; sd over seeds; lambda from the final model; cost = ms per step / SGD's;\n"
-      " ep->target = epochs to first reach SGD's mean final test accuracy, mean over the seeds that did "
-      "(reached/n))\n");
+      " ep->target = epochs to first reach SGD's mean final test accuracy, median over all seeds, a seed that\n"
+      " never did counting as the latest (reached/n); lambda_max = mean over the run's Hessian sample subsets)\n");
   if (any_step_cost)
     std::printf(
         " * cost from the step-cost report beside the results (one process, variants interleaved), not from\n"

@@ -60,12 +60,32 @@ ResultSet load_results(const std::string& dir) {
   return rs;
 }
 
+ResultSet load_results(const std::vector<std::string>& dirs) {
+  if (dirs.size() == 1) return load_results(dirs.front());
+  ResultSet all;
+  for (const auto& d : dirs) {
+    auto rs = load_results(d);
+    const std::string prefix = fs::path(d).lexically_normal().filename().string();
+    for (auto& r : rs.runs) {
+      r.file = prefix + "/" + r.file;
+      all.runs.push_back(std::move(r));
+    }
+    for (auto& m : rs.manifests) all.manifests.push_back(std::move(m));
+    for (auto& c : rs.step_costs) {
+      c.file = prefix + "/" + c.file;
+      all.step_costs.push_back(std::move(c));
+    }
+  }
+  return all;
+}
+
 const Stats* CellMetrics::find(const std::string& name) const {
   const std::pair<const char*, const Stats*> all[] = {{"test_acc", &test_acc},
                                                       {"test_loss", &test_loss},
                                                       {"val_acc", &val_acc},
                                                       {"train_loss", &train_loss},
                                                       {"lambda_max", &lambda_max},
+                                                      {"lambda_max_first_subset", &lambda_max_first_subset},
                                                       {"lambda_max_sampling_sd", &lambda_max_sampling_sd},
                                                       {"lambda_max_over_lambda_5", &lambda_max_over_lambda_5},
                                                       {"trace", &trace},
@@ -79,20 +99,45 @@ const Stats* CellMetrics::find(const std::string& name) const {
 
 json CellMetrics::to_json() const {
   json m = json::object();
-  for (const char* k : {"test_acc", "test_loss", "val_acc", "train_loss", "lambda_max", "lambda_max_sampling_sd",
-                        "lambda_max_over_lambda_5", "trace", "train_images_per_s", "ms_per_step", "wall_time_s"})
+  for (const char* k : {"test_acc", "test_loss", "val_acc", "train_loss", "lambda_max", "lambda_max_first_subset",
+                        "lambda_max_sampling_sd", "lambda_max_over_lambda_5", "trace", "train_images_per_s",
+                        "ms_per_step", "wall_time_s"})
     m[k] = find(k)->to_json();
   return m;
 }
 
+std::optional<double> censored_median(const std::vector<std::optional<double>>& v) {
+  if (v.empty()) return std::nullopt;
+  std::vector<double> x;
+  for (const auto& e : v) x.push_back(e ? *e : INFINITY);
+  std::sort(x.begin(), x.end());
+  const size_t n = x.size();
+  const double m = n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+  if (!std::isfinite(m)) return std::nullopt;
+  return m;
+}
+
 json TimeToTarget::to_json() const {
+  auto list = [](const std::vector<std::optional<double>>& v) {
+    json a = json::array();
+    for (const auto& e : v) a.push_back(e ? json(*e) : json(nullptr));
+    return a;
+  };
+  auto med = [](const std::optional<double>& m) { return m ? json(*m) : json("not reached"); };
   return {{"target_test_acc", target_test_acc},
           {"target", target},
           {"runs", runs},
           {"reached", reached},
-          {"epochs", epochs.to_json()},
-          {"steps", steps.to_json()},
-          {"train_seconds", train_seconds.to_json()}};
+          {"median_epochs", med(median_epochs)},
+          {"median_steps", med(median_steps)},
+          {"median_train_seconds", med(median_train_seconds)},
+          {"epochs", list(epochs)},
+          {"steps", list(steps)},
+          {"train_seconds", list(train_seconds)}};
+}
+
+json LambdaSpread::to_json() const {
+  return {{"subsets", subsets}, {"total_sd", total_sd}, {"sampling_sd", sampling_sd}, {"seed_sd", seed_sd}};
 }
 
 const json& CellAggregate::config_field(const char* key) const {
@@ -141,7 +186,8 @@ json CellAggregate::to_json() const {
           {"sgd_cell", sgd_cell ? json(*sgd_cell) : json(nullptr)},
           {"cost_ratio_vs_sgd", cost_ratio_vs_sgd ? json(*cost_ratio_vs_sgd) : json(nullptr)},
           {"step_cost", step_cost_block()},
-          {"time_to_target", time_to_target_block()}};
+          {"time_to_target", time_to_target_block()},
+          {"lambda_max_spread", lambda_spread ? lambda_spread->to_json() : json(nullptr)}};
 }
 
 const CellAggregate* Aggregate::find(const std::string& cell_id) const {
@@ -161,32 +207,33 @@ json Aggregate::to_json() const {
 namespace {
 
 TimeToTarget time_to_target(const std::vector<const RunRecord*>& runs, double target, const std::string& source) {
-  std::vector<double> epochs, steps, seconds;
-  size_t ok = 0;
-  for (const RunRecord* r : runs) {
-    if (!r->ok() || !r->has_history) continue;
-    ++ok;
-    const double n_epochs = static_cast<double>(r->history.size());
-    const double steps_per_epoch = n_epochs > 0 ? r->steps / n_epochs : std::nan("");
-    double t = 0.0;
-    for (const auto& e : r->history) {
-      if (std::isfinite(e.epoch_time_s)) t += e.epoch_time_s;
-      if (e.test_acc >= target && std::isfinite(e.epoch)) {
-        epochs.push_back(e.epoch);
-        steps.push_back(e.epoch * steps_per_epoch);
-        seconds.push_back(t);
-        break;
-      }
-    }
-  }
   TimeToTarget tt;
   tt.target_test_acc = target;
   tt.target = source;
-  tt.runs = ok;
-  tt.reached = epochs.size();
-  tt.epochs = summarize(epochs);
-  tt.steps = summarize(steps);
-  tt.train_seconds = summarize(seconds);
+  for (const RunRecord* r : runs) {
+    if (!r->ok() || !r->has_history) continue;
+    ++tt.runs;
+    const double n_epochs = static_cast<double>(r->history.size());
+    const double steps_per_epoch = n_epochs > 0 ? r->steps / n_epochs : std::nan("");
+    double t = 0.0;
+    std::optional<double> epoch, steps, seconds;
+    for (const auto& e : r->history) {
+      if (std::isfinite(e.epoch_time_s)) t += e.epoch_time_s;
+      if (e.test_acc >= target && std::isfinite(e.epoch)) {
+        epoch = e.epoch;
+        steps = e.epoch * steps_per_epoch;
+        seconds = t;
+        break;
+      }
+    }
+    tt.reached += epoch.has_value();
+    tt.epochs.push_back(epoch);
+    tt.steps.push_back(steps);
+    tt.train_seconds.push_back(seconds);
+  }
+  tt.median_epochs = censored_median(tt.epochs);
+  tt.median_steps = censored_median(tt.steps);
+  tt.median_train_seconds = censored_median(tt.train_seconds);
   return tt;
 }
 
@@ -226,8 +273,9 @@ Aggregate aggregate(const ResultSet& rs) {
     c.config.erase("seed");
     c.runs = runs.size();
     struct Values {
-      std::vector<double> test_acc, test_loss, val_acc, train_loss, lambda_max, lambda_max_sampling_sd,
-          lambda_max_over_lambda_5, trace, train_images_per_s, ms_per_step, wall_time_s;
+      std::vector<double> test_acc, test_loss, val_acc, train_loss, lambda_max, lambda_max_first_subset,
+          lambda_max_sampling_sd, lambda_max_subsets, lambda_max_over_lambda_5, trace, train_images_per_s, ms_per_step,
+          wall_time_s;
     } v;
     for (const RunRecord* r : runs) {
       for (auto s : c.seeds)
@@ -250,6 +298,8 @@ Aggregate aggregate(const ResultSet& rs) {
       add(v.val_acc, r->val_acc);
       add(v.train_loss, r->train_loss);
       add(v.lambda_max, r->lambda_max);
+      add(v.lambda_max_first_subset, r->lambda_max_first_subset);
+      add(v.lambda_max_subsets, r->lambda_max_subsets);
       add(v.lambda_max_sampling_sd, r->lambda_max_sampling_sd);
       add(v.lambda_max_over_lambda_5, r->lambda_max_over_lambda_5);
       add(v.trace, r->trace);
@@ -263,7 +313,24 @@ Aggregate aggregate(const ResultSet& rs) {
     m.val_acc = summarize(v.val_acc);
     m.train_loss = summarize(v.train_loss);
     m.lambda_max = summarize(v.lambda_max);
+    m.lambda_max_first_subset = summarize(v.lambda_max_first_subset);
     m.lambda_max_sampling_sd = summarize(v.lambda_max_sampling_sd);
+    // Seed and sampling parts of lambda_max's spread, when every run is a
+    // mean over the same number R > 1 of subsets.
+    if (m.lambda_max.n > 1 && v.lambda_max_sampling_sd.size() == m.lambda_max.n &&
+        v.lambda_max_subsets.size() == m.lambda_max.n &&
+        std::all_of(v.lambda_max_subsets.begin(), v.lambda_max_subsets.end(),
+                    [&](double r) { return r == v.lambda_max_subsets.front() && r > 1; })) {
+      LambdaSpread ls;
+      ls.subsets = v.lambda_max_subsets.front();
+      double within = 0;
+      for (double sd : v.lambda_max_sampling_sd) within += sd * sd;
+      within /= static_cast<double>(v.lambda_max_sampling_sd.size());
+      ls.total_sd = m.lambda_max.std;
+      ls.sampling_sd = std::sqrt(within / ls.subsets);
+      ls.seed_sd = std::sqrt(std::max(0.0, ls.total_sd * ls.total_sd - ls.sampling_sd * ls.sampling_sd));
+      c.lambda_spread = ls;
+    }
     m.lambda_max_over_lambda_5 = summarize(v.lambda_max_over_lambda_5);
     m.trace = summarize(v.trace);
     m.train_images_per_s = summarize(v.train_images_per_s);

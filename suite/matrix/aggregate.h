@@ -27,11 +27,14 @@ struct ResultSet {
 // is not a result of a schema this version reads throws (InputError or
 // std::invalid_argument) naming the file.
 ResultSet load_results(const std::string& dir);
+// Several directories read as one study (a study and its control cells): each
+// run's file is named relative to the parent of its directory.
+ResultSet load_results(const std::vector<std::string>& dirs);
 
 // The metrics aggregated per cell, each over the cell's ok runs.
 struct CellMetrics {
   Stats test_acc, test_loss, val_acc, train_loss;
-  Stats lambda_max, lambda_max_sampling_sd, lambda_max_over_lambda_5, trace;
+  Stats lambda_max, lambda_max_first_subset, lambda_max_sampling_sd, lambda_max_over_lambda_5, trace;
   Stats train_images_per_s, ms_per_step, wall_time_s;
   // By the name baselines and the JSON use ("test_acc", "lambda_max", ...);
   // nullptr for a name that is not a metric.
@@ -40,12 +43,27 @@ struct CellMetrics {
 };
 
 // Per run, the first epoch whose test accuracy reached the target, with the
-// steps and training seconds spent until then, over the runs that reached it.
+// steps and training seconds spent until then; a run that never reached it is
+// censored (null), never dropped. The medians are over all runs, censored ones
+// counting as later than every reached one: none ("not reached") when the
+// median run did not reach the target.
 struct TimeToTarget {
   double target_test_acc = 0;
   std::string target;  // where the target comes from
   size_t runs = 0, reached = 0;
-  Stats epochs, steps, train_seconds;
+  std::vector<std::optional<double>> epochs, steps, train_seconds;  // per run, in file order
+  std::optional<double> median_epochs, median_steps, median_train_seconds;
+  nlohmann::json to_json() const;
+};
+// The median of values where nullopt (censored) sorts above every value; nullopt
+// when the median falls on a censored value.
+std::optional<double> censored_median(const std::vector<std::optional<double>>& v);
+
+// lambda_max's spread over seeds split into its parts, when each run's value
+// is the mean over R Hessian sample subsets: sampling = sqrt(mean(sd_i^2) / R),
+// the sampling sd of one run's mean; seed = sqrt(max(0, total^2 - sampling^2)).
+struct LambdaSpread {
+  double subsets = 0, total_sd = 0, sampling_sd = 0, seed_sd = 0;
   nlohmann::json to_json() const;
 };
 
@@ -66,6 +84,7 @@ struct CellAggregate {
   // variants interleaved); what verdicts on cost should quote when present.
   std::optional<CellStepCost> step_cost;
   std::optional<TimeToTarget> time_to_target;
+  std::optional<LambdaSpread> lambda_spread;
 
   // A configuration field, null when the runs did not record it.
   const nlohmann::json& config_field(const char* key) const;

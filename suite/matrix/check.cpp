@@ -1,10 +1,14 @@
 #include "suite/matrix/check.h"
 #include "suite/errors.h"
 #include "suite/results.h"
+#include "suite/stats/claim_test.h"
+#include "suite/stats/distributions.h"
+#include "suite/stats/holm.h"
 
 #include <cmath>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 namespace nrs::matrix {
@@ -79,11 +83,6 @@ bool cell_matches(const CellAggregate& cell, const json& match) {
   return true;
 }
 
-// Lower is better for errors and losses, higher for accuracies.
-bool lower_is_better(const std::string& metric) {
-  return metric.find("error") != std::string::npos || metric.find("loss") != std::string::npos;
-}
-
 // Cells that differ only in their epochs (and label) are one setting at
 // several budgets, e.g. a protocol group's "sgd" and "sgd-2x".
 std::string setting_key(const CellAggregate& cell) {
@@ -99,10 +98,68 @@ std::string fmt(double v, int prec = 4) {
   return s.str();
 }
 
+// Welch's pieces for a reference row: (se, df) of each side.
+struct Side {
+  double se = 0, df = 0;
+};
+
+double two_sided_t(double df, double alpha) { return stats::t_quantile(1 - alpha / 2, df); }
+
+void flatten(const json& j, const std::string& prefix, std::map<std::string, json>& out) {
+  if (j.is_object() && !j.empty()) {
+    for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+    return;
+  }
+  out[prefix] = j;
+}
+
+// Which of `fields` (leaf paths or subtree prefixes) a leaf path falls under.
+bool under(const std::string& leaf, const std::string& field) {
+  return leaf == field ||
+         (leaf.size() > field.size() && leaf.compare(0, field.size(), field) == 0 && leaf[field.size()] == '.');
+}
+
+bool curvature_metric(const std::string& metric) { return metric.rfind("lambda", 0) == 0 || metric == "trace"; }
+
 }  // namespace
 
+bool lower_is_better(const std::string& metric) {
+  return metric.find("error") != std::string::npos || metric.find("loss") != std::string::npos ||
+         curvature_metric(metric);
+}
+
+std::vector<std::string> shared_fields(const std::string& metric) {
+  std::vector<std::string> f = {"dataset",   "model",     "epochs",          "batch_size",        "schedule",
+                                "sgd",       "augment",   "label_smoothing", "train_subset",      "test_subset",
+                                "val_split", "precision", "drop_last",       "zero_init_residual"};
+  if (curvature_metric(metric))
+    for (const char* h :
+         {"hessian.samples", "hessian.repeats", "hessian.seed", "hessian.bn_mode", "hessian.method", "hessian.which"})
+      f.push_back(h);
+  return f;
+}
+
+std::vector<std::string> differing_fields(const json& a, const json& b, const std::string& metric) {
+  std::map<std::string, json> fa, fb;
+  flatten(a, "", fa);
+  flatten(b, "", fb);
+  std::set<std::string> leaves;
+  for (const auto& [k, v] : fa) leaves.insert(k);
+  for (const auto& [k, v] : fb) leaves.insert(k);
+  const auto fields = shared_fields(metric);
+  std::vector<std::string> out;
+  for (const auto& leaf : leaves) {
+    bool shared = false;
+    for (const auto& f : fields) shared = shared || under(leaf, f);
+    if (!shared) continue;
+    const json x = fa.count(leaf) ? fa[leaf] : json(nullptr), y = fb.count(leaf) ? fb[leaf] : json(nullptr);
+    if (x != y) out.push_back(leaf + " (" + x.dump() + " vs " + y.dump() + ")");
+  }
+  return out;
+}
+
 json Measured::to_json() const {
-  return {{"mean", mean}, {"ci95", ci95 ? json(*ci95) : json(nullptr)}, {"std", std}, {"n", n}};
+  return {{"mean", mean}, {"ci95", ci95 ? json(*ci95) : json(nullptr)}, {"std", std}, {"se", se}, {"n", n}};
 }
 
 std::optional<Measured> measured_metric(const CellAggregate& cell, const std::string& metric) {
@@ -114,6 +171,7 @@ std::optional<Measured> measured_metric(const CellAggregate& cell, const std::st
     if (s->n > 1) m.ci95 = std::abs(scale) * s->ci95;
     m.std = std::abs(scale) * s->std;
     m.n = s->n;
+    m.se = m.std / std::sqrt(static_cast<double>(m.n));
     return m;
   };
   if (metric == "test_error_pct") return pick("test_acc", -100.0, 100.0);
@@ -144,9 +202,14 @@ json CheckRow::to_json() const {
               {"measured", measured ? measured->to_json() : json(nullptr)},
               {"delta", delta},
               {"band", band},
+              {"se_reference", se_reference},
+              {"se_difference", se_difference},
+              {"df", df},
+              {"detectable_shift", detectable_shift},
               {"rule", rule},
               {"verdict", verdict},
               {"citation", citation}};
+  if (!prior.empty()) row["prior"] = prior;
   if (paper_ci_inside) {
     row["verdict_paper_ci"] = *paper_ci_inside ? "inside" : "outside";
     row["paper_ci"] = {{"low", paper_ci_low},
@@ -167,56 +230,379 @@ json CheckRow::to_json() const {
 }
 
 json ClaimRow::to_json() const {
-  if (verdict == "missing")
-    return {{"id", id},           {"file", file}, {"claim", claim},      {"check", check},
-            {"verdict", verdict}, {"why", why},   {"citation", citation}};
-  return {{"id", id},
-          {"file", file},
-          {"claim", claim},
-          {"check", check},
-          {"cell", cell},
-          {"sgd_cell", sgd_cell},
-          {"metric", metric},
-          {"nrs", nrs ? nrs->to_json() : json(nullptr)},
-          {"sgd", sgd ? sgd->to_json() : json(nullptr)},
-          {"tol", tol},
-          {"difference", difference},
-          // Whether the two means differ beyond their seed noise (|d| > 1.96 se), so
-          // a pass or fail by a hair is not read as evidence.
-          {"difference_se", difference_se},
-          {"significant", significant ? json(*significant) : json(nullptr)},
-          {"verdict", verdict},
-          {"citation", citation}};
+  json row = {{"id", id},
+              {"file", file},
+              {"claim", claim},
+              {"kind", kind},
+              {"metric", metric},
+              {"better", better},
+              {"verdict", verdict},
+              {"citation", citation},
+              {"cell", cell.empty() ? json(nullptr) : json(cell)},
+              {"comparator", comparator.empty() ? json(nullptr) : json(comparator)},
+              {"declared_differences", declared_differences}};
+  if (margin > 0) row["margin"] = margin;
+  if (!why.empty()) row["why"] = why;
+  if (treatment) row["treatment_measured"] = treatment->to_json();
+  if (reference) row["comparator_measured"] = reference->to_json();
+  if (!cell_id.empty()) row["cell_id"] = cell_id;
+  if (!comparator_id.empty()) row["comparator_id"] = comparator_id;
+  row["in_family"] = tested;
+  if (tested) {
+    row["difference"] = difference;  // treatment - comparator, in the metric's units
+    row["ci95"] = {ci_low, ci_high};
+    row["se"] = se;
+    row["df"] = df;
+    row["t"] = t;
+    row["p_support"] = p_support;
+    row["p_contradict"] = p_contradict;
+    row["p_support_holm"] = p_support_holm;
+    row["p_contradict_holm"] = p_contradict_holm;
+    row["mde_80"] = mde;
+    row["mde_80_holm"] = mde_holm;
+  }
+  return row;
 }
 
 json CheckReport::summary_json() const {
   return {{"pass", pass},
           {"fail", fail},
           {"missing", missing},
-          {"paper_ci", {{"inside", paper_ci_inside}, {"outside", paper_ci_outside}}}};
+          {"paper_ci", {{"inside", paper_ci_inside}, {"outside", paper_ci_outside}}},
+          {"claims",
+           {{"supported", supported},
+            {"contradicted", contradicted},
+            {"inconclusive", inconclusive},
+            {"refused", refused},
+            {"missing", claims_missing}}}};
 }
 
 json CheckReport::to_json() const {
-  json r = json::array(), c = json::array();
+  json r = json::array(), c = json::array(), members = json::array();
   for (const auto& row : rows) r.push_back(row.to_json());
-  for (const auto& row : claims) c.push_back(row.to_json());
-  return {
-      {"rows", r},
-      {"claims", c},
-      {"summary", summary_json()},
-      {"rules",
-       {{"paper",
-         "|measured mean - reference| <= k * sqrt(se_ref^2 + se_measured^2), se = ci95 / 1.96, k = " + fmt(k_sigma)},
-        {"paper_ci",
-         "reported beside the verdict, not deciding it: measured mean inside reference +- ci95 (the paper's "
-         "95% CI), and whether that interval overlaps the measured mean's own 95% CI"},
-        {"best_of_epochs",
-         "entries listing budgets (the paper's SGD rows: best of 1x and 2x epochs) are compared with "
-         "the better of our cells that differ only in epochs"},
-        {"absolute", "|measured mean - reference| <= tolerance.abs"},
-        {"claims",
-         "nrs vs the SGD cell of the same setting; tol = 1.96 * sqrt(se_nrs^2 + se_sgd^2) from the seed spreads"}}}};
+  for (const auto& row : claims) {
+    c.push_back(row.to_json());
+    if (row.tested) members.push_back(row.id + ": " + row.cell + " vs " + row.comparator);
+  }
+  return {{"rows", r},
+          {"claims", c},
+          {"alpha", alpha},
+          {"family",
+           {{"name", family},
+            {"method", "holm"},
+            {"alpha_one_sided", alpha / 2},
+            {"size", members.size()},
+            {"members", members}}},
+          {"summary", summary_json()},
+          {"rules",
+           {{"reference",
+             "pass when |measured mean - reference| <= t(0.975, Welch df) * sqrt(se_ref^2 + se_measured^2); se = sd / "
+             "sqrt(n); a paper's 95% CI over n runs is read as 1.96 se_ref (its convention is not stated; the wider "
+             "reading); one run of ours takes the reference's seed sd as a stated prior; detectable_shift: the true "
+             "shift found with 80% power"},
+            {"absolute", "|measured mean - reference| <= tolerance.abs (sources without a spread)"},
+            {"paper_ci",
+             "reported beside the verdict, not deciding it: measured mean inside reference +- ci95 (the paper's "
+             "95% CI), and whether that interval overlaps the measured mean's own 95% CI"},
+            {"best_of_epochs",
+             "entries listing budgets (the paper's SGD rows: best of 1x and 2x epochs) are compared with "
+             "the better of our cells that differ only in epochs"},
+            {"claims",
+             "Welch's t on treatment - comparator (comparator: the cell sharing every shared field but those the claim "
+             "declares); one-sided p for support and for contradiction by kind (superiority: beyond 0; "
+             "non-inferiority: beyond -margin; equivalence: TOST within +-margin); each Holm-adjusted over the "
+             "family; supported / contradicted when the adjusted p < alpha/2, else inconclusive; mde_80: the true "
+             "effect detected with 80% power at alpha/2 (mde_80_holm at alpha/(2m)), observed sds taken as true"}}}};
 }
+
+namespace {
+
+// A reference entry's own spread: a pin's seed sd over n, or a paper's CI over n runs.
+struct RefSpread {
+  double se = 0, df = 0, sd = 0;
+  bool known = false;
+  std::string how;
+};
+
+RefSpread reference_spread(const json& e) {
+  RefSpread r;
+  const double n = e.contains("n") && e["n"].is_number() ? e["n"].get<double>() : 0.0;
+  if (e.contains("seed_sd") && e["seed_sd"].is_number() && n >= 2) {
+    r.sd = e["seed_sd"].get<double>();
+    r.se = r.sd / std::sqrt(n);
+    r.df = n - 1;
+    r.known = true;
+    r.how = "pinned seed sd over n = " + fmt(n);
+    return r;
+  }
+  const double ci = e.contains("ci95") ? parse_ci(e["ci95"]) : std::nan("");
+  if (std::isfinite(ci)) {
+    r.se = ci / 1.96;
+    r.known = true;
+    if (n >= 2) {
+      r.sd = r.se * std::sqrt(n);
+      r.df = n - 1;
+      r.how = "reference 95% CI / 1.96, n = " + fmt(n);
+    } else {
+      r.df = 1e9;  // its n is not stated: that side's df taken as large, and no seed sd to lend a run of one
+      r.how = "reference 95% CI / 1.96, n not stated";
+    }
+  }
+  return r;
+}
+
+void reference_rule(CheckRow& row, const json& e, const Measured& meas, double alpha) {
+  if (e.contains("tolerance") && e["tolerance"].contains("abs")) {
+    row.band = e["tolerance"]["abs"].get<double>();
+    row.rule = "|delta| <= " + fmt(row.band) + " (absolute" +
+               (e["tolerance"].contains("derived") ? ": " + e["tolerance"]["derived"].get<std::string>() : "") + ")";
+    return;
+  }
+  const RefSpread ref = reference_spread(e);
+  Side ours;
+  if (meas.n >= 2) {
+    ours = {meas.se, static_cast<double>(meas.n) - 1};
+  } else if (ref.known && ref.sd > 0) {
+    ours = {ref.sd, ref.df};  // one run: its seed sd assumed equal to the reference's
+    row.prior = "n = 1: our seed sd assumed equal to the reference's (" + fmt(ref.sd) + "), a prior, not a measurement";
+  }
+  row.se_reference = ref.se;
+  const double v_ref = ref.se * ref.se, v_ours = ours.se * ours.se;
+  row.se_difference = std::sqrt(v_ref + v_ours);
+  if (!(row.se_difference > 0)) {
+    row.band = 0;
+    row.rule = "no spread on either side: |delta| <= 0";
+    return;
+  }
+  row.df = v_ref > 0 && v_ours > 0 ? stats::welch_df(v_ref, ref.df, v_ours, ours.df) : (v_ref > 0 ? ref.df : ours.df);
+  const double q = two_sided_t(row.df, alpha);
+  row.band = q * row.se_difference;
+  const double floor =
+      e.contains("tolerance") && e["tolerance"].contains("floor") ? e["tolerance"]["floor"].get<double>() : 0.0;
+  row.detectable_shift = std::max(floor, stats::minimum_detectable_effect(row.se_difference, row.df, alpha / 2));
+  row.rule = "|delta| <= t(" + fmt(1 - alpha / 2, 3) + ", df " + fmt(row.df, 3) + ") * " + fmt(row.se_difference) +
+             " = " + fmt(row.band) + " (se_ref " + fmt(ref.se) + (ref.known ? ": " + ref.how : ": none") +
+             ", se_measured " + fmt(ours.se) + (row.prior.empty() ? "" : ": prior") + ")";
+  if (floor > row.band) {
+    row.band = floor;
+    row.rule += "; floor " + fmt(floor) + ": " + e["tolerance"].value("floor_why", std::string("stated in the file"));
+  }
+}
+
+struct ClaimSpec {
+  std::string id, file, claim, metric;
+  stats::ClaimKind kind = stats::ClaimKind::kSuperiority;
+  json treatment, comparator, citation;
+  std::vector<std::string> differs_in;
+  double margin = 0, epochs_factor = 0;
+  int better = +1;
+};
+
+ClaimSpec read_claim(const json& c, const std::string& file) {
+  ClaimSpec s;
+  s.id = c["id"].get<std::string>();
+  s.file = file;
+  const auto where = file + ": claim " + s.id;
+  if (c.contains("check"))
+    throw InputError(where +
+                     ": \"check\" is the old claim form; expected kind, metric, treatment and comparator "
+                     "(docs/checking.md)");
+  for (const char* k : {"kind", "metric"})
+    if (!c.contains(k) || !c[k].is_string()) throw InputError(where + ": needs a string \"" + k + "\"");
+  for (const char* k : {"treatment", "comparator"})
+    if (!c.contains(k) || !c[k].is_object() || c[k].empty())
+      throw InputError(where + ": needs \"" + k + "\", a non-empty match object");
+  const auto kind = stats::parse_claim_kind(c["kind"].get<std::string>());
+  if (!kind)
+    throw InputError(where + ": kind \"" + c["kind"].get<std::string>() +
+                     "\": expected superiority, non-inferiority or equivalence");
+  s.kind = *kind;
+  s.metric = c["metric"].get<std::string>();
+  s.claim = c.value("claim", "");
+  s.treatment = c["treatment"];
+  s.comparator = c["comparator"];
+  s.citation = c.value("citation", json(nullptr));
+  if (c.contains("margin")) {
+    if (!c["margin"].is_number() || !(c["margin"].get<double>() > 0))
+      throw InputError(where + ": \"margin\" must be a positive number");
+    s.margin = c["margin"].get<double>();
+  }
+  if (s.kind != stats::ClaimKind::kSuperiority && s.margin <= 0)
+    throw InputError(where + ": a " + c["kind"].get<std::string>() + " claim needs a positive \"margin\"");
+  if (c.contains("differs_in")) {
+    if (!c["differs_in"].is_array()) throw InputError(where + ": \"differs_in\" must be a list of field names");
+    for (const auto& f : c["differs_in"]) {
+      if (!f.is_string()) throw InputError(where + ": \"differs_in\" must be a list of field names");
+      s.differs_in.push_back(f.get<std::string>());
+    }
+  }
+  if (c.contains("comparator_epochs_factor")) {
+    if (!c["comparator_epochs_factor"].is_number() || !(c["comparator_epochs_factor"].get<double>() > 0))
+      throw InputError(where + ": \"comparator_epochs_factor\" must be a positive number");
+    s.epochs_factor = c["comparator_epochs_factor"].get<double>();
+    s.differs_in.push_back("epochs");
+  }
+  if (c.contains("better")) {
+    const auto b = c["better"].is_string() ? c["better"].get<std::string>() : "";
+    if (b != "higher" && b != "lower") throw InputError(where + ": \"better\" must be \"higher\" or \"lower\"");
+    s.better = b == "higher" ? +1 : -1;
+  } else {
+    s.better = lower_is_better(s.metric) ? -1 : +1;
+  }
+  return s;
+}
+
+// The shared fields two cells differ in, less those the claim declares.
+std::vector<std::string> undeclared_differences(const ClaimSpec& spec, const CellAggregate& t, const CellAggregate& k) {
+  std::vector<std::string> out;
+  for (const auto& d : differing_fields(t.config, k.config, spec.metric)) {
+    const std::string leaf = d.substr(0, d.find(' '));
+    bool declared = false;
+    for (const auto& f : spec.differs_in) declared = declared || under(leaf, f);
+    if (!declared) out.push_back(d);
+  }
+  return out;
+}
+
+// A claim that asks for the comparator at a multiple of the treatment's
+// epochs (equal compute) only considers comparators at that budget.
+bool at_epochs_factor(const ClaimSpec& spec, const CellAggregate& t, const CellAggregate& k) {
+  if (spec.epochs_factor <= 0) return true;
+  const json& te = t.config_field("epochs");
+  const json& ke = k.config_field("epochs");
+  return te.is_number() && ke.is_number() && std::abs(ke.get<double>() - spec.epochs_factor * te.get<double>()) < 1e-9;
+}
+
+ClaimRow claim_row(const ClaimSpec& s) {
+  ClaimRow row;
+  row.id = s.id;
+  row.file = s.file;
+  row.claim = s.claim;
+  row.kind = stats::to_string(s.kind);
+  row.metric = s.metric;
+  row.citation = s.citation;
+  row.declared_differences = s.differs_in;
+  row.better = s.better > 0 ? "higher" : "lower";
+  row.margin = s.margin;
+  return row;
+}
+
+void test_claims(const Aggregate& agg, const std::vector<ClaimSpec>& specs, CheckReport& rep) {
+  for (const auto& s : specs) {
+    bool any = false;
+    for (const auto& t : agg.cells) {
+      if (!cell_matches(t, s.treatment)) continue;
+      const auto tm = measured_metric(t, s.metric);
+      if (!tm) continue;
+      // Candidates: comparator cells with the metric; eligible: those that
+      // differ in no undeclared shared field.
+      std::vector<std::pair<const CellAggregate*, std::vector<std::string>>> cands;
+      for (const auto& k : agg.cells) {
+        if (&k == &t || !cell_matches(k, s.comparator) || !measured_metric(k, s.metric) || !at_epochs_factor(s, t, k))
+          continue;
+        cands.emplace_back(&k, undeclared_differences(s, t, k));
+      }
+      if (cands.empty()) continue;
+      any = true;
+      size_t eligible = 0;
+      for (const auto& c : cands) eligible += c.second.empty();
+      if (eligible == 0) {
+        // Refused: name the fields of the closest candidate.
+        const auto* best = &cands.front();
+        for (const auto& c : cands)
+          if (c.second.size() < best->second.size()) best = &c;
+        ClaimRow row = claim_row(s);
+        row.cell = t.name;
+        row.cell_id = t.cell_id;
+        row.comparator = best->first->name;
+        row.comparator_id = best->first->cell_id;
+        row.verdict = "refused";
+        std::string fields;
+        for (const auto& f : best->second) fields += (fields.empty() ? "" : ", ") + f;
+        row.why =
+            "no comparator shares the treatment's hyperparameters: " + best->first->name + " differs in " + fields;
+        rep.claims.push_back(std::move(row));
+        continue;
+      }
+      for (const auto& [k, diff] : cands) {
+        if (!diff.empty()) continue;
+        ClaimRow row = claim_row(s);
+        row.cell = t.name;
+        row.cell_id = t.cell_id;
+        row.comparator = k->name;
+        row.comparator_id = k->cell_id;
+        row.treatment = tm;
+        row.reference = measured_metric(*k, s.metric);
+        if (row.treatment->n < 2 || row.reference->n < 2) {
+          row.verdict = "inconclusive";
+          row.why = "not testable: n = " + std::to_string(row.treatment->n) + " and " +
+                    std::to_string(row.reference->n) + " (each side needs 2 runs for a seed spread)";
+          rep.claims.push_back(std::move(row));
+          continue;
+        }
+        const stats::Sample a{row.treatment->mean, row.treatment->std, row.treatment->n};
+        const stats::Sample b{row.reference->mean, row.reference->std, row.reference->n};
+        try {
+          const auto ct = stats::test_comparison(s.kind, s.margin, s.better, a, b);
+          row.tested = true;
+          row.difference = ct.raw.estimate;
+          row.ci_low = ct.raw.ci_low;
+          row.ci_high = ct.raw.ci_high;
+          row.se = ct.raw.se;
+          row.df = ct.raw.df;
+          row.t = ct.raw.t;
+          row.p_support = ct.p_support;
+          row.p_contradict = ct.p_contradict;
+          row.mde = ct.mde(rep.alpha / 2);
+        } catch (const std::invalid_argument& e) {
+          row.verdict = "inconclusive";
+          row.why = std::string("not testable: ") + e.what();
+        }
+        rep.claims.push_back(std::move(row));
+      }
+    }
+    if (!any) {
+      ClaimRow row = claim_row(s);
+      row.verdict = "missing";
+      row.why = "no treatment cell matching " + s.treatment.dump() + " with a comparator matching " +
+                s.comparator.dump() + (s.epochs_factor > 0 ? " at " + fmt(s.epochs_factor) + "x its epochs" : "") +
+                " and metric " + s.metric;
+      rep.claims.push_back(std::move(row));
+    }
+  }
+  // The family: every tested comparison of this check, Holm-adjusted per direction.
+  std::vector<double> ps, pc;
+  std::vector<ClaimRow*> fam;
+  for (auto& r : rep.claims)
+    if (r.tested) {
+      fam.push_back(&r);
+      ps.push_back(r.p_support);
+      pc.push_back(r.p_contradict);
+    }
+  const auto as = stats::holm_adjust(ps), ac = stats::holm_adjust(pc);
+  const double m = static_cast<double>(fam.size());
+  for (size_t i = 0; i < fam.size(); ++i) {
+    ClaimRow& r = *fam[i];
+    r.p_support_holm = as[i];
+    r.p_contradict_holm = ac[i];
+    r.verdict = stats::to_string(stats::decide(as[i], ac[i], rep.alpha / 2));
+    const auto ck = stats::parse_claim_kind(r.kind).value();
+    stats::ComparisonTest ct;
+    ct.kind = ck;
+    ct.raw.se = r.se;
+    ct.raw.df = r.df;
+    r.mde_holm = ct.mde(rep.alpha / (2 * m));
+  }
+  for (const auto& r : rep.claims) {
+    if (r.verdict == "supported") ++rep.supported;
+    if (r.verdict == "contradicted") ++rep.contradicted;
+    if (r.verdict == "inconclusive") ++rep.inconclusive;
+    if (r.verdict == "refused") ++rep.refused;
+    if (r.verdict == "missing") ++rep.claims_missing;
+  }
+}
+
+}  // namespace
 
 namespace {
 
@@ -239,7 +625,7 @@ void check_entry_types(const json& e, const std::string& list, const std::string
     throw InputError(path + ": an entry in \"" + list + "\" has an \"id\" that is not a string");
   const auto at = path + ": " + e["id"].get<std::string>();
   if (list == "claims") {
-    for (const char* k : {"check", "claim"}) expect_type(e, k, json::value_t::string, at);
+    for (const char* k : {"claim", "kind", "metric"}) expect_type(e, k, json::value_t::string, at);
     return;
   }
   for (const char* k : {"metric", "augmentation"}) expect_type(e, k, json::value_t::string, at);
@@ -279,13 +665,18 @@ json load_baseline_file(const std::string& path) {
                                     " needs \"metric\" and a numeric \"value\"");
     }
   }
+  // Claims are read once here so that a malformed one is named at load time.
+  for (const auto& c : j.value("claims", json::array())) read_claim(c, path);
   j["_file"] = path;
   return j;
 }
 
 CheckReport check(const Aggregate& agg, const std::vector<json>& baselines, const CheckOptions& opts) {
+  if (!(opts.alpha > 0 && opts.alpha < 1)) throw InputError("--alpha: expected a number in (0, 1)");
   CheckReport rep;
-  rep.k_sigma = opts.k_sigma;
+  rep.alpha = opts.alpha;
+  rep.family = opts.family;
+  std::vector<ClaimSpec> specs;
   for (const auto& b : baselines) {
     const std::string file = b.value("_file", "");
     const std::string kind = b.value("kind", "paper");
@@ -330,26 +721,12 @@ CheckReport check(const Aggregate& agg, const std::vector<json>& baselines, cons
         row.measured = meas;
         row.citation = citation;
         row.delta = meas.mean - ref;
-        if (e.contains("tolerance") && e["tolerance"].contains("abs")) {
-          row.band = e["tolerance"]["abs"].get<double>();
-          row.rule = "|delta| <= " + fmt(row.band) + " (absolute" +
-                     (e["tolerance"].contains("derived") ? ": " + e["tolerance"]["derived"].get<std::string>() : "") +
-                     ")";
-        } else {
-          const double k = e.contains("tolerance") ? e["tolerance"].value("k", opts.k_sigma) : opts.k_sigma;
-          const double se_ref = e.contains("ci95") ? parse_ci(e["ci95"]) / 1.96 : std::nan("");
-          const double se_meas = meas.ci95 ? *meas.ci95 / 1.96 : std::nan("");
-          const double a = std::isfinite(se_ref) ? se_ref : 0.0, m = std::isfinite(se_meas) ? se_meas : 0.0;
-          row.band = k * std::sqrt(a * a + m * m);
-          row.rule = "|delta| <= " + fmt(k) + " sigma = " + fmt(row.band) + " (se_ref " +
-                     (std::isfinite(se_ref) ? fmt(se_ref) : "n/a") + ", se_measured " +
-                     (std::isfinite(se_meas) ? fmt(se_meas) : "n/a: 1 run") + ")";
-        }
+        reference_rule(row, e, meas, opts.alpha);
         const bool ok = std::abs(row.delta) <= row.band;
         (ok ? rep.pass : rep.fail)++;
         row.verdict = ok ? "pass" : "fail";
-        // The paper's own yardstick beside the k-sigma test: is our mean
-        // inside its 95% CI, and do the two intervals overlap?
+        // The paper's own yardstick beside the test: is our mean inside its
+        // 95% CI, and do the two intervals overlap?
         const double ci_ref = e.contains("ci95") ? parse_ci(e["ci95"]) : std::nan("");
         if (std::isfinite(ci_ref)) {
           const bool inside = std::abs(row.delta) <= ci_ref;
@@ -387,63 +764,9 @@ CheckReport check(const Aggregate& agg, const std::vector<json>& baselines, cons
         rep.rows.push_back(std::move(row));
       }
     }
-    // Claims compare each NRS cell with its SGD cell (same setting).
-    static const std::regex claim_re(R"(^\s*nrs\.(\w+)\s*(>=|<=|<|>)\s*sgd\.(\w+)\s*(-\s*tol)?\s*$)");
-    for (const auto& c : b.value("claims", json::array())) {
-      std::smatch mt;
-      const std::string text = c.value("check", "");
-      const std::string id = c["id"].get<std::string>();
-      if (!std::regex_match(text, mt, claim_re) || mt[1] != mt[3])
-        throw std::invalid_argument(file + ": claim " + id + ": check \"" + text +
-                                    "\" is not of the form nrs.<metric> <op> sgd.<metric> [- tol]");
-      const std::string metric = mt[1], op = mt[2];
-      const bool with_tol = mt[4].matched;
-      bool any = false;
-      for (const auto& cell : agg.cells) {
-        if (cell.optimizer != "nrs" || !cell.sgd_cell) continue;
-        const CellAggregate* sgd = agg.find(*cell.sgd_cell);
-        const auto a = measured_metric(cell, metric), s = measured_metric(*sgd, metric);
-        if (!a || !s) continue;
-        any = true;
-        ClaimRow row;
-        row.id = id;
-        row.file = file;
-        row.claim = c.value("claim", "");
-        row.check = text;
-        row.citation = c.value("citation", json(nullptr));
-        row.cell = cell.name;
-        row.sgd_cell = sgd->name;
-        row.metric = metric;
-        row.nrs = a;
-        row.sgd = s;
-        // tol: the 95% half-width of the difference of the two means from
-        // the seed spreads (0 with single runs: then the raw comparison).
-        const double sa = a->n > 1 ? a->std / std::sqrt(static_cast<double>(a->n)) : 0.0;
-        const double ss = s->n > 1 ? s->std / std::sqrt(static_cast<double>(s->n)) : 0.0;
-        row.difference_se = std::sqrt(sa * sa + ss * ss);
-        row.tol = with_tol ? 1.96 * row.difference_se : 0.0;
-        row.difference = a->mean - s->mean;
-        const double x = a->mean, y = s->mean - row.tol;
-        const bool holds = op == ">=" ? x >= y : op == "<=" ? x <= y : op == "<" ? x < y : x > y;
-        (holds ? rep.pass : rep.fail)++;
-        row.verdict = holds ? "pass" : "fail";
-        if (row.difference_se > 0) row.significant = std::abs(row.difference) > 1.96 * row.difference_se;
-        rep.claims.push_back(std::move(row));
-      }
-      if (!any) {
-        ++rep.missing;
-        ClaimRow row;
-        row.id = id;
-        row.file = file;
-        row.claim = c.value("claim", "");
-        row.check = text;
-        row.verdict = "missing";
-        row.why = "no NRS cell with a matching SGD cell and this metric";
-        row.citation = c.value("citation", json(nullptr));
-        rep.claims.push_back(std::move(row));
-      }
-    }
+    for (const auto& c : b.value("claims", json::array())) specs.push_back(read_claim(c, file));
   }
+  test_claims(agg, specs, rep);
   return rep;
 }
 

@@ -1,17 +1,26 @@
 // The reference checker: compares aggregated cells with reference numbers
-// (paper tables, pinned runs of ours) and qualitative claims, and gives each
-// a verdict pass | fail | missing with the rule that decided it.
+// (paper tables, community reproductions, pins of ours) and tests claims
+// between cells. docs/checking.md states every rule; in short:
 //
-// Baseline files (baselines/*.json) hold either
-//   "entries": [{id, metric, value, ci95?, tolerance?, match? | dataset/model/
-//                optimizer/epochs/augmentation, best_of_epochs?, caveat?,
-//                citation | provenance}]
-// A match value may be a list (any of). best_of_epochs [E, 2E] (the SAM
-// paper's SGD rows: the better of the 1x and 2x budgets) compares the entry
-// with the better of our cells that differ only in epochs, and says which.
-// Paper entries with a ci95 also get verdict_paper_ci (measured mean inside
-// the paper's 95% CI or not) beside the k-sigma verdict, which alone decides.
-// or "claims": [{id, claim, check: "nrs.<metric> <op> sgd.<metric> [- tol]", citation}].
+// Reference entries ("entries": [{id, metric, value, ci95? | seed_sd + n,
+//   tolerance?, match? | dataset/model/optimizer/epochs/augmentation,
+//   best_of_epochs?, caveat?, citation | provenance}]) are reproduction
+//   checks: pass when |measured - reference| <= t_{0.975, df} * se_diff, with
+//   Welch's se and degrees of freedom (se = sd / sqrt(n) on our side; a
+//   paper's "±" 95% CI over n runs read as 1.96 se, the wider reading; a run
+//   of one gets the reference's seed sd as a stated prior), and with an
+//   absolute "tolerance.abs" where the source gives no spread. Each row
+//   states the smallest shift it detects (80% power).
+//
+// Claims ("claims": [{id, claim, kind, metric, treatment, comparator,
+//   margin?, differs_in?, comparator_epochs_factor?, citation}]) compare each
+//   treatment cell with the comparator cell that shares its hyperparameters
+//   (docs/checking.md lists them; `differs_in` names the ones a claim means
+//   to vary). Welch's t gives the difference, its 95% CI and one-sided
+//   p-values for support and contradiction; all claims of one check form one
+//   family, Holm-adjusted; the verdict is supported, contradicted or
+//   inconclusive (suite/stats/claim_test.h). A comparator that differs in a
+//   shared field is refused, naming the field.
 #pragma once
 #include "suite/matrix/aggregate.h"
 
@@ -23,26 +32,29 @@
 namespace nrs::matrix {
 
 struct CheckOptions {
-  double k_sigma = 3.0;  // paper entries: |delta| <= k * sqrt(se_ref^2 + se_measured^2)
+  double alpha = 0.05;  // two-sided; each direction of a claim at alpha / 2, family-wise (Holm)
+  std::string family;   // the family's name in the report (the study)
 };
 
 // Reads a baseline file; throws std::invalid_argument naming the file when it
-// holds neither "entries" nor "claims" or an entry lacks its citation.
-// Baseline files stay documents: an entry's "match" names any configuration
-// field, so its keys are data, not code.
+// holds neither "entries" nor "claims", an entry lacks its citation or a claim
+// is not of the documented form.
 nlohmann::json load_baseline_file(const std::string& path);
 
 // A cell's measured value of a metric, in the metric's units ("test_error_pct"
 // is 100 - 100 * test_acc).
 struct Measured {
-  double mean = 0, std = 0;
-  std::optional<double> ci95;  // none with a single run
+  double mean = 0, std = 0, se = 0;
+  std::optional<double> ci95;  // t-based half-width; none with a single run
   size_t n = 0;
   nlohmann::json to_json() const;
 };
 // "test_acc", "test_error_pct", "val_error_pct", "lambda_max", ...; none when
 // the cell has no such metric or no finished run.
 std::optional<Measured> measured_metric(const CellAggregate& cell, const std::string& metric);
+
+// Lower is better for errors, losses and curvature (lambda_max, trace), higher otherwise.
+bool lower_is_better(const std::string& metric);
 
 // One reference entry compared with one cell (or with none: verdict "missing").
 struct CheckRow {
@@ -54,9 +66,12 @@ struct CheckRow {
   std::string cell, cell_id, rule;
   std::optional<Measured> measured;
   double delta = 0, band = 0;
-  std::optional<bool> paper_ci_inside;         // measured mean inside the paper's 95% CI
-  double paper_ci_low = 0, paper_ci_high = 0;  // when paper_ci_inside is set
-  std::optional<bool> paper_ci_overlap;        // the two intervals overlap (needs our CI)
+  double se_reference = 0, se_difference = 0, df = 0;  // 0 where the rule is absolute
+  double detectable_shift = 0;                         // 80% power, two-sided 5%; 0 for absolute rules
+  std::string prior;                                   // non-empty when a seed sd was assumed, and which
+  std::optional<bool> paper_ci_inside;                 // measured mean inside the paper's 95% CI
+  double paper_ci_low = 0, paper_ci_high = 0;          // when paper_ci_inside is set
+  std::optional<bool> paper_ci_overlap;                // the two intervals overlap (needs our CI)
   // best_of_epochs entries: the candidates and the one chosen.
   struct Option {
     std::string cell, cell_id;
@@ -73,15 +88,23 @@ struct CheckRow {
   nlohmann::json to_json() const;
 };
 
-// One claim ("nrs.<metric> <op> sgd.<metric> [- tol]") tested on one NRS cell.
+// One claim tested on one treatment cell against its comparator cell.
 struct ClaimRow {
-  std::string id, file, claim, check, verdict;  // verdict: pass | fail | missing
+  std::string id, file, claim, kind, metric;
+  // supported | contradicted | inconclusive (tested, or untestable with a
+  // reason) | refused (the comparator differs in a shared field) | missing
+  std::string verdict;
   nlohmann::json citation;
-  std::string cell, sgd_cell, metric;
-  std::optional<Measured> nrs, sgd;
-  double tol = 0, difference = 0, difference_se = 0;
-  std::optional<bool> significant;  // |difference| > 1.96 se; none when se is 0 (single runs)
-  std::string why;                  // missing rows
+  std::string cell, cell_id, comparator, comparator_id;
+  std::vector<std::string> declared_differences;  // fields the claim means to vary
+  std::string better;                             // "higher" | "lower"
+  double margin = 0;
+  std::optional<Measured> treatment, reference;
+  bool tested = false;  // part of the family
+  double difference = 0, ci_low = 0, ci_high = 0, se = 0, df = 0, t = 0;
+  double p_support = 1, p_contradict = 1, p_support_holm = 1, p_contradict_holm = 1;
+  double mde = 0, mde_holm = 0;  // 80% power at alpha/2 and at Holm's strictest level alpha/(2m)
+  std::string why;               // refused, missing and untestable rows
   nlohmann::json to_json() const;
 };
 
@@ -89,13 +112,22 @@ struct CheckReport {
   std::vector<CheckRow> rows;
   std::vector<ClaimRow> claims;
   size_t pass = 0, fail = 0, missing = 0, paper_ci_inside = 0, paper_ci_outside = 0;
-  double k_sigma = 3.0;
-  // {"rows", "claims", "summary", "rules"}; README "Checking".
+  size_t supported = 0, contradicted = 0, inconclusive = 0, refused = 0, claims_missing = 0;
+  double alpha = 0.05;
+  std::string family;
   nlohmann::json summary_json() const;
-  nlohmann::json to_json() const;
+  nlohmann::json to_json() const;  // {"rows", "claims", "family", "alpha", "summary", "rules"}
 };
 
 // `baselines` as load_baseline_file returns them.
 CheckReport check(const Aggregate& aggregate, const std::vector<nlohmann::json>& baselines, const CheckOptions& opts);
+
+// The hyperparameters two cells must share to be compared on `metric`, as
+// leaf paths of the configuration ("sgd.weight_decay", "schedule.base_lr");
+// docs/checking.md. The Hessian's sampling settings join for curvature metrics.
+std::vector<std::string> shared_fields(const std::string& metric);
+// The shared fields in which two configurations differ, as
+// "sgd.weight_decay (0.0005 vs 0.0001)".
+std::vector<std::string> differing_fields(const nlohmann::json& a, const nlohmann::json& b, const std::string& metric);
 
 }  // namespace nrs::matrix

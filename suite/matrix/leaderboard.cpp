@@ -1,8 +1,12 @@
 #include "suite/matrix/leaderboard.h"
 #include "suite/build_info.h"
+#include "suite/errors.h"
 #include "suite/matrix/aggregate.h"
 #include "suite/matrix/svg_chart.h"
 #include "suite/results.h"
+#include "suite/stats/distributions.h"
+#include "suite/stats/holm.h"
+#include "suite/stats/welch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -23,7 +27,10 @@ json mean_sd_ci(const Stats& s) {
 json method_json(const CellAggregate& c) {
   const auto& m = c.metrics;
   json lambda = mean_sd_ci(m.lambda_max);
-  if (!lambda.is_null()) lambda["sampling_sd"] = mean_or_null(m.lambda_max_sampling_sd);
+  if (!lambda.is_null()) {
+    lambda["sampling_sd"] = mean_or_null(m.lambda_max_sampling_sd);  // one subset's, mean over runs
+    if (c.lambda_spread) lambda["spread"] = c.lambda_spread->to_json();
+  }
   return {{"label", c.label},
           {"variant", c.variant},
           {"optimizer", c.optimizer},
@@ -34,6 +41,7 @@ json method_json(const CellAggregate& c) {
           {"failed", c.failed},
           {"test_acc", mean_sd_ci(m.test_acc)},
           {"val_acc", mean_or_null(m.val_acc)},
+          {"val_acc_stats", mean_sd_ci(m.val_acc)},
           {"lambda_max", lambda},
           {"lambda_max_over_lambda_5", mean_or_null(m.lambda_max_over_lambda_5)},
           {"trace", mean_or_null(m.trace)},
@@ -54,9 +62,58 @@ json method_json(const CellAggregate& c) {
 
 std::string html_escape(const std::string& s) { return svg::escape(s); }
 
+std::vector<BoardRank> rank_methods(const std::vector<const CellAggregate*>& cells, const std::string& metric,
+                                    double alpha) {
+  const bool lower = lower_is_better(metric);
+  auto stats_of = [&](const CellAggregate* c) { return c->metrics.find(metric); };
+  // Every ordered pair (j better than i) tested once per unordered pair:
+  // Welch's two-sided p, Holm over the board's pairs.
+  struct Pair {
+    size_t a, b;  // a's mean is the better one
+    double p;
+  };
+  std::vector<Pair> pairs;
+  for (size_t i = 0; i < cells.size(); ++i)
+    for (size_t j = i + 1; j < cells.size(); ++j) {
+      const Stats* x = stats_of(cells[i]);
+      const Stats* y = stats_of(cells[j]);
+      if (!x || !y || x->n < 2 || y->n < 2 || (x->std == 0 && y->std == 0)) {
+        pairs.push_back({i, j, 1.0});  // untestable: never separates
+        continue;
+      }
+      const auto d = stats::welch({x->mean, x->std, x->n}, {y->mean, y->std, y->n});
+      const double p = 2 * (1 - stats::t_cdf(std::abs(d.t), d.df));
+      const bool i_better = lower ? x->mean < y->mean : x->mean > y->mean;
+      pairs.push_back({i_better ? i : j, i_better ? j : i, std::min(1.0, p)});
+    }
+  std::vector<double> ps;
+  for (const auto& pr : pairs) ps.push_back(pr.p);
+  const auto adj = stats::holm_adjust(ps);
+  std::vector<BoardRank> out(cells.size());
+  for (size_t i = 0; i < cells.size(); ++i) out[i].rank = 1;
+  for (size_t k = 0; k < pairs.size(); ++k)
+    if (adj[k] < alpha) ++out[pairs[k].b].rank;  // one more method beats b beyond the noise
+  for (size_t i = 0; i < cells.size(); ++i)
+    for (size_t j = 0; j < cells.size(); ++j)
+      if (i != j && out[i].rank == out[j].rank) out[i].tied = true;
+  return out;
+}
+
+namespace {
+
+double metric_mean(const CellAggregate* c, const std::string& metric) {
+  const Stats* s = c->metrics.find(metric);
+  return s && !s->empty() ? s->mean : std::nan("");
+}
+
+}  // namespace
+
 json make_leaderboard(const Aggregate& agg, const CheckReport* report, const std::string& title,
-                      const std::string& results_dir) {
+                      const std::string& results_dir, const std::string& rank_by) {
+  if (!agg.cells.empty() && !agg.cells.front().metrics.find(rank_by))
+    throw InputError("--rank-by '" + rank_by + "': not a metric (test_acc, val_acc, lambda_max, ...)");
   std::map<std::string, json> boards;
+  std::map<std::string, std::vector<const CellAggregate*>> cells_of;
   std::map<std::string, std::string> board_of_cell;  // cell id -> board key
   std::vector<std::string> order;
   for (const auto& c : agg.cells) {
@@ -67,8 +124,25 @@ json make_leaderboard(const Aggregate& agg, const CheckReport* report, const std
           {"board", key},           {"dataset", c.dataset},     {"model", c.model},          {"group", c.group},
           {"protocol", c.protocol}, {"methods", json::array()}, {"reported", json::array()}, {"claims", json::array()}};
     }
-    boards[key]["methods"].push_back(method_json(c));
+    cells_of[key].push_back(&c);
     board_of_cell[c.cell_id] = key;
+  }
+  const bool lower = lower_is_better(rank_by);
+  for (const auto& k : order) {
+    auto& cs = cells_of[k];
+    std::stable_sort(cs.begin(), cs.end(), [&](const CellAggregate* a, const CellAggregate* b) {
+      const double x = metric_mean(a, rank_by), y = metric_mean(b, rank_by);
+      if (!std::isfinite(x)) return false;
+      if (!std::isfinite(y)) return true;
+      return lower ? x < y : x > y;
+    });
+    const auto ranks = rank_methods(cs, rank_by, 0.05);
+    for (size_t i = 0; i < cs.size(); ++i) {
+      json m = method_json(*cs[i]);
+      m["rank"] = ranks[i].rank;
+      m["tied"] = ranks[i].tied;
+      boards[k]["methods"].push_back(m);
+    }
   }
   size_t unmatched = 0;
   if (report) {
@@ -103,34 +177,33 @@ json make_leaderboard(const Aggregate& agg, const CheckReport* report, const std
     }
   }
   json out = json::array();
-  for (const auto& k : order) {
-    auto b = boards[k];
-    auto& ms = b["methods"];
-    std::vector<json> v(ms.begin(), ms.end());
-    std::stable_sort(v.begin(), v.end(), [](const json& a, const json& c) {
-      const double x = a["test_acc"].is_object() ? a["test_acc"]["mean"].get<double>() : -1.0;
-      const double y = c["test_acc"].is_object() ? c["test_acc"]["mean"].get<double>() : -1.0;
-      return x > y;
-    });
-    for (size_t i = 0; i < v.size(); ++i) v[i]["rank"] = i + 1;
-    b["methods"] = v;
-    out.push_back(b);
-  }
+  for (const auto& k : order) out.push_back(boards[k]);
   return {{"kind", "nrsbench-leaderboard"},
           {"title", title},
           {"generated", iso8601_now()},
           {"suite_version", suite_version()},
           {"git_commit", git_commit()},
           {"results_dir", results_dir},
+          {"rank_by", rank_by},
+          {"rank_rule",
+           "methods sorted by mean " + rank_by +
+               "; rank = 1 + the number of methods better beyond the noise "
+               "(Welch two-sided, Holm over the board's pairs, alpha 0.05): methods the data do not separate share a "
+               "rank (tied)"},
           {"boards", out},
           {"check_summary", report ? report->summary_json() : json(nullptr)},
           {"references_without_a_matching_cell", unmatched},
           {"notes",
            {"Accuracy: final-epoch test accuracy, mean +- sample std over seeds (95% CI in the JSON).",
-            "lambda: top Hessian eigenvalue of the final model (Lanczos), cost: ms per step / SGD ms per step of the "
-            "same setting.",
+            "lambda: top Hessian eigenvalue of the final model (Lanczos; the mean over the run's disjoint sample "
+            "subsets where it has several).",
+            "cost: the step-cost report's median of paired per-round ratios to SGD (one process, variants "
+            "interleaved) where one is beside the results; else ms per step / SGD's from the runs themselves, wall "
+            "clock on a machine they shared (loaded-machine figures).",
             "to target: epochs and training seconds until the test accuracy first reached the SGD cell's mean final "
-            "test accuracy (mean over the seeds that reached it; reached/runs).",
+            "test accuracy; median over all seeds, a seed that never reached it counting as later than all others "
+            "(\"not reached\" when the median seed did not); reached/runs. Under a schedule that decays to zero "
+            "this mostly restates the final accuracy.",
             "Reported numbers come from the cited sources; measured numbers from the runs in results_dir. They are "
             "never mixed."}}};
 }

@@ -18,8 +18,20 @@ namespace nrs::matrix {
 // `check_report` may be null (no baselines given). The leaderboard JSON is
 // the published form; the page renders from it, so that a committed
 // leaderboard.json can be rendered again without its results.
+// Boards rank their methods by `rank_by` (test_acc; a sweep's board by its
+// selection metric, val_acc).
 nlohmann::json make_leaderboard(const Aggregate& aggregate, const CheckReport* check_report, const std::string& title,
-                                const std::string& results_dir);
+                                const std::string& results_dir, const std::string& rank_by = "test_acc");
+
+// Ranks of `cells` (sorted best first by `metric`): 1 + the number of cells
+// better beyond the noise (Welch two-sided, Holm over all pairs, `alpha`);
+// equal ranks are ties.
+struct BoardRank {
+  size_t rank = 1;
+  bool tied = false;
+};
+std::vector<BoardRank> rank_methods(const std::vector<const CellAggregate*>& cells, const std::string& metric,
+                                    double alpha);
 
 std::string render_html(const nlohmann::json& leaderboard);
 

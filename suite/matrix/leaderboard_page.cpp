@@ -32,13 +32,15 @@ std::string sig(const json& v, int digits) {
 
 std::string str(const json& v) { return html_escape(v.is_string() ? v.get<std::string>() : v.dump()); }
 
-// "<td>epochs (reached/runs)</td><td>seconds</td>" of a time_to_target block.
+// "<td>median epochs (reached/runs)</td><td>median seconds</td>" of a
+// time_to_target block; a median that falls on a seed that never reached the
+// target reads "not reached".
 std::string target_cells(const json& t) {
   if (!t.is_object()) return "<td>&ndash;</td><td>&ndash;</td>";
   const std::string count =
       " <small>(" + std::to_string(t["reached"].get<int>()) + "/" + std::to_string(t["runs"].get<int>()) + ")</small>";
-  if (!t["epochs"].is_object()) return "<td>never" + count + "</td><td>&ndash;</td>";
-  return "<td>" + num(t["epochs"]["mean"], 1) + count + "</td><td>" + num(t["train_seconds"]["mean"], 0) + "</td>";
+  auto med = [](const json& v, int digits) { return v.is_number() ? num(v, digits) : std::string("not reached"); };
+  return "<td>" + med(t["median_epochs"], 1) + count + "</td><td>" + med(t["median_train_seconds"], 0) + "</td>";
 }
 
 std::string meta(const json& lb) {
@@ -57,9 +59,17 @@ std::string notes(const json& lb) {
 std::string check_summary(const json& lb) {
   if (!lb["check_summary"].is_object()) return "";
   const auto& s = lb["check_summary"];
+  std::string claims;
+  if (s.contains("claims") && s["claims"].is_object()) {
+    const auto& c = s["claims"];
+    claims = "; claims: <span class=\"supported\">" + str(c["supported"]) +
+             " supported</span>, <span class=\"contradicted\">" + str(c["contradicted"]) +
+             " contradicted</span>, <span class=\"inconclusive\">" + str(c["inconclusive"]) +
+             " inconclusive</span>, <span class=\"refused\">" + str(c["refused"]) + " refused</span>";
+  }
   return "<p id=\"check-summary\">reference check: <span class=\"pass\">" + str(s["pass"]) +
          " pass</span>, <span class=\"fail\">" + str(s["fail"]) + " fail</span>, <span class=\"missing\">" +
-         str(s["missing"]) + " without a matching cell</span></p>";
+         str(s["missing"]) + " without a matching cell</span>" + claims + "</p>";
 }
 
 // The cost a step-cost report beside the runs gives (one process, variants
@@ -71,8 +81,11 @@ std::string step_cost_cell(const json& m) {
   const std::string source = text("file") + ", commit " + text("git_commit").substr(0, 7) + ", " +
                              (sc.contains("threads") ? sc["threads"].dump() : "?") + " thread(s), " +
                              num(sc.contains("ms_per_step") ? sc["ms_per_step"] : json(), 1) + " ms/step";
+  const json range = sc.contains("ratio_to_sgd_range") ? sc["ratio_to_sgd_range"] : json();
+  const std::string spread =
+      range.is_array() ? " <small>[" + num(range[0], 2) + "&ndash;" + num(range[1], 2) + "]</small>" : "";
   return "<td title=\"" + html_escape(source) + "\">" +
-         num(sc.contains("ratio_to_sgd") ? sc["ratio_to_sgd"] : json(), 2) + "</td>";
+         num(sc.contains("ratio_to_sgd") ? sc["ratio_to_sgd"] : json(), 2) + spread + "</td>";
 }
 
 bool has_step_cost(const json& b) {
@@ -87,24 +100,27 @@ std::string ranking_table(const json& b) {
   h << "<table class=\"board\"><thead><tr><th>#</th><th class=\"l\">method</th><th class=\"l\">variant</th>"
     << "<th>runs</th><th>test acc</th><th>&plusmn; sd</th><th>val acc</th><th>&lambda;<sub>max</sub></th>"
     << "<th>&lambda;<sub>max</sub>/&lambda;<sub>5</sub></th><th>trace</th><th>img/s</th><th>ms/step</th>"
-    << "<th>cost &times;SGD</th>"
-    << (step_cost ? "<th title=\"nrsbench step-cost: one process, variants interleaved\">cost &times;SGD, "
-                    "one process</th>"
-                  : "")
+    << (step_cost ? "<th title=\"nrsbench step-cost: one process, variants interleaved; median of paired per-round "
+                    "ratios\">cost &times;SGD, one process</th>"
+                  : "<th title=\"the runs' own ms per step over SGD's: wall clock on a machine they shared\">cost "
+                    "&times;SGD, in-run (loaded machine)</th>")
     << "<th>epochs to target</th><th>s to target</th></tr></thead><tbody>\n";
   for (const auto& m : b["methods"]) {
     const auto& acc = m["test_acc"];
     std::string runs = std::to_string(m["ok"].get<int>());
     if (m["diverged"].get<int>() > 0) runs += " (+" + std::to_string(m["diverged"].get<int>()) + " diverged)";
     if (m["failed"].get<int>() > 0) runs += " (+" + std::to_string(m["failed"].get<int>()) + " failed)";
-    h << "<tr class=\"method" << (m["rank"] == 1 ? " rank1" : "") << "\" data-label=\"" << str(m["label"]) << "\"><td>"
-      << m["rank"] << "</td><td class=\"l\">" << str(m["label"]) << "</td><td class=\"l\"><small>" << str(m["variant"])
-      << "</small></td><td>" << runs << "</td><td>" << (acc.is_object() ? num(acc["mean"], 4) : "&ndash;")
-      << "</td><td>" << (acc.is_object() ? num(acc["std"], 4) : "&ndash;") << "</td><td>" << num(m["val_acc"], 4)
-      << "</td><td>" << (m["lambda_max"].is_object() ? sig(m["lambda_max"]["mean"], 4) : "&ndash;") << "</td><td>"
+    const bool tied = m.value("tied", false);
+    h << "<tr class=\"method" << (m["rank"] == 1 && !tied ? " rank1" : "") << "\" data-label=\"" << str(m["label"])
+      << "\"><td" << (tied ? " title=\"tied: not separated from another method beyond the noise\"" : "") << ">"
+      << (tied ? "=" : "") << m["rank"] << "</td><td class=\"l\">" << str(m["label"]) << "</td><td class=\"l\"><small>"
+      << str(m["variant"]) << "</small></td><td>" << runs << "</td><td>"
+      << (acc.is_object() ? num(acc["mean"], 4) : "&ndash;") << "</td><td>"
+      << (acc.is_object() ? num(acc["std"], 4) : "&ndash;") << "</td><td>" << num(m["val_acc"], 4) << "</td><td>"
+      << (m["lambda_max"].is_object() ? sig(m["lambda_max"]["mean"], 4) : "&ndash;") << "</td><td>"
       << sig(m["lambda_max_over_lambda_5"], 3) << "</td><td>" << sig(m["trace"], 4) << "</td><td>"
       << num(m["train_images_per_s"], 0) << "</td><td>" << num(m["ms_per_step"], 1) << "</td><td>"
-      << num(m["cost_ratio_vs_sgd"], 2) << "</td>" << (step_cost ? step_cost_cell(m) : "")
+      << (step_cost ? step_cost_cell(m) : "<td>" + num(m["cost_ratio_vs_sgd"], 2) + "</td>")
       << target_cells(m["time_to_target"]) << "</tr>\n";
   }
   h << "</tbody></table>\n";
@@ -134,17 +150,23 @@ std::string reported_table(const json& b) {
 std::string claims_table(const json& b) {
   if (b["claims"].empty()) return "";
   std::ostringstream h;
-  h << "<h3>Claims</h3>\n<table class=\"claims\"><thead><tr><th class=\"l\">claim</th><th class=\"l\">cell</th>"
-    << "<th>NRS</th><th>SGD</th><th>tol</th><th class=\"l\">difference</th><th class=\"l\">verdict</th></tr></thead>"
-    << "<tbody>\n";
+  h << "<h3>Claims</h3>\n<table class=\"claims\"><thead><tr><th class=\"l\">claim</th><th class=\"l\">kind</th>"
+    << "<th class=\"l\">treatment</th><th class=\"l\">comparator</th><th>difference</th><th>95% CI</th>"
+    << "<th>Holm p</th><th title=\"true effect found with 80% power\">detects</th><th class=\"l\">verdict</th>"
+    << "</tr></thead><tbody>\n";
   for (const auto& c : b["claims"]) {
-    h << "<tr class=\"claim\"><td class=\"l\">" << str(c["check"]) << "<br><small>" << str(c["claim"])
-      << "</small></td><td class=\"l\">" << str(c["cell"]) << "</td><td>" << sig(c["nrs"]["mean"], 4) << "</td><td>"
-      << sig(c["sgd"]["mean"], 4) << "</td><td>" << sig(c["tol"], 3) << "</td><td class=\"l\">"
-      << (c["significant"].is_null()     ? "1 run"
-          : c["significant"].get<bool>() ? "beyond seed noise"
-                                         : "within seed noise")
-      << "</td><td class=\"l " << str(c["verdict"]) << "\">" << str(c["verdict"]) << "</td></tr>\n";
+    h << "<tr class=\"claim\"><td class=\"l\">" << str(c["id"]) << "<br><small>" << str(c["claim"])
+      << "</small></td><td class=\"l\">" << str(c["kind"]) << "</td><td class=\"l\">" << str(c["cell"])
+      << "</td><td class=\"l\">" << str(c["comparator"]) << "</td>";
+    if (c.value("in_family", false)) {
+      const bool support = c["p_support"].get<double>() <= c["p_contradict"].get<double>();
+      h << "<td>" << sig(c["difference"], 3) << "</td><td>[" << sig(c["ci95"][0], 3) << ", " << sig(c["ci95"][1], 3)
+        << "]</td><td>" << sig(support ? c["p_support_holm"] : c["p_contradict_holm"], 2) << "</td><td>"
+        << sig(c["mde_80"], 3) << "</td>";
+    } else {
+      h << "<td colspan=\"4\" class=\"l\"><small>" << str(c.value("why", json(""))) << "</small></td>";
+    }
+    h << "<td class=\"l " << str(c["verdict"]) << "\">" << str(c["verdict"]) << "</td></tr>\n";
   }
   h << "</tbody></table>\n";
   return h.str();

@@ -108,10 +108,15 @@ RunRecord read_run_record(const json& r, const std::string& file) {
   rec.test_loss = number(r, {"final", "test_loss"}, file);
   rec.val_acc = number(r, {"final", "val_acc"}, file);
   rec.train_loss = number(r, {"final", "train_loss"}, file);
-  rec.lambda_max = number(r, {"hessian", "lambda_max"}, file);
-  // Spread of lambda_max over disjoint Hessian sample subsets of one model
-  // (--hessian-repeats): sampling noise, apart from seed noise.
+  // lambda_max: the mean over the R disjoint Hessian sample subsets when the
+  // run has them (--hessian-repeats), the least noisy estimate of the model's
+  // value; else the one subset's. Their spread is sampling noise, apart from
+  // seed noise.
+  rec.lambda_max_first_subset = number(r, {"hessian", "lambda_max"}, file);
+  rec.lambda_max_subsets = number(r, {"hessian", "repeats", "R"}, file);
   rec.lambda_max_sampling_sd = number(r, {"hessian", "repeats", "lambda_max", "sd"}, file);
+  const double subset_mean = number(r, {"hessian", "repeats", "lambda_max", "mean"}, file);
+  rec.lambda_max = std::isfinite(subset_mean) ? subset_mean : rec.lambda_max_first_subset;
   rec.lambda_max_over_lambda_5 = number(r, {"hessian", "lambda_max_over_lambda_5"}, file);
   rec.trace = number(r, {"hessian", "trace", "estimate"}, file);
   rec.train_images_per_s = number(r, {"throughput", "train_images_per_s"}, file);

@@ -42,7 +42,10 @@ struct RunRecord {
 
   // Final-epoch and final-model numbers; NaN when the run has none.
   double test_acc = 0, test_loss = 0, val_acc = 0, train_loss = 0;
-  double lambda_max = 0, lambda_max_sampling_sd = 0, lambda_max_over_lambda_5 = 0, trace = 0;
+  // lambda_max: mean over the R Hessian sample subsets when there are
+  // several (lambda_max_subsets = R), else the first subset's value.
+  double lambda_max = 0, lambda_max_first_subset = 0, lambda_max_subsets = 0, lambda_max_sampling_sd = 0;
+  double lambda_max_over_lambda_5 = 0, trace = 0;
   double train_images_per_s = 0, ms_per_step = 0, steps = 0, wall_time_s = 0;
 
   bool has_history = false;

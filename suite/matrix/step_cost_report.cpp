@@ -47,20 +47,37 @@ StepCostReport read_step_cost_report(const json& r, const std::string& file) {
                           .get<bool>();
   const json& results = field(
       r, "results", [](const json& v) { return v.is_array(); }, "a list of per-method costs", file);
+  rep.rounds = field(r, "rounds", is_count, "an integer > 0", file).get<int64_t>();
   for (const auto& e : results) {
     const std::string where = file + ": results";
-    rep.entries.push_back({field(e, "label", is_string, "a string", where).get<std::string>(),
-                           field(e, "variant", is_string, "a string", where).get<std::string>(),
-                           field(e, "ms_per_step", is_positive, "a number > 0", where).get<double>(),
-                           field(e, "ratio_to_sgd", is_positive, "a number > 0", where).get<double>()});
+    StepCostReport::Entry entry{field(e, "label", is_string, "a string", where).get<std::string>(),
+                                field(e, "variant", is_string, "a string", where).get<std::string>(),
+                                field(e, "ms_per_step", is_positive, "a number > 0", where).get<double>(),
+                                field(e, "ratio_to_sgd", is_positive, "a number > 0", where).get<double>()};
+    if (e.contains("ratio_to_sgd_range")) {
+      const json& range = field(
+          e, "ratio_to_sgd_range",
+          [](const json& v) { return v.is_array() && v.size() == 2 && v[0].is_number() && v[1].is_number(); },
+          "[low, high]", where);
+      entry.ratio_low = range[0].get<double>();
+      entry.ratio_high = range[1].get<double>();
+    }
+    rep.entries.push_back(entry);
   }
   return rep;
 }
 
 json CellStepCost::to_json() const {
-  return {{"ms_per_step", ms_per_step}, {"ratio_to_sgd", ratio_to_sgd},
-          {"threads", threads},         {"file", file},
-          {"git_commit", git_commit},   {"time", time}};
+  const bool paired = std::isfinite(ratio_low) && std::isfinite(ratio_high);
+  return {{"ms_per_step", ms_per_step},
+          {"ratio_to_sgd", ratio_to_sgd},
+          {"ratio_to_sgd_range", paired ? json{ratio_low, ratio_high} : json(nullptr)},
+          {"ratio", paired ? "median of paired per-round ratios" : "ratio of medians (report before pairing)"},
+          {"rounds", rounds},
+          {"threads", threads},
+          {"file", file},
+          {"git_commit", git_commit},
+          {"time", time}};
 }
 
 std::optional<CellStepCost> match_step_cost(const std::vector<StepCostReport>& reports, const json& config,
@@ -83,7 +100,8 @@ std::optional<CellStepCost> match_step_cost(const std::vector<StepCostReport>& r
       if (found)
         throw InputError(rep.file + " and " + found->file + ": both give the step cost of " + model + " " + variant +
                          " at this batch size; keep one");
-      found = CellStepCost{e.ms_per_step, e.ratio_to_sgd, rep.file, rep.git_commit, rep.time, rep.threads};
+      found = CellStepCost{e.ms_per_step, e.ratio_to_sgd, e.ratio_low, e.ratio_high, rep.rounds,
+                           rep.file,      rep.git_commit, rep.time,    rep.threads};
     }
   }
   return found;

@@ -4,6 +4,7 @@
 // their own ms per step is wall clock under load; where a report matches a
 // cell, the aggregation publishes the report's cost beside the runs' own.
 #pragma once
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -16,9 +17,13 @@ struct StepCostReport {
   std::string model, device_kind, precision, git_commit, time;
   int64_t batch_size = 0, threads = 0;
   bool channels_last = false;
+  int64_t rounds = 0;
   struct Entry {
     std::string label, variant;
     double ms_per_step = 0, ratio_to_sgd = 0;
+    // The per-round ratios' range; absent (NaN) in reports written before
+    // ratios were paired by round (their ratio_to_sgd is a ratio of medians).
+    double ratio_low = std::nan(""), ratio_high = std::nan("");
   };
   std::vector<Entry> entries;
 };
@@ -33,6 +38,8 @@ std::string device_kind(const std::string& device);
 // The cost a report gives one cell, with where it comes from.
 struct CellStepCost {
   double ms_per_step = 0, ratio_to_sgd = 0;
+  double ratio_low = std::nan(""), ratio_high = std::nan("");  // per-round range, when paired
+  int64_t rounds = 0;
   std::string file, git_commit, time;
   int64_t threads = 0;
   nlohmann::json to_json() const;

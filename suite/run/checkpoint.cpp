@@ -47,6 +47,7 @@ json progress_json(const RunProgress& p) {
           {"history", p.history},
           {"hessian_curve", p.hessian_curve},
           {"resumes", p.resumes},
+          {"origin", p.origin},
           {"status", p.status},
           {"reason", p.reason},
           {"start_time", p.start_time}};
@@ -72,6 +73,7 @@ void progress_from_json(RunProgress& p, const json& j) {
   p.history = j.at("history");
   p.hessian_curve = j.at("hessian_curve");
   p.resumes = j.at("resumes");
+  p.origin = j.value("origin", nlohmann::json(nullptr));  // absent in checkpoints before 2026-12-01
   p.status = j.at("status");
   p.reason = j.at("reason");
   p.start_time = j.at("start_time");

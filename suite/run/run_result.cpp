@@ -109,6 +109,20 @@ json build_result(const TrainState& s, const json& hessian, const CheckpointLog&
   r["checkpoints"] = ckpt.to_json();
   r["resources"] = {{"peak_rss_mb", peak_rss_mb()}};
   r["resumes"] = P.resumes;
+  r["binary_sha256"] = binary_sha256();
+  // Every process that trained this run, in order: the first one, then each
+  // resume, with the commit and binary hash it ran (null where a checkpoint
+  // predates the record).
+  json segments = json::array();
+  segments.push_back(
+      {{"from_global_step", 0},
+       {"git_commit", P.origin.is_object() ? P.origin.value("git_commit", json(nullptr)) : json(nullptr)},
+       {"binary_sha256", P.origin.is_object() ? P.origin.value("binary_sha256", json(nullptr)) : json(nullptr)}});
+  for (const auto& res : P.resumes)
+    segments.push_back({{"from_global_step", res.value("from_global_step", json(nullptr))},
+                        {"git_commit", res.value("git_commit", json(nullptr))},
+                        {"binary_sha256", res.value("binary_sha256", json(nullptr))}});
+  r["segments"] = segments;
   r["status"] = P.status;
   if (!P.reason.empty()) r["reason"] = P.reason;
   r["end_time"] = iso8601_now();

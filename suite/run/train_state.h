@@ -46,6 +46,9 @@ struct RunProgress {
   nlohmann::json history = nlohmann::json::array();
   nlohmann::json hessian_curve = nlohmann::json::array();  // --hessian-every points
   nlohmann::json resumes = nlohmann::json::array();
+  // The first process's binary ({git_commit, binary_sha256, at}); null when
+  // the run resumed from a checkpoint written before it was recorded.
+  nlohmann::json origin;
   std::string status = "ok", reason;
   std::string start_time;  // of the run's first process
 };

@@ -83,6 +83,18 @@ TEST_P(Resume, InterruptedRunsEndBitwiseLikeUninterruptedOnes) {
   EXPECT_EQ(ra["resumes"][0]["from_global_step"], 100);
   EXPECT_EQ(ra["resumes"][0]["from_epoch"], 1);      // 0-based epoch in progress
   EXPECT_EQ(ra["resumes"][0]["step_in_epoch"], 36);  // 100 - 64
+  // Both segments name the binary that ran them: its commit (as `nrsbench
+  // version` prints it) and its SHA-256 as coreutils' sha256sum computes it.
+  const auto sum = run_cmd("sha256sum " + std::string(NRSBENCH_BINARY));
+  const std::string binary_hash = sum.text.substr(0, 64);
+  const json version = json::parse(nrsbench("version --json").text);
+  ASSERT_EQ(ra["segments"].size(), 2u);
+  EXPECT_EQ(ra["segments"][1]["from_global_step"], 100);
+  for (const auto& seg : ra["segments"]) {
+    EXPECT_EQ(seg["binary_sha256"], binary_hash) << seg;
+    EXPECT_EQ(seg["git_commit"], version["git_commit"]) << seg;
+  }
+  EXPECT_EQ(ra["binary_sha256"], binary_hash);
 
   // SIGKILL after step 150: the epoch-2 checkpoint (step 128) is the last one.
   const json rb = interrupt_and_resume("kill", "KILL", 150);

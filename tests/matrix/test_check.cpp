@@ -114,20 +114,22 @@ TEST(Aggregate, StudentTQuantiles) {
 TEST(Check, PaperEntryWithinAndOutsideTheBand) {
   TempDir t;
   write_results(t.str());
-  // Measured SGD error: 8.0 % +- 4.303*2/sqrt(3) = 4.969 (se 2.535); reference se 0.1/1.96.
-  // Band = 3 * sqrt(0.051^2 + 2.535^2) = 7.607.
+  // Measured SGD error: 8.0 %, sd 2 points over n = 3 (se 1.1547); reference se 0.1/1.96, its n not
+  // stated (df large). Welch df 2.0078; band = t(0.975, 2.0078) * sqrt(se_m^2 + se_ref^2) = 4.95461
+  // (SciPy 1.17.1: stats.t.ppf(0.975, df) * sqrt(...)).
   auto r = run_check(t.str(), {paper_file(3.5, "0.1")});
   ASSERT_EQ(r["rows"].size(), 3u);
-  EXPECT_EQ(r["rows"][0]["verdict"], "pass") << r["rows"][0].dump(2);
+  EXPECT_EQ(r["rows"][0]["verdict"], "pass") << r["rows"][0].dump(2);  // delta 4.5 <= 4.9546
   EXPECT_NEAR(r["rows"][0]["measured"]["mean"].get<double>(), 8.0, 1e-9);
-  EXPECT_NEAR(r["rows"][0]["band"].get<double>(),
-              3 * std::sqrt(std::pow(0.1 / 1.96, 2) + std::pow(4.303 * 2 / std::sqrt(3.0) / 1.96, 2)), 1e-6);
+  EXPECT_NEAR(r["rows"][0]["band"].get<double>(), 4.9546149544739855, 1e-6);
+  EXPECT_NEAR(r["rows"][0]["df"].get<double>(), 2.0078168691880975, 1e-6);
   EXPECT_EQ(r["rows"][1]["verdict"], "missing");      // no SAM cell
   EXPECT_EQ(r["rows"][2]["verdict"], "missing");      // AutoAugment: not a suite augmentation
-  r = run_check(t.str(), {paper_file(0.3, "<0.1")});  // delta 7.7 > 7.607
+  r = run_check(t.str(), {paper_file(3.0, "<0.1")});  // delta 5.0 > 4.9546
   EXPECT_EQ(r["rows"][0]["verdict"], "fail") << r["rows"][0].dump(2);
   EXPECT_EQ(r["summary"]["fail"], 1);
   EXPECT_EQ(r["summary"]["missing"], 2);
+  EXPECT_EQ(r["alpha"], 0.05);  // a number, not prose
 }
 
 TEST(Check, PinnedAbsoluteTolerance) {
@@ -152,27 +154,113 @@ TEST(Check, PinnedAbsoluteTolerance) {
   EXPECT_EQ(r["rows"][1]["verdict"], "fail");  // |0.92 - 0.95| = 0.03
 }
 
-TEST(Check, ClaimsAgainstTheSgdCell) {
+TEST(Check, ClaimsAreThreeWayAndOneHolmFamily) {
   TempDir t;
   write_results(t.str());
-  json claims = {{"claims",
-                  {{{"id", "acc"}, {"check", "nrs.test_acc >= sgd.test_acc - tol"}, {"citation", "abstract"}},
-                   {{"id", "flat"}, {"check", "nrs.lambda_max < sgd.lambda_max"}, {"citation", "abstract"}},
-                   {{"id", "sharper"}, {"check", "nrs.lambda_max > sgd.lambda_max"}, {"citation", "made up"}}}},
+  auto claim = [](const std::string& id, const std::string& metric, const std::string& kind) {
+    return json{{"id", id},
+                {"kind", kind},
+                {"metric", metric},
+                {"treatment", {{"optimizer", "nrs"}}},
+                {"comparator", {{"optimizer", "sgd"}}},
+                {"citation", "abstract"}};
+  };
+  json claims = {{"claims", {claim("acc", "test_acc", "superiority"), claim("flat", "lambda_max", "superiority")}},
                  {"_file", "claims.json"}};
   auto r = run_check(t.str(), {claims});
-  ASSERT_EQ(r["claims"].size(), 3u);
-  EXPECT_EQ(r["claims"][0]["verdict"], "pass");
-  // tol = 1.96 * sqrt((0.02/sqrt3)^2 + (0.017321/sqrt3)^2)
-  EXPECT_NEAR(r["claims"][0]["tol"].get<double>(), 1.96 * std::sqrt(0.02 * 0.02 / 3 + 0.0003 / 3), 1e-6);
-  EXPECT_NEAR(r["claims"][0]["difference"].get<double>(), 0.02, 1e-12);
-  EXPECT_EQ(r["claims"][0]["significant"], false);  // 0.02 < 1.96 * 0.01528
-  EXPECT_EQ(r["claims"][1]["verdict"], "pass");
-  EXPECT_EQ(r["claims"][1]["significant"], true);  // 10 > 1.96 * sqrt(4/3 + 4/3)
-  EXPECT_NEAR(r["claims"][1]["difference_se"].get<double>(), std::sqrt(8.0 / 3.0), 1e-9);
-  EXPECT_EQ(r["claims"][2]["verdict"], "fail");
-  json bad = {{"claims", {{{"id", "x"}, {"check", "nrs.acc ~ sgd.acc"}, {"citation", "c"}}}}, {"_file", "b.json"}};
-  EXPECT_THROW(run_check(t.str(), {bad}), std::invalid_argument);
+  ASSERT_EQ(r["claims"].size(), 2u);
+  const auto& acc = r["claims"][0];
+  const auto& flat = r["claims"][1];
+  // acc: NRS 0.94 (sd 0.017321) vs SGD 0.92 (sd 0.02), n = 3 each: se = sqrt(0.0004/3 + 0.0003/3) = 0.015275,
+  // t = 1.3093, Welch df = (0.0007/3)^2 / ((0.0004/3)^2/2 + (0.0003/3)^2/2) = 3.92.
+  EXPECT_NEAR(acc["difference"].get<double>(), 0.02, 1e-12);
+  EXPECT_NEAR(acc["se"].get<double>(), std::sqrt(0.0007 / 3), 1e-9);
+  EXPECT_NEAR(acc["df"].get<double>(), 0.0007 * 0.0007 / (0.0004 * 0.0004 / 2 + 0.0003 * 0.0003 / 2), 1e-6);
+  EXPECT_EQ(acc["verdict"], "inconclusive");
+  // flat: lambda 22 vs 32 (sd 2 each): d = -10, lower is better, se = sqrt(8/3), df 4:
+  // one-sided p = P(T_4 > 6.1237) = 0.0018 (t table: t(0.999, 4) = 7.173, t(0.995, 4) = 4.604).
+  EXPECT_EQ(flat["better"], "lower");
+  EXPECT_NEAR(flat["df"].get<double>(), 4.0, 1e-9);
+  EXPECT_GT(flat["p_support"].get<double>(), 0.001);
+  EXPECT_LT(flat["p_support"].get<double>(), 0.005);
+  // Holm over the family of 2: the smaller support p doubles, the larger stays (capped by monotonicity).
+  EXPECT_NEAR(flat["p_support_holm"].get<double>(), 2 * flat["p_support"].get<double>(), 1e-12);
+  EXPECT_NEAR(acc["p_support_holm"].get<double>(),
+              std::max(acc["p_support"].get<double>(), flat["p_support_holm"].get<double>()), 1e-12);
+  EXPECT_EQ(flat["verdict"], "supported");
+  EXPECT_EQ(r["family"]["size"], 2);
+  EXPECT_EQ(r["summary"]["claims"]["supported"], 1);
+  // The opposite claim ("NRS is sharper") is contradicted by the same data.
+  json sharper = {{"claims", {claim("sharper", "lambda_max", "superiority")}}, {"_file", "c.json"}};
+  sharper["claims"][0]["better"] = "higher";
+  EXPECT_EQ(run_check(t.str(), {sharper})["claims"][0]["verdict"], "contradicted");
+  // The old string form is refused with its replacement named.
+  json old = {{"claims", {{{"id", "x"}, {"check", "nrs.acc >= sgd.acc - tol"}, {"citation", "c"}}}},
+              {"_file", "b.json"}};
+  try {
+    run_check(t.str(), {old});
+    FAIL() << "old claim form accepted";
+  } catch (const nrs::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("old claim form"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Check, ComparatorThatDiffersInWeightDecayIsRefusedByName) {
+  TempDir t;
+  write_results(t.str());
+  // The SGD runs at another weight decay than the NRS runs.
+  for (int s = 0; s < 3; ++s) {
+    const std::string f = t / ("sgd-s" + std::to_string(s) + ".json");
+    auto r = nrs::test::read_json(f);
+    r["config"]["sgd"] = {{"weight_decay", 0.0001}};
+    write_json(f, r);
+    const std::string g = t / ("nrs-s" + std::to_string(s) + ".json");
+    auto q = nrs::test::read_json(g);
+    q["config"]["sgd"] = {{"weight_decay", 0.0005}};
+    write_json(g, q);
+  }
+  json claims = {{"claims",
+                  {{{"id", "flat"},
+                    {"kind", "superiority"},
+                    {"metric", "lambda_max"},
+                    {"treatment", {{"optimizer", "nrs"}}},
+                    {"comparator", {{"optimizer", "sgd"}}},
+                    {"citation", "abstract"}}}},
+                 {"_file", "claims.json"}};
+  auto r = run_check(t.str(), {claims});
+  ASSERT_EQ(r["claims"].size(), 1u);
+  EXPECT_EQ(r["claims"][0]["verdict"], "refused");
+  EXPECT_NE(r["claims"][0]["why"].get<std::string>().find("sgd.weight_decay (0.0005 vs 0.0001)"), std::string::npos)
+      << r["claims"][0].dump(2);
+  EXPECT_EQ(r["family"]["size"], 0);
+  // Declared, the difference is what the claim compares: tested.
+  claims["claims"][0]["differs_in"] = {"sgd.weight_decay"};
+  r = run_check(t.str(), {claims});
+  EXPECT_EQ(r["claims"][0]["verdict"], "supported") << r["claims"][0].dump(2);
+}
+
+TEST(Check, EqualComputeComparatorIsTheCellAtTwiceTheEpochs) {
+  TempDir t;
+  // SAM at 10 epochs; SGD at 10 and 20 epochs.
+  const double sam[] = {0.93, 0.94, 0.95}, sgd10[] = {0.90, 0.91, 0.92}, sgd20[] = {0.93, 0.935, 0.94};
+  for (int s = 0; s < 3; ++s) {
+    write_json(t / ("sam-s" + std::to_string(s) + ".json"), fake_result("c", "m", "sam", s, sam[s], 1, 1, 10));
+    write_json(t / ("sgd-s" + std::to_string(s) + ".json"), fake_result("c", "m", "sgd", s, sgd10[s], 1, 1, 10));
+    write_json(t / ("sgd2-s" + std::to_string(s) + ".json"), fake_result("c", "m", "sgd", s, sgd20[s], 1, 1, 20));
+  }
+  json claims = {{"claims",
+                  {{{"id", "equal-compute"},
+                    {"kind", "superiority"},
+                    {"metric", "test_acc"},
+                    {"treatment", {{"optimizer", "sam"}}},
+                    {"comparator", {{"optimizer", "sgd"}}},
+                    {"comparator_epochs_factor", 2},
+                    {"citation", "t1"}}}},
+                 {"_file", "claims.json"}};
+  auto r = run_check(t.str(), {claims});
+  ASSERT_EQ(r["claims"].size(), 1u) << r.dump(2);
+  EXPECT_NEAR(r["claims"][0]["comparator_measured"]["mean"].get<double>(), 0.935, 1e-12);
+  EXPECT_NEAR(r["claims"][0]["difference"].get<double>(), 0.005, 1e-12);
 }
 
 TEST(Check, CliExitCodesAndUncitedBaselines) {
@@ -197,7 +285,9 @@ TEST(Check, CliExitCodesAndUncitedBaselines) {
 
 TEST(Check, ShippedBaselinesLoadAndMatchTheirCells) {
   for (const char* f :
-       {"baselines/sam-paper.json", "baselines/nrs-paper-claims.json", "baselines/pinned-ci-smoke.json"})
+       {"baselines/sam-paper.json", "baselines/nrs-paper-claims.json", "baselines/sam-paper-claims.json",
+        "baselines/claims-fmnist-converged.json", "baselines/pinned-ci-smoke.json", "baselines/pinned-fmnist-cpu.json",
+        "baselines/pinned-fmnist-converged.json", "baselines/community-davda54-sam.json"})
     EXPECT_NO_THROW(nrs::matrix::load_baseline_file(std::string(NRSBENCH_SOURCE_DIR) + "/" + f)) << f;
   // A measured WRN-28-10 CIFAR-10 200-epoch basic SGD cell meets the paper's row.
   TempDir t;
@@ -245,12 +335,45 @@ TEST(Aggregate, TimeToTargetByHand) {
   EXPECT_NEAR(tt.target_test_acc, 0.82, 1e-12);
   EXPECT_EQ(tt.runs, 2u);
   EXPECT_EQ(tt.reached, 1u);
-  EXPECT_EQ(tt.epochs.mean, 2.0);
-  EXPECT_EQ(tt.steps.mean, 200.0);
-  EXPECT_EQ(tt.train_seconds.mean, 22.0);
+  // Censored, not dropped: seed 0 at epoch 2 (200 steps, 22 s), seed 1 never.
+  ASSERT_EQ(tt.epochs.size(), 2u);
+  EXPECT_EQ(tt.epochs[0].value(), 2.0);
+  EXPECT_FALSE(tt.epochs[1].has_value());
+  EXPECT_EQ(tt.steps[0].value(), 200.0);
+  EXPECT_EQ(tt.train_seconds[0].value(), 22.0);
+  // The median of {2, never} falls between a reached and a censored run: not reached.
+  EXPECT_FALSE(tt.median_epochs.has_value());
+  EXPECT_EQ(nrs->to_json()["time_to_target"]["median_epochs"], "not reached");
   // SGD itself: seed 1 reaches 0.82 in epoch 3, seed 0 never (0.80 < 0.82).
   EXPECT_EQ(sgd->time_to_target->reached, 1u);
-  EXPECT_EQ(sgd->time_to_target->epochs.mean, 3.0);
+  EXPECT_FALSE(sgd->time_to_target->median_epochs.has_value());
+  // Hand-made medians: {1, 3, never} -> 3; {1, never, never} -> not reached; {1, 2, 4, never} -> 3.
+  using nrs::matrix::censored_median;
+  EXPECT_EQ(censored_median({1.0, 3.0, std::nullopt}).value(), 3.0);
+  EXPECT_FALSE(censored_median({1.0, std::nullopt, std::nullopt}).has_value());
+  EXPECT_EQ(censored_median({1.0, 2.0, 4.0, std::nullopt}).value(), 3.0);
+}
+
+// lambda_max per run is the mean over its Hessian sample subsets; the spread
+// over seeds splits into a sampling and a seed part (by hand: subsets sd 3 in
+// every run, R = 3: sampling sd of a run's mean = sqrt(9 / 3) = 1.732; per-run
+// means 20, 22, 24: total sd 2, seed sd sqrt(4 - 3) = 1).
+TEST(Aggregate, LambdaMaxIsTheSubsetMeanWithSeedAndSamplingParts) {
+  TempDir t;
+  const double means[] = {20, 22, 24};
+  for (int s = 0; s < 3; ++s) {
+    auto r = fake_result("c", "m", "sgd", s, 0.9, 99.0 /* first subset */, 1);
+    r["hessian"]["repeats"] = {{"R", 3}, {"lambda_max", {{"mean", means[s]}, {"sd", 3.0}}}};
+    write_json(t / ("sgd-s" + std::to_string(s) + ".json"), r);
+  }
+  const auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
+  const auto& c = agg.cells.at(0);
+  EXPECT_NEAR(c.metrics.lambda_max.mean, 22.0, 1e-12);
+  EXPECT_NEAR(c.metrics.lambda_max_first_subset.mean, 99.0, 1e-12);
+  ASSERT_TRUE(c.lambda_spread.has_value());
+  EXPECT_NEAR(c.lambda_spread->total_sd, 2.0, 1e-12);
+  EXPECT_NEAR(c.lambda_spread->sampling_sd, std::sqrt(3.0), 1e-12);
+  EXPECT_NEAR(c.lambda_spread->seed_sd, 1.0, 1e-12);
 }
 
 TEST(Check, SgdRowsAreTheBetterOfTheTwoBudgetsAndSayWhich) {
@@ -258,8 +381,7 @@ TEST(Check, SgdRowsAreTheBetterOfTheTwoBudgetsAndSayWhich) {
   //   200 epochs: acc 0.960, 0.962, 0.964 -> error 3.8 %;
   //   400 epochs: acc 0.9655, 0.9665, 0.9675 -> error 3.35 % (sd 0.1 pct points).
   // The 400-epoch cell is chosen: delta = 3.35 - 3.5 = -0.15.
-  //   k-sigma: se_ref = 0.1/1.96 = 0.0510, se_meas = 4.303*0.1/sqrt(3)/1.96 = 0.1268,
-  //            band = 3*sqrt(0.0510^2 + 0.1268^2) = 0.410 -> pass;
+  //   Welch: band 0.186 (below) -> pass;
   //   paper CI: |-0.15| > 0.1 -> outside; our CI (0.2484) overlaps it (0.15 <= 0.3484).
   // SAM: acc 0.972, 0.973, 0.974 -> error 2.7 % = the reference: inside.
   TempDir t;
@@ -301,8 +423,8 @@ TEST(Check, SgdRowsAreTheBetterOfTheTwoBudgetsAndSayWhich) {
   EXPECT_NEAR(sgd["best_of"][0]["mean"].get<double>(), 3.8, 1e-9);
   EXPECT_NEAR(sgd["best_of"][1]["mean"].get<double>(), 3.35, 1e-9);
   EXPECT_NEAR(sgd["delta"].get<double>(), -0.15, 1e-9);
-  EXPECT_NEAR(sgd["band"].get<double>(),
-              3 * std::sqrt(std::pow(0.1 / 1.96, 2) + std::pow(4.303 * 0.1 / std::sqrt(3.0) / 1.96, 2)), 1e-6);
+  // Welch: our se 0.1/sqrt(3), the paper's 0.1/1.96 (its n not stated): df 6.343, band 0.18608 (SciPy).
+  EXPECT_NEAR(sgd["band"].get<double>(), 0.18608353944380332, 1e-6);
   EXPECT_EQ(sgd["verdict"], "pass");
   EXPECT_EQ(sgd["verdict_paper_ci"], "outside");
   EXPECT_EQ(sgd["paper_ci"]["intervals_overlap"], true);
@@ -492,4 +614,34 @@ TEST(Check, BaselineFieldOfAnotherTypeNamesTheFileAndTheEntry) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
   }
+}
+
+// Pins that can fail: the committed fmnist-converged study passes its own pins,
+// and the same study with SAM's lambda_max replaced by the weight-decay
+// control's (SGD at SAM's weight decay: SAM's headline flattening removed)
+// fails SAM's lambda_max pin, and only that one.
+TEST(Check, PinsFailWhenTheStudyLosesItsHeadlineEffect) {
+  namespace fs = std::filesystem;
+  const std::string src = std::string(NRSBENCH_SOURCE_DIR) + "/results/fmnist-converged/fashion-mnist/small-cnn";
+  const std::string control =
+      std::string(NRSBENCH_SOURCE_DIR) + "/results/fmnist-converged-wd-control/fashion-mnist/small-cnn";
+  TempDir t;
+  for (const auto& e : fs::directory_iterator(src))
+    if (e.path().extension() == ".json") fs::copy_file(e.path(), t / e.path().filename().string());
+  const auto pins =
+      nrs::matrix::load_baseline_file(std::string(NRSBENCH_SOURCE_DIR) + "/baselines/pinned-fmnist-converged.json");
+  auto r = run_check(t.str(), {pins});
+  ASSERT_EQ(r["rows"].size(), 8u);
+  EXPECT_EQ(r["summary"]["pass"], 8) << r["rows"].dump(2);
+  for (int s = 0; s < 5; ++s) {
+    const std::string f = t / ("sam-s" + std::to_string(s) + ".json");
+    auto sam = nrs::test::read_json(f);
+    const auto ctl = nrs::test::read_json(control + "/sgd-wd5e-4-s" + std::to_string(s) + ".json");
+    sam["hessian"]["repeats"]["lambda_max"] = ctl["hessian"]["repeats"]["lambda_max"];
+    write_json(f, sam);
+  }
+  r = run_check(t.str(), {pins});
+  for (const auto& row : r["rows"])
+    EXPECT_EQ(row["verdict"], row["id"] == "fmnist-converged/small-cnn/sam/lambda_max" ? "fail" : "pass")
+        << row.dump(2);
 }

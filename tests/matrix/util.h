@@ -109,6 +109,7 @@ inline nlohmann::json step_cost_report(const std::string& model, int64_t batch_s
           {"channels_last", false},
           {"batch_size", batch_size},
           {"threads", 1},
+          {"rounds", 10},
           {"git_commit", "abc1234def"},
           {"time", "2026-01-01T00:00:00Z"},
           {"results", entries}};
