@@ -119,7 +119,7 @@ std::string ranking_table(const json& b) {
       << (acc.is_object() ? num(acc["std"], 4) : "&ndash;") << "</td><td>" << num(m["val_acc"], 4) << "</td><td>"
       << (m["lambda_max"].is_object() ? sig(m["lambda_max"]["mean"], 4) : "&ndash;") << "</td><td>"
       << sig(m["lambda_max_over_lambda_5"], 3) << "</td><td>" << sig(m["trace"], 4) << "</td><td>"
-      << num(m["train_images_per_s"], 0) << "</td><td>" << num(m["ms_per_step"], 1) << "</td><td>"
+      << num(m["train_images_per_s"], 0) << "</td><td>" << num(m["ms_per_step"], 1) << "</td>"
       << (step_cost ? step_cost_cell(m) : "<td>" + num(m["cost_ratio_vs_sgd"], 2) + "</td>")
       << target_cells(m["time_to_target"]) << "</tr>\n";
   }

@@ -153,6 +153,25 @@ TEST(Leaderboard, OneProcessStepCostHasAColumnOnlyOnBoardsItCovers) {
   EXPECT_NE(html.find(">1.90</td>"), std::string::npos);
   EXPECT_NE(html.find(">2.05</td>"), std::string::npos);
   EXPECT_NE(html.find("step-cost in one process"), std::string::npos);  // the cost chart's axis
+  // Every ranking row has as many cells as its table has headings, with and without the column.
+  for (const std::string& page : {html, without}) {
+    const auto count = [](const std::string& text, const std::string& tag) {
+      size_t n = 0;
+      for (size_t p = text.find(tag); p != std::string::npos; p = text.find(tag, p + 1)) ++n;
+      return n;
+    };
+    size_t tables = 0;
+    for (size_t at = page.find("<table class=\"board\">"); at != std::string::npos;
+         at = page.find("<table class=\"board\">", at + 1), ++tables) {
+      const size_t head_end = page.find("</thead>", at), body_end = page.find("</tbody>", at);
+      ASSERT_NE(body_end, std::string::npos);
+      const std::string head = page.substr(at, head_end - at), body = page.substr(head_end, body_end - head_end);
+      const size_t rows = count(body, "<tr ");
+      ASSERT_GT(rows, 0u);
+      EXPECT_EQ(count(body, "<td"), rows * (count(head, "<th>") + count(head, "<th "))) << head << "\n" << body;
+    }
+    EXPECT_EQ(tables, 2u);
+  }
 }
 
 TEST(Leaderboard, EscapesHtml) {
