@@ -45,6 +45,7 @@ int cmd_leaderboard(const std::vector<std::string>& args) {
   }
   auto lb = matrix::make_leaderboard(agg, report ? &*report : nullptr, title, family, rank_by);
   lb["baselines"] = files;
+  lb["results_dirs"] = dirs;  // with baselines, title and rank_by: the command that remakes this page
   if (out.empty()) out = dir;
   std::filesystem::create_directories(out);
   const auto json_path = (std::filesystem::path(out) / "leaderboard.json").string();
