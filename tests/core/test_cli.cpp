@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace {
@@ -14,8 +15,8 @@ struct Out {
   std::string text;
 };
 
-Out run(const std::string& args) {
-  std::string cmd = std::string("env -u NRSBENCH_DATA ") + NRSBENCH_BINARY + " " + args + " 2>&1";
+Out shell(const std::string& command) {
+  std::string cmd = command + " 2>&1";
   Out o{0, ""};
   FILE* f = popen(cmd.c_str(), "r");
   char buf[512];
@@ -24,6 +25,8 @@ Out run(const std::string& args) {
   o.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return o;
 }
+
+Out run(const std::string& args) { return shell(std::string("env -u NRSBENCH_DATA ") + NRSBENCH_BINARY + " " + args); }
 
 void expect_usage_error(const std::string& args, const std::string& needle) {
   auto o = run(args);
@@ -46,8 +49,8 @@ TEST(Cli, BadNeighbor) {
 }
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (const char* sub :
-       {"run", "list", "version", "hessian", "table", "check", "step-cost", "leaderboard", "slurm", "migrate-ids"}) {
+  for (const char* sub : {"run", "list", "version", "hessian", "landscape", "table", "check", "step-cost",
+                          "leaderboard", "slurm", "migrate-ids"}) {
     auto o = run(std::string(sub) + " --help");
     EXPECT_EQ(o.code, 0) << sub;
     EXPECT_NE(o.text.find("usage: nrsbench"), std::string::npos) << sub;
@@ -63,9 +66,19 @@ TEST(Cli, ListShowsRegistries) {
 
 TEST(Cli, VersionNamesLibTorchAndCommit) {
   auto o = run("version --json");
-  EXPECT_EQ(o.code, 0);
-  EXPECT_NE(o.text.find("libtorch_version"), std::string::npos);
-  EXPECT_NE(o.text.find("git_commit"), std::string::npos);
+  ASSERT_EQ(o.code, 0) << o.text;
+  const auto v = nlohmann::json::parse(o.text);
+  // Values, each against a source outside the binary: git for the commit the
+  // checkout was built at, coreutils for the executable's hash and the cores.
+  const auto head = shell("git -C " + std::string(NRSBENCH_SOURCE_DIR) + " rev-parse HEAD");
+  if (head.code == 0) {
+    EXPECT_EQ(v["git_commit"].get<std::string>().substr(0, 40), head.text.substr(0, 40));
+  }
+  const auto sum = shell("sha256sum " + std::string(NRSBENCH_BINARY));
+  EXPECT_EQ(v["binary_sha256"], sum.text.substr(0, 64));
+  EXPECT_EQ(v["hardware_threads"], std::stoi(shell("nproc --all").text));
+  EXPECT_TRUE(v["libtorch_version"].is_string());
+  EXPECT_NE(v["libtorch_version"].get<std::string>().find('.'), std::string::npos);  // "1.13.0", "2.11.0", ...
 }
 
 TEST(Cli, StepCostReportsRatiosToSgd) {

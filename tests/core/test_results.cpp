@@ -6,9 +6,11 @@
 #include "suite/weights.h"
 
 #include <gtest/gtest.h>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <filesystem>
 #include <fstream>
@@ -55,6 +57,7 @@ TEST(Results, AtomicWriteNeverLeavesAPartialFile) {
   for (int i = 0; i < 20000; ++i) big[std::to_string(i).append("k")] = std::string(50, 'x');
   const nlohmann::json small = {{"version", "old"}};
   nrs::write_json_atomic(path, small);  // a committed file the writes must never damage
+  int landed = 0;
   for (int trial = 0; trial < 20; ++trial) {
     pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
@@ -68,7 +71,11 @@ TEST(Results, AtomicWriteNeverLeavesAPartialFile) {
     ASSERT_TRUE(fs::exists(path)) << "trial " << trial;
     const auto j = nrs::read_json_file(path);  // throws on a partial file
     EXPECT_TRUE(j == small || j == big) << "trial " << trial;
+    landed += j == big;
   }
+  // The writes did land (the delays grow to 30 ms, many times one ~1 MB write):
+  // a writer that never replaced the file would pass the loop above.
+  EXPECT_GT(landed, 0);
   fs::remove_all(dir);
 }
 
@@ -87,7 +94,40 @@ TEST(Results, ReadReportsTheFileOnBadJson) {
 
 TEST(Results, RunCarriesEveryRequiredKey) {
   auto r = run(tiny_run(1));
-  for (const auto& k : nrs::required_result_keys()) EXPECT_TRUE(r.contains(k)) << k;
+  // The keys docs/results-schema.md promises for every finished run, written
+  // out here rather than taken from the reader's list, which must ask no more.
+  const std::vector<std::string> documented = {"schema_version",
+                                               "suite_version",
+                                               "git_commit",
+                                               "command_line",
+                                               "config",
+                                               "seed",
+                                               "variant",
+                                               "optimizer",
+                                               "model",
+                                               "dataset",
+                                               "device",
+                                               "environment",
+                                               "threads",
+                                               "start_time",
+                                               "end_time",
+                                               "wall_time_s",
+                                               "wall_time_total_s",
+                                               "resumes",
+                                               "checkpoints",
+                                               "resources",
+                                               "history",
+                                               "final",
+                                               "throughput",
+                                               "status",
+                                               "binary_sha256",
+                                               "segments"};
+  for (const auto& k : documented) EXPECT_TRUE(r.contains(k)) << k;
+  for (const auto& k : nrs::required_result_keys())
+    EXPECT_NE(std::find(documented.begin(), documented.end(), k), documented.end()) << k << " required, not documented";
+  EXPECT_EQ(r["schema_version"], 2);
+  EXPECT_EQ(r["seed"], 1);
+  EXPECT_EQ(r["segments"].size(), 1u);  // one process, no resume
   EXPECT_EQ(r["status"], "ok");
   EXPECT_EQ(r["variant"], "nrs-random-k2-detached");
   EXPECT_EQ(r["history"].size(), 1u);

@@ -24,8 +24,27 @@ json config_of(const json& flags) { return nrs::config_from_flags(flags, "test")
 }  // namespace
 
 TEST(CellId, CanonicalFormHoldsOnlyNonDefaultFields) {
+  // The defaults as `nrsbench run --help` documents them (docs/cli.md), written out by hand.
+  const json defaults = nrs::RunConfig{}.to_json();
+  EXPECT_EQ(defaults["model"], "small-cnn");
+  EXPECT_EQ(defaults["dataset"], "fashion-mnist");
+  EXPECT_EQ(defaults["epochs"], 3);
+  EXPECT_EQ(defaults["batch_size"], 128);
+  EXPECT_EQ(defaults["schedule"]["base_lr"], 0.1);
+  EXPECT_EQ(defaults["sgd"]["momentum"], 0.9);
+  EXPECT_EQ(defaults["sgd"]["weight_decay"], 0.0);
+  EXPECT_EQ(defaults["optimizer"]["rho"], 0.05);
+  // Flags at those values, and operational ones (seed, threads, paths), leave nothing in the canonical form.
+  const json same = config_of({{"model", "small-cnn"},
+                               {"epochs", 3},
+                               {"batch-size", 128},
+                               {"lr", 0.1},
+                               {"rho", 0.05},
+                               {"seed", 9},
+                               {"threads", 2},
+                               {"data-dir", "/elsewhere"}});
+  EXPECT_EQ(m::canonical_config(same, defaults), json::object());
   // Written by hand from the flag table: --lr is schedule.base_lr, --rho is optimizer.rho.
-  EXPECT_EQ(m::canonical_config(config_of(json::object()), nrs::RunConfig{}.to_json()), json::object());
   const json c = config_of({{"lr", 0.25}, {"optimizer", "sam"}, {"rho", 0.1}, {"seed", 7}, {"threads", 1}});
   EXPECT_EQ(m::canonical_config(c, nrs::RunConfig{}.to_json()),
             json::parse(R"({"schedule": {"base_lr": 0.25}, "optimizer": {"name": "sam", "rho": 0.1}})"));

@@ -118,10 +118,26 @@ TEST(Nrs, FullTargetAddsTheGradientThroughPw) {
   EXPECT_TRUE(torch::allclose(b1, p.b0 - lr * (gb + alpha * kb), 0, 1e-13));
 }
 
+namespace {
+
+// The softmax regression, recording the weights every forward pass sees:
+// the perturbed points the strategy really evaluated, not its own report.
+class RecordingLinear : public Linear {
+ public:
+  using Linear::Linear;
+  torch::Tensor forward(torch::Tensor x) override {
+    seen.emplace_back(W.detach().clone(), b.detach().clone());
+    return Linear::forward(x);
+  }
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> seen;
+};
+
+}  // namespace
+
 TEST(Nrs, RandomAndFilterNeighbourRadii) {
   auto p = problem();
   for (const std::string nb : {"random", "filter"}) {
-    Linear net(p.W0, p.b0);
+    RecordingLinear net(p.W0, p.b0);
     optim::StrategyOptions so;
     so.name = "nrs";
     so.nrs_neighbor = nb;
@@ -133,10 +149,27 @@ TEST(Nrs, RandomAndFilterNeighbourRadii) {
     optim::Objective obj;
     optim::StepContext ctx{net, b, obj, base, 0.0};
     auto st = strat->step(ctx);
-    // random: ||delta|| = r. filter: each row of W moves by r * ||row||, the
-    // bias (1-D) not at all, so ||delta|| = r * ||W||.
-    const double expected = nb == "random" ? 0.25 : 0.25 * p.W0.norm().item<double>();
-    EXPECT_NEAR(st.perturb_norm.item<double>(), expected, 1e-12) << nb;
+    // The displacement of every perturbed forward from w0, measured on the
+    // weights the forward saw. random: ||(dW, db)|| = r for each of the K = 3
+    // neighbours, in 3 different directions. filter: each row of W moves by
+    // r * ||row||, the bias (1-D) not at all.
+    std::vector<torch::Tensor> moves;
+    for (const auto& [W, bias] : net.seen) {
+      const auto dW = W - p.W0, db = bias - p.b0;
+      const double norm = torch::cat({dW.flatten(), db.flatten()}).norm().item<double>();
+      if (norm == 0.0) continue;  // the unperturbed pass
+      moves.push_back(dW);
+      if (nb == "random") {
+        EXPECT_NEAR(norm, 0.25, 1e-12) << nb;
+      } else {
+        EXPECT_EQ(db.abs().max().item<double>(), 0.0);
+        const auto rows = dW.norm(2, {1}), want = 0.25 * p.W0.norm(2, {1});
+        EXPECT_TRUE(torch::allclose(rows, want, 1e-12, 1e-12)) << rows << want;
+      }
+    }
+    ASSERT_EQ(moves.size(), 3u) << nb;  // one forward per neighbour
+    EXPECT_FALSE(torch::allclose(moves[0], moves[1])) << nb << ": neighbours share a direction";
+    EXPECT_NEAR(st.perturb_norm.item<double>(), nb == "random" ? 0.25 : 0.25 * p.W0.norm().item<double>(), 1e-12);
     EXPECT_GT(st.kl.item<double>(), 0.0) << nb;
     EXPECT_TRUE(torch::equal(net.W.detach(), p.W0)) << "lr 0 must restore exactly";
   }
