@@ -632,8 +632,10 @@ void check_entry_types(const json& e, const std::string& list, const std::string
   expect_type(e, "match", json::value_t::object, at);
   expect_type(e, "tolerance", json::value_t::object, at);
   if (e.contains("tolerance")) {
-    for (const char* k : {"abs", "k"}) expect_type(e["tolerance"], k, json::value_t::number_float, at + ": tolerance");
-    expect_type(e["tolerance"], "derived", json::value_t::string, at + ": tolerance");
+    for (const char* k : {"abs", "k", "floor"})
+      expect_type(e["tolerance"], k, json::value_t::number_float, at + ": tolerance");
+    for (const char* k : {"derived", "floor_why", "rule"})
+      expect_type(e["tolerance"], k, json::value_t::string, at + ": tolerance");
   }
 }
 

@@ -157,16 +157,9 @@ TEST(Check, PinnedAbsoluteTolerance) {
 TEST(Check, ClaimsAreThreeWayAndOneHolmFamily) {
   TempDir t;
   write_results(t.str());
-  auto claim = [](const std::string& id, const std::string& metric, const std::string& kind) {
-    return json{{"id", id},
-                {"kind", kind},
-                {"metric", metric},
-                {"treatment", {{"optimizer", "nrs"}}},
-                {"comparator", {{"optimizer", "sgd"}}},
-                {"citation", "abstract"}};
-  };
-  json claims = {{"claims", {claim("acc", "test_acc", "superiority"), claim("flat", "lambda_max", "superiority")}},
-                 {"_file", "claims.json"}};
+  using nrs::test::claim;
+  using nrs::test::claims_file;
+  const json claims = claims_file({claim("acc", "test_acc"), claim("flat", "lambda_max")});
   auto r = run_check(t.str(), {claims});
   ASSERT_EQ(r["claims"].size(), 2u);
   const auto& acc = r["claims"][0];
@@ -191,7 +184,7 @@ TEST(Check, ClaimsAreThreeWayAndOneHolmFamily) {
   EXPECT_EQ(r["family"]["size"], 2);
   EXPECT_EQ(r["summary"]["claims"]["supported"], 1);
   // The opposite claim ("NRS is sharper") is contradicted by the same data.
-  json sharper = {{"claims", {claim("sharper", "lambda_max", "superiority")}}, {"_file", "c.json"}};
+  json sharper = claims_file({claim("sharper", "lambda_max")});
   sharper["claims"][0]["better"] = "higher";
   EXPECT_EQ(run_check(t.str(), {sharper})["claims"][0]["verdict"], "contradicted");
   // The old string form is refused with its replacement named.
@@ -219,14 +212,7 @@ TEST(Check, ComparatorThatDiffersInWeightDecayIsRefusedByName) {
     q["config"]["sgd"] = {{"weight_decay", 0.0005}};
     write_json(g, q);
   }
-  json claims = {{"claims",
-                  {{{"id", "flat"},
-                    {"kind", "superiority"},
-                    {"metric", "lambda_max"},
-                    {"treatment", {{"optimizer", "nrs"}}},
-                    {"comparator", {{"optimizer", "sgd"}}},
-                    {"citation", "abstract"}}}},
-                 {"_file", "claims.json"}};
+  json claims = nrs::test::claims_file({nrs::test::claim("flat", "lambda_max")});
   auto r = run_check(t.str(), {claims});
   ASSERT_EQ(r["claims"].size(), 1u);
   EXPECT_EQ(r["claims"][0]["verdict"], "refused");
@@ -248,15 +234,8 @@ TEST(Check, EqualComputeComparatorIsTheCellAtTwiceTheEpochs) {
     write_json(t / ("sgd-s" + std::to_string(s) + ".json"), fake_result("c", "m", "sgd", s, sgd10[s], 1, 1, 10));
     write_json(t / ("sgd2-s" + std::to_string(s) + ".json"), fake_result("c", "m", "sgd", s, sgd20[s], 1, 1, 20));
   }
-  json claims = {{"claims",
-                  {{{"id", "equal-compute"},
-                    {"kind", "superiority"},
-                    {"metric", "test_acc"},
-                    {"treatment", {{"optimizer", "sam"}}},
-                    {"comparator", {{"optimizer", "sgd"}}},
-                    {"comparator_epochs_factor", 2},
-                    {"citation", "t1"}}}},
-                 {"_file", "claims.json"}};
+  json claims = nrs::test::claims_file({nrs::test::claim("equal-compute", "test_acc", "sam", "sgd")});
+  claims["claims"][0]["comparator_epochs_factor"] = 2;
   auto r = run_check(t.str(), {claims});
   ASSERT_EQ(r["claims"].size(), 1u) << r.dump(2);
   EXPECT_NEAR(r["claims"][0]["comparator_measured"]["mean"].get<double>(), 0.935, 1e-12);
@@ -644,4 +623,26 @@ TEST(Check, PinsFailWhenTheStudyLosesItsHeadlineEffect) {
   for (const auto& row : r["rows"])
     EXPECT_EQ(row["verdict"], row["id"] == "fmnist-converged/small-cnn/sam/lambda_max" ? "fail" : "pass")
         << row.dump(2);
+}
+
+// A single run of ours against a paper row over n = 5 runs: our seed sd is
+// taken as the paper's (a stated prior), se_ref = 0.1 / 1.96, so the paper's
+// sd is 0.1 / 1.96 * sqrt(5) = 0.11408 and ours the same over n = 1; Welch df
+// = (v1 + v2)^2 / (v1^2 / 4 + v2^2 / 4) with v1 = 0.1^2/1.96^2 = 0.0026031,
+// v2 = 5 v1: df = 36 v1^2 / (26 v1^2 / 4) = 5.5385; band = t(0.975, 5.5385) *
+// sqrt(6 v1) = 2.4972 * 0.12497 = 0.31209 (SciPy 1.17.1: t.ppf(0.975, 5.5385) = 2.4972).
+TEST(Check, OneRunGetsTheReferencesSeedSdAsAStatedPrior) {
+  TempDir t;
+  write_json(t / "sgd-s0.json", fake_result("cifar10", "wrn-28-10", "sgd", 0, 0.963, 30, 10));
+  json paper = paper_file(3.5, "0.1");
+  paper["entries"][0]["n"] = 5;
+  auto r = run_check(t.str(), {paper});
+  const auto& row = r["rows"][0];
+  EXPECT_NE(row["prior"].get<std::string>().find("a prior, not a measurement"), std::string::npos) << row.dump(2);
+  EXPECT_NEAR(row["df"].get<double>(), 36.0 / 6.5, 1e-9);
+  EXPECT_NEAR(row["band"].get<double>(), 0.3120850452284712, 1e-6);
+  EXPECT_EQ(row["verdict"], "pass");  // 3.7 - 3.5 = 0.2
+  paper["entries"][0].erase("n");     // without the paper's n there is no seed sd to lend
+  r = run_check(t.str(), {paper});
+  EXPECT_FALSE(r["rows"][0].contains("prior"));
 }

@@ -71,15 +71,7 @@ TEST(Leaderboard, RanksByMeanAccuracyAndKeepsReportedApart) {
   TempDir t;
   write_results(t.str());
   auto agg = nrs::matrix::aggregate(nrs::matrix::load_results(t.str()));
-  json claims = {{"claims",
-                  {{{"id", "flat"},
-                    {"kind", "superiority"},
-                    {"metric", "lambda_max"},
-                    {"treatment", {{"optimizer", "nrs"}}},
-                    {"comparator", {{"optimizer", "sgd"}}},
-                    {"claim", "flatter"},
-                    {"citation", "abs"}}}},
-                 {"_file", "c.json"}};
+  const json claims = nrs::test::claims_file({nrs::test::claim("flat", "lambda_max")});
   const auto report = nrs::matrix::check(agg, {claims}, {});
   auto lb = nrs::matrix::make_leaderboard(agg, &report, "T", t.str());
   ASSERT_EQ(lb["boards"].size(), 2u);

@@ -115,6 +115,24 @@ inline nlohmann::json step_cost_report(const std::string& model, int64_t batch_s
           {"results", entries}};
 }
 
+// A claim of `kind` on `metric`: cells of optimizer `treatment` against those
+// of optimizer `comparator` (docs/checking.md, "Verdict rules").
+inline nlohmann::json claim(const std::string& id, const std::string& metric, const std::string& treatment = "nrs",
+                            const std::string& comparator = "sgd", const std::string& kind = "superiority") {
+  return {{"id", id},
+          {"kind", kind},
+          {"metric", metric},
+          {"treatment", {{"optimizer", treatment}}},
+          {"comparator", {{"optimizer", comparator}}},
+          {"citation", "test"}};
+}
+
+// A baseline file holding `claims`, as load_baseline_file returns it.
+// (A vector, not a json: one braced element would copy that element, not make a list of it.)
+inline nlohmann::json claims_file(const std::vector<nlohmann::json>& claims) {
+  return {{"claims", claims}, {"_file", "claims.json"}};
+}
+
 // Records a thread count of 1 in the configuration of every result in `dir`,
 // as every real result has it (step-cost reports match on it).
 inline void record_threads(const std::string& dir) {
