@@ -14,7 +14,8 @@ double incomplete_beta(double a, double b, double x);
 double t_cdf(double t, double df);
 double t_quantile(double p, double df);  // 0 < p < 1
 // Noncentral t with df >= 1 and noncentrality ncp: P(T' <= t), by Simpson's
-// rule over the chi distribution of the denominator (absolute error < 1e-9).
+// rule over the chi distribution of the denominator (absolute error below
+// 1e-8 against SciPy up to df 150, 1e-5 at df 1e9, where the log density cancels).
 double noncentral_t_cdf(double t, double df, double ncp);
 
 }  // namespace nrs::stats

@@ -57,7 +57,11 @@ TEST(Stats, DistributionFunctionsMatchScipy) {
   EXPECT_NEAR(noncentral_t_cdf(1.0, 1, 0.5), 0.5927477364400293, 1e-8);
   EXPECT_NEAR(noncentral_t_cdf(-0.5, 4.5, 1.0), 0.07288757778964595, 1e-8);
   EXPECT_NEAR(noncentral_t_cdf(2.8, 3.7, 4.0), 0.16322391715518403, 1e-8);
-  EXPECT_NEAR(noncentral_t_cdf(1.3, 6, 0.0), t_cdf(1.3, 6), 1e-9);  // ncp 0 is the central t
+  EXPECT_NEAR(noncentral_t_cdf(1.3, 6, 0.0), t_cdf(1.3, 6), 1e-9);         // ncp 0 is the central t
+  EXPECT_NEAR(noncentral_t_cdf(1.3, 150, 0.4), 0.8146920482628738, 1e-8);  // SciPy
+  // Huge df (a reference whose n is not stated): the normal limit Phi(t - ncp).
+  EXPECT_NEAR(noncentral_t_cdf(1.5, 1e9, 0.5), normal_cdf(1.0), 1e-5);
+  EXPECT_NEAR(minimum_detectable_effect(1.0, 1e9, 0.025, 0.8), 1.959964 + 0.841621, 1e-4);  // z_0.975 + z_0.8
 }
 
 TEST(Stats, WelchWorkedExample) {
