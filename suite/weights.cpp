@@ -85,6 +85,8 @@ void load_weights(torch::nn::Module& m, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open weights file");
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (const auto damage = zip_damage(bytes.data(), bytes.size()))
+    throw InputError(path + ": not a torch.save/pickle_save file, or a damaged one (" + *damage + ")");
   c10::IValue iv;
   try {
     iv = unpickle(bytes);

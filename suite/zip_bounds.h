@@ -20,4 +20,12 @@ constexpr size_t kMaxZipExpansion = 1032;
 // cut short give nullopt: the zip reader rejects those itself.
 std::optional<std::string> zip_entry_overrun(const char* data, size_t size);
 
+// What LibTorch's reader does not check either: that each record still holds
+// what was written. Every central-directory entry's record is found through
+// its local header and its CRC-32 compared with the one the writer stored
+// (stored records directly, deflated ones after inflating). nullopt when every
+// record is intact; else "NAME: CRC mismatch", "NAME: cut short", or why the
+// archive's directory cannot be read (an empty or truncated file).
+std::optional<std::string> zip_damage(const char* data, size_t size);
+
 }  // namespace nrs

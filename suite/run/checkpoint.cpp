@@ -1,6 +1,7 @@
 #include "suite/run/checkpoint.h"
 #include "suite/errors.h"
 #include "suite/matrix/cell_id.h"
+#include "suite/zip_bounds.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,6 +9,9 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <vector>
 
 namespace nrs {
 namespace fs = std::filesystem;
@@ -166,6 +170,16 @@ CheckpointWrite save_checkpoint(const TrainState& s, const std::string& path) {
 
 bool load_checkpoint(TrainState& s, const std::string& path) {
   if (path.empty() || !fs::exists(path)) return false;
+  // Verified before use: a changed byte in a checkpoint would otherwise
+  // resume silently with wrong numbers (LibTorch's reader checks no CRC).
+  {
+    std::ifstream in(path, std::ios::binary);
+    const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) throw InputError(path + ": cannot read the checkpoint");
+    if (const auto damage = zip_damage(bytes.data(), bytes.size()))
+      throw InputError(path + ": damaged checkpoint (" + *damage +
+                       "); restore an intact copy, or remove it to start the run from scratch");
+  }
   torch::serialize::InputArchive ar;
   json meta;
   try {

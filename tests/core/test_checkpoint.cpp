@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -130,6 +131,46 @@ TEST(Checkpoint, AnotherConfigurationIsRefusedAndKeepKeepsIt) {
   auto again = nrsbench(args + " --keep-checkpoint --out " + d / "c2.json");
   ASSERT_EQ(again.code, 0) << again.text;
   EXPECT_EQ(metrics(read_json(d / "c2.json")), metrics(first));
+}
+
+// A checkpoint read back is verified before use (every record's CRC): one
+// changed byte in its first header, in the tensor data or at its end, a cut
+// copy and an empty file are each refused with one line naming the file, exit
+// 2, no result written, and the file left as it was; the intact copy then
+// resumes and ends like an uninterrupted run.
+TEST(Checkpoint, DamagedCheckpointIsRefusedAndAnIntactCopyResumes) {
+  nrs::test::TempDir d;
+  const std::string args = run_args("--optimizer sgd") + " --checkpoint " + d / "c.ckpt";
+  auto ref = nrsbench(run_args("--optimizer sgd") + " --no-checkpoint --out " + d / "ref.json");
+  ASSERT_EQ(ref.code, 0) << ref.text;
+  auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=70:TERM " + std::string(NRSBENCH_BINARY) + " " + args +
+                         " --out " + d / "c.json");
+  ASSERT_EQ(stopped.code, 75) << stopped.text;
+  fs::copy_file(d / "c.ckpt", d / "intact.ckpt");
+  std::ifstream in(d / "intact.ckpt", std::ios::binary);
+  const std::string intact((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(intact.size(), 1000u);
+  std::vector<std::pair<std::string, std::string>> damaged;
+  for (size_t at : {size_t{2}, intact.size() / 2, intact.size() - 3}) {
+    std::string b = intact;
+    for (size_t k = 0; k < 4; ++k) b[at + k] = static_cast<char>(b[at + k] ^ 0x5a);
+    damaged.emplace_back("byte " + std::to_string(at), b);
+  }
+  damaged.emplace_back("cut", intact.substr(0, intact.size() / 3));
+  damaged.emplace_back("empty", "");
+  for (const auto& [what, bytes] : damaged) {
+    nrs::test::write_bytes(d / "c.ckpt", bytes);
+    auto o = nrsbench(args + " --out " + d / "c.json");
+    EXPECT_EQ(o.code, 2) << what << ": " << o.text;
+    EXPECT_NE(o.text.find(d / "c.ckpt"), std::string::npos) << what << ": " << o.text;
+    EXPECT_EQ(std::count(o.text.begin(), o.text.end(), '\n'), 1) << what << ": " << o.text;
+    EXPECT_FALSE(fs::exists(d / "c.json")) << what;
+    EXPECT_EQ(fs::file_size(d / "c.ckpt"), bytes.size()) << what << ": the checkpoint must be left as it was";
+  }
+  fs::copy_file(d / "intact.ckpt", d / "c.ckpt", fs::copy_options::overwrite_existing);
+  auto resumed = nrsbench(args + " --out " + d / "c.json");
+  ASSERT_EQ(resumed.code, 0) << resumed.text;
+  EXPECT_EQ(metrics(read_json(d / "c.json")), metrics(read_json(d / "ref.json")));
 }
 
 TEST(Checkpoint, BadEveryIsAOneLineError) {

@@ -84,3 +84,33 @@ TEST(ZipBounds, NotAZipOrCutShortGivesNoVerdict) {
   EXPECT_FALSE(overrun("not a zip at all").has_value());
   for (size_t n = 0; n < kStored.size(); ++n) EXPECT_FALSE(overrun(kStored.substr(0, n)).has_value()) << n;
 }
+
+// Record integrity on the same Python-made archives: intact ones pass (their
+// CRCs are zipfile's, computed outside this code); a changed byte inside a
+// record's data is a CRC mismatch naming the record; a cut file or an empty
+// one has no directory to read.
+TEST(ZipDamage, ChangedBytesTruncationAndEmptyFilesAreNamed) {
+  for (const auto& z : {kStored, kZip64, kDeflated})
+    EXPECT_FALSE(nrs::zip_damage(z.data(), z.size()).has_value()) << *nrs::zip_damage(z.data(), z.size());
+  // kStored: archive/data/0's 24 zero bytes start after its 30-byte local header, its name and extra field.
+  std::string z = kStored;
+  const auto le16 = [&](size_t at) {
+    return static_cast<size_t>(static_cast<unsigned char>(z[at])) |
+           static_cast<size_t>(static_cast<unsigned char>(z[at + 1])) << 8;
+  };
+  const size_t data = 30 + le16(26) + le16(28);
+  ASSERT_EQ(z[data + 5], '\0');
+  z[data + 5] = '\x01';
+  ASSERT_TRUE(nrs::zip_damage(z.data(), z.size()).has_value());
+  EXPECT_EQ(*nrs::zip_damage(z.data(), z.size()), "archive/data/0: CRC mismatch");
+  z = kDeflated;
+  z[z.find("archive/data/0") + 14 + 2] ^= 0x10;  // inside the deflated stream
+  EXPECT_TRUE(nrs::zip_damage(z.data(), z.size()).has_value());
+  for (size_t n : {size_t{0}, size_t{10}, kStored.size() / 2, kStored.size() - 1}) {
+    const auto d = nrs::zip_damage(kStored.data(), n);
+    ASSERT_TRUE(d.has_value()) << n;
+  }
+  z = kStored;
+  z[0] = 'X';  // the first local header's signature
+  EXPECT_EQ(*nrs::zip_damage(z.data(), z.size()), "archive/data/0: local header damaged");
+}
