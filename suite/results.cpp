@@ -1,4 +1,5 @@
 #include "suite/results.h"
+#include "datasets/sha256.h"
 #include "suite/build_info.h"
 #include "suite/errors.h"
 
@@ -19,6 +20,23 @@ namespace fs = std::filesystem;
 namespace nrs {
 
 void write_json_atomic(const std::string& path, const nlohmann::json& j) { write_text_atomic(path, j.dump(2) + "\n"); }
+
+std::string result_digest(const nlohmann::json& result) {
+  nlohmann::json body = result;
+  if (body.is_object()) body.erase("digest");
+  return data::sha256_hex(body.dump());
+}
+
+void write_result_atomic(const std::string& path, nlohmann::json result) {
+  result["digest"] = result_digest(result);
+  write_json_atomic(path, result);
+}
+
+DigestCheck check_digest(const nlohmann::json& result) {
+  if (!result.is_object() || !result.contains("digest")) return DigestCheck::kAbsent;
+  const auto& d = result["digest"];
+  return d.is_string() && d.get<std::string>() == result_digest(result) ? DigestCheck::kMatches : DigestCheck::kDiffers;
+}
 
 void write_text_atomic(const std::string& path, const std::string& text) {
   const fs::path target(path);

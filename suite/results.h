@@ -21,6 +21,15 @@ nlohmann::json upgrade_result(nlohmann::json r);
 // flushed and fsync'ed, then rename(2). A crash leaves either the old file or
 // the complete new one, never a partial file. Creates parent directories.
 void write_json_atomic(const std::string& path, const nlohmann::json& j);
+// A result's digest: SHA-256 of its compact JSON form without the "digest"
+// key, so any change to a number, the configuration or a name changes it.
+std::string result_digest(const nlohmann::json& result);
+// Writes a run's result atomically with its digest stamped in ("digest").
+void write_result_atomic(const std::string& path, nlohmann::json result);
+// What a result's stored digest says: absent (files before 2026-12-02), or
+// whether it matches the content.
+enum class DigestCheck { kAbsent, kMatches, kDiffers };
+DigestCheck check_digest(const nlohmann::json& result);
 // The same for any text (leaderboard pages).
 void write_text_atomic(const std::string& path, const std::string& text);
 

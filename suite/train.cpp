@@ -347,7 +347,7 @@ nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out, dist::Co
   if (!landscape.is_null()) result["landscape"] = landscape;
   result["distributed"] = distributed_record(s, comm);
   for (const auto& [k, v] : out.extra.items()) result[k] = v;
-  if (!out.path.empty()) write_json_atomic(out.path, result);
+  if (!out.path.empty()) write_result_atomic(out.path, result);
   if (!ckpt.empty() && !cfg.checkpoint.keep) {
     std::error_code ec;
     std::filesystem::remove(ckpt, ec);

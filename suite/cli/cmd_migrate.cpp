@@ -19,8 +19,8 @@ int cmd_migrate_ids(const std::vector<std::string>& args) {
   if (!parse_or_help("migrate-ids", "--results DIR [--dry-run]", d, args, vm)) return 0;
   if (dir.empty()) throw UsageError("--results: required (see nrsbench migrate-ids --help)");
   const auto s = matrix::migrate_ids(dir, dry_run);
-  std::printf("%s: %zu results verified, %zu re-stamped; %zu manifests, %zu cell ids changed%s\n", dir.c_str(),
-              s.results, s.results_changed, s.manifests, s.manifest_cells_changed,
+  std::printf("%s: %zu results verified, %zu re-stamped, %zu digests stamped; %zu manifests, %zu cell ids changed%s\n",
+              dir.c_str(), s.results, s.results_changed, s.digests_stamped, s.manifests, s.manifest_cells_changed,
               dry_run ? " (dry run: nothing written)" : "");
   return 0;
 }

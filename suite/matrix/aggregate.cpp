@@ -46,6 +46,10 @@ ResultSet load_results(const std::string& dir) {
     }
     if (!j.is_object() || !j.contains("config") || !j.contains("status") || !j.contains("seed"))
       throw std::invalid_argument(f.string() + ": not an nrsbench result (needs schema_version, config, seed, status)");
+    if (check_digest(j) == DigestCheck::kDiffers)
+      throw InputError(f.string() +
+                       ": its digest does not match its content (edited after it was written?); a deliberate "
+                       "change is re-stamped by nrsbench migrate-ids");
     try {
       j = upgrade_result(std::move(j));
     } catch (const std::invalid_argument& e) {

@@ -35,6 +35,10 @@ MigrationSummary migrate_ids(const std::string& dir, bool dry_run) {
   std::map<std::string, std::string> renamed;  // old id -> current id
   MigrationSummary s;
   for (auto& f : results) {
+    if (check_digest(f.j) == DigestCheck::kDiffers)
+      throw std::invalid_argument(f.path +
+                                  ": its digest does not match its content (edited after it was written); "
+                                  "nothing was migrated");
     auto& m = f.j["matrix"];
     const std::string stored = m.value("cell_id", "");
     const int scheme = m.value("cell_id_scheme", 1);
@@ -70,8 +74,11 @@ MigrationSummary migrate_ids(const std::string& dir, bool dry_run) {
     }
     f.j["cell_id_scheme"] = kCellIdScheme;
   }
+  // Every result leaves with a digest of what it now holds.
+  for (auto& f : results)
+    if (!f.j.contains("digest") || f.j["digest"] != result_digest(f.j)) ++s.digests_stamped;
   if (!dry_run) {
-    for (const auto& f : results) write_json_atomic(f.path, f.j);
+    for (const auto& f : results) write_result_atomic(f.path, f.j);
     for (const auto& f : manifests) write_json_atomic(f.path, f.j);
   }
   return s;

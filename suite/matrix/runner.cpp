@@ -251,7 +251,7 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
                      msg.c_str());
         result = failed_result(c, it.seed, opts.command_line, msg);
         result["matrix"] = matrix_block;
-        if (writer) write_json_atomic(path, result);
+        if (writer) write_result_atomic(path, result);
       }
     }
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -6,6 +6,7 @@
 #include "suite/matrix/migrate.h"
 #include "suite/matrix/protocol.h"
 #include "suite/matrix/runner.h"
+#include "suite/results.h"
 #include "suite/run_options.h"
 #include "util.h"
 
@@ -109,9 +110,18 @@ TEST(CellId, MigrationVerifiesThenRestampsScheme1Directories) {
   const json mf = nrs::test::read_json(d / "r/protocol-t.json");
   EXPECT_EQ(mf["cells"][0]["id"], m::config_id(cfg));
   EXPECT_EQ(mf["cells"][1]["id"], m::config_id(config_of(other_flags)));
+  // The migrated result carries a digest of what it now holds.
+  EXPECT_EQ(s.digests_stamped, 1u);
+  ASSERT_TRUE(r.contains("digest"));
+  EXPECT_EQ(nrs::check_digest(r), nrs::DigestCheck::kMatches);
   // Idempotent.
   const auto again = m::migrate_ids(d / "r", false);
-  EXPECT_EQ(again.results_changed + again.manifest_cells_changed, 0u);
+  EXPECT_EQ(again.results_changed + again.manifest_cells_changed + again.digests_stamped, 0u);
+  // A number edited after the digest was stamped stops a later migration.
+  json edited = r;
+  edited["seed"] = 1;
+  nrs::test::write_json(d / "r/a-s0.json", edited);
+  EXPECT_THROW(m::migrate_ids(d / "r", true), std::invalid_argument);
 
   // A hand-edited file stops the migration, naming the file, and nothing is written.
   result["config"]["schedule"]["base_lr"] = 0.2;

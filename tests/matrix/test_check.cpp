@@ -617,7 +617,7 @@ TEST(Check, PinsFailWhenTheStudyLosesItsHeadlineEffect) {
     auto sam = nrs::test::read_json(f);
     const auto ctl = nrs::test::read_json(control + "/sgd-wd5e-4-s" + std::to_string(s) + ".json");
     sam["hessian"]["repeats"]["lambda_max"] = ctl["hessian"]["repeats"]["lambda_max"];
-    write_json(f, sam);
+    nrs::write_result_atomic(f, sam);  // with its own digest, as a rerun's result would carry
   }
   r = run_check(t.str(), {pins});
   for (const auto& row : r["rows"])
@@ -645,4 +645,26 @@ TEST(Check, OneRunGetsTheReferencesSeedSdAsAStatedPrior) {
   paper["entries"][0].erase("n");     // without the paper's n there is no seed sd to lend
   r = run_check(t.str(), {paper});
   EXPECT_FALSE(r["rows"][0].contains("prior"));
+}
+
+// A result's digest: written by the writer, equal to coreutils' sha256sum of
+// the result's compact JSON without the digest; a hand edit of one number is
+// refused by every reader (load_results), naming the file; migrate-ids stamps
+// results that have none and refuses edited ones.
+TEST(Aggregate, ResultDigestCatchesAHandEdit) {
+  TempDir t;
+  auto r = fake_result("c", "m", "sgd", 0, 0.9, 10, 1);
+  nrs::write_result_atomic(t / "sgd-s0.json", r);
+  auto stored = nrs::test::read_json(t / "sgd-s0.json");
+  nrs::test::write_bytes(t / "body.txt", r.dump());
+  const auto sum = nrs::test::run_cmd("sha256sum " + t / "body.txt");
+  EXPECT_EQ(stored["digest"], sum.text.substr(0, 64));
+  EXPECT_NO_THROW(nrs::matrix::load_results(t.str()));
+  stored["final"]["test_acc"] = 0.95;
+  write_json(t / "sgd-s0.json", stored);
+  const std::string err = load_error(t.str());
+  EXPECT_NE(err.find("sgd-s0.json: its digest does not match"), std::string::npos) << err;
+  // An old result without a digest is read as before.
+  write_json(t / "sgd-s0.json", r);
+  EXPECT_EQ(load_error(t.str()), "");
 }
