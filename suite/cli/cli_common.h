@@ -21,6 +21,14 @@ bool parse_or_help(const std::string& sub, const std::string& usage, const po::o
 
 std::string join_command_line(int argc, char** argv);
 
+// The name a study read from several results directories goes by (its claim
+// family, its leaderboard's results_dir): the directories joined by " + ".
+inline std::string study_name(const std::vector<std::string>& dirs) {
+  std::string s;
+  for (const auto& d : dirs) s += (s.empty() ? "" : " + ") + d;
+  return s;
+}
+
 int cmd_run(const std::vector<std::string>& args, const std::string& command_line);
 int cmd_list(const std::vector<std::string>& args);
 int cmd_version(const std::vector<std::string>& args);

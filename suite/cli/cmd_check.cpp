@@ -13,12 +13,6 @@ namespace nrs::cli {
 
 namespace {
 
-std::string join(const std::vector<std::string>& v, const char* sep) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
-  return s;
-}
-
 void print_claims(const matrix::CheckReport& rep) {
   if (rep.claims.empty()) return;
   std::printf("\nclaims (family %s: %zu comparisons, Holm, alpha %.3g two-sided):\n", rep.family.c_str(),
@@ -64,7 +58,7 @@ int cmd_check(const std::vector<std::string>& args) {
   // clang-format on
   po::variables_map vm;
   if (!parse_or_help("check", "--results DIR... --baselines FILE...", d, args, vm)) return 0;
-  co.family = family.empty() ? join(dirs, " + ") : family;
+  co.family = family.empty() ? study_name(dirs) : family;
   const auto agg = matrix::aggregate(matrix::load_results(dirs));
   std::vector<nlohmann::json> baselines;
   for (const auto& f : files) baselines.push_back(matrix::load_baseline_file(f));

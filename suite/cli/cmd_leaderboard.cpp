@@ -31,8 +31,7 @@ int cmd_leaderboard(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_or_help("leaderboard", "--results DIR... [--baselines FILE...] [--out DIR]", d, args, vm)) return 0;
   const std::string dir = dirs.front();
-  std::string family;
-  for (const auto& x : dirs) family += (family.empty() ? "" : " + ") + x;
+  const std::string family = study_name(dirs);
   const auto agg = matrix::aggregate(matrix::load_results(dirs));
   if (agg.cells.empty()) throw UsageError("--results '" + dir + "': no results found");
   std::optional<matrix::CheckReport> report;

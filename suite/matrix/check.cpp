@@ -586,12 +586,7 @@ void test_claims(const Aggregate& agg, const std::vector<ClaimSpec>& specs, Chec
     r.p_support_holm = as[i];
     r.p_contradict_holm = ac[i];
     r.verdict = stats::to_string(stats::decide(as[i], ac[i], rep.alpha / 2));
-    const auto ck = stats::parse_claim_kind(r.kind).value();
-    stats::ComparisonTest ct;
-    ct.kind = ck;
-    ct.raw.se = r.se;
-    ct.raw.df = r.df;
-    r.mde_holm = ct.mde(rep.alpha / (2 * m));
+    r.mde_holm = stats::claim_mde(stats::parse_claim_kind(r.kind).value(), r.se, r.df, rep.alpha / (2 * m));
   }
   for (const auto& r : rep.claims) {
     if (r.verdict == "supported") ++rep.supported;

@@ -68,12 +68,14 @@ ComparisonTest test_comparison(ClaimKind kind, double margin, int better, const 
   return c;
 }
 
-double ComparisonTest::mde(double alpha) const {
-  if (kind != ClaimKind::kEquivalence) return minimum_detectable_effect(raw.se, raw.df, alpha, 0.8);
+double claim_mde(ClaimKind kind, double se, double df, double alpha) {
+  if (kind != ClaimKind::kEquivalence) return minimum_detectable_effect(se, df, alpha, 0.8);
   // TOST at a true difference of 0 fails when either one-sided test does:
   // power ~ 1 - 2 P(T'(margin/se) <= t_crit); the margin where that is 0.8.
-  return minimum_detectable_effect(raw.se, raw.df, alpha, 0.9);
+  return minimum_detectable_effect(se, df, alpha, 0.9);
 }
+
+double ComparisonTest::mde(double alpha) const { return claim_mde(kind, raw.se, raw.df, alpha); }
 
 Verdict decide(double p_support_adjusted, double p_contradict_adjusted, double alpha) {
   if (p_support_adjusted < alpha) return Verdict::kSupported;

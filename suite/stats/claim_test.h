@@ -46,6 +46,10 @@ struct ComparisonTest {
   double mde(double alpha) const;
 };
 
+// The MDE above for a comparison of `kind` whose difference has standard
+// error `se` on `df` degrees of freedom, at one-sided level `alpha`.
+double claim_mde(ClaimKind kind, double se, double df, double alpha);
+
 // Throws std::invalid_argument (from welch) when the two samples cannot be
 // compared, and when a margin is needed but not positive.
 ComparisonTest test_comparison(ClaimKind kind, double margin, int better, const Sample& treatment,
