@@ -100,6 +100,16 @@ const std::vector<ModelEntry>& model_registry() {
        [](const std::string& n, const ModelSpec& s) {
          return make_cifar_resnet(s, cifar_resnet({3, 4, 6, 3}, is_mini(n)));
        }},
+      {"resnet{20,32,44,56,110}[-mini]",
+       "He et al. 2016's CIFAR ResNet, depth 6n+2: 3x3 stem 16, [n,n,n] BasicBlocks at 16, 32, 64 channels, option-A "
+       "shortcuts (stride-2 subsample + zero channels, no parameters); mini: width 2, [1,1,1]",
+       matching("resnet(20|32|44|56|110)(-mini)?"),
+       [](const std::string& n, const ModelSpec& s) {
+         const int64_t depth = std::stoll(parse(n, "resnet(\\d+)(-mini)?")[1]);
+         const int64_t per_stage = is_mini(n) ? 1 : (depth - 2) / 6;
+         CifarResNetConfig c{{per_stage, per_stage, per_stage}, is_mini(n) ? mini_width(16) : 16, Shortcut::kZeroPad};
+         return make_cifar_resnet(s, c);
+       }},
       {"preact-resnet18[-mini]",
        "pre-activation ResNet-18: 1x1 conv shortcuts without BN, no final BN; mini: width 8, [1,1,1,1]",
        matching("preact-resnet18(-mini)?"),

@@ -9,17 +9,30 @@ using torch::nn::BatchNorm2d;
 
 class BasicBlock : public torch::nn::Module, public ResidualBranchEnd {
  public:
-  BasicBlock(int64_t in, int64_t out, int64_t stride)
+  BasicBlock(int64_t in, int64_t out, int64_t stride, Shortcut kind = Shortcut::kProjection)
       : conv1(register_module("conv1", conv3x3(in, out, stride))),
         bn1(register_module("bn1", BatchNorm2d(out))),
         conv2(register_module("conv2", conv3x3(out, out))),
-        bn2(register_module("bn2", BatchNorm2d(out))) {
-    if (stride != 1 || in != out)
+        bn2(register_module("bn2", BatchNorm2d(out))),
+        stride_(stride),
+        pad_before_((out - in) / 2),
+        pad_after_(out - in - (out - in) / 2) {
+    const bool reshape = stride != 1 || in != out;
+    if (reshape && kind == Shortcut::kProjection)
       shortcut = register_module("shortcut", torch::nn::Sequential(conv1x1(in, out, stride), BatchNorm2d(out)));
+    zero_pad_ = reshape && kind == Shortcut::kZeroPad;
   }
   torch::Tensor forward(torch::Tensor x) {
     auto y = bn2(conv2(torch::relu(bn1(conv1(x)))));
-    return torch::relu(y + (shortcut.is_empty() ? x : shortcut->forward(x)));
+    return torch::relu(y + skip(x));
+  }
+  torch::Tensor skip(const torch::Tensor& x) {
+    if (!shortcut.is_empty()) return shortcut->forward(x);
+    if (!zero_pad_) return x;
+    using torch::indexing::Slice;
+    auto sub =
+        x.index({Slice(), Slice(), Slice(0, torch::indexing::None, stride_), Slice(0, torch::indexing::None, stride_)});
+    return torch::constant_pad_nd(sub, {0, 0, 0, 0, pad_before_, pad_after_});
   }
   BatchNorm2d& branch_end_bn() override { return bn2; }
   torch::nn::Conv2d conv1;
@@ -27,6 +40,10 @@ class BasicBlock : public torch::nn::Module, public ResidualBranchEnd {
   torch::nn::Conv2d conv2;
   BatchNorm2d bn2;
   torch::nn::Sequential shortcut{nullptr};
+
+ private:
+  int64_t stride_, pad_before_, pad_after_;
+  bool zero_pad_ = false;
 };
 
 class PreActBlock : public torch::nn::Module {
@@ -63,7 +80,11 @@ class CifarResNet : public Net {
       const int64_t out = cfg.width << stage;
       torch::nn::Sequential layer;
       for (int64_t b = 0; b < cfg.blocks[stage]; ++b) {
-        layer->push_back(std::make_shared<Block>(in, out, (stage > 0 && b == 0) ? 2 : 1));
+        const int64_t stride = (stage > 0 && b == 0) ? 2 : 1;
+        if constexpr (std::is_same_v<Block, BasicBlock>)
+          layer->push_back(std::make_shared<Block>(in, out, stride, cfg.shortcut));
+        else
+          layer->push_back(std::make_shared<Block>(in, out, stride));
         in = out;
       }
       layers.push_back(register_module("layer" + std::to_string(stage + 1), layer));

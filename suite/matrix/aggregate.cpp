@@ -88,6 +88,7 @@ const Stats* CellMetrics::find(const std::string& name) const {
                                                       {"test_loss", &test_loss},
                                                       {"val_acc", &val_acc},
                                                       {"train_loss", &train_loss},
+                                                      {"train_eval_acc", &train_eval_acc},
                                                       {"lambda_max", &lambda_max},
                                                       {"lambda_max_first_subset", &lambda_max_first_subset},
                                                       {"lambda_max_sampling_sd", &lambda_max_sampling_sd},
@@ -103,9 +104,9 @@ const Stats* CellMetrics::find(const std::string& name) const {
 
 json CellMetrics::to_json() const {
   json m = json::object();
-  for (const char* k : {"test_acc", "test_loss", "val_acc", "train_loss", "lambda_max", "lambda_max_first_subset",
-                        "lambda_max_sampling_sd", "lambda_max_over_lambda_5", "trace", "train_images_per_s",
-                        "ms_per_step", "wall_time_s"})
+  for (const char* k : {"test_acc", "test_loss", "val_acc", "train_loss", "train_eval_acc", "lambda_max",
+                        "lambda_max_first_subset", "lambda_max_sampling_sd", "lambda_max_over_lambda_5", "trace",
+                        "train_images_per_s", "ms_per_step", "wall_time_s"})
     m[k] = find(k)->to_json();
   return m;
 }
@@ -277,7 +278,7 @@ Aggregate aggregate(const ResultSet& rs) {
     c.config.erase("seed");
     c.runs = runs.size();
     struct Values {
-      std::vector<double> test_acc, test_loss, val_acc, train_loss, lambda_max, lambda_max_first_subset,
+      std::vector<double> test_acc, test_loss, val_acc, train_loss, train_eval_acc, lambda_max, lambda_max_first_subset,
           lambda_max_sampling_sd, lambda_max_subsets, lambda_max_over_lambda_5, trace, train_images_per_s, ms_per_step,
           wall_time_s;
     } v;
@@ -301,6 +302,7 @@ Aggregate aggregate(const ResultSet& rs) {
       add(v.test_loss, r->test_loss);
       add(v.val_acc, r->val_acc);
       add(v.train_loss, r->train_loss);
+      add(v.train_eval_acc, r->train_eval_acc);
       add(v.lambda_max, r->lambda_max);
       add(v.lambda_max_first_subset, r->lambda_max_first_subset);
       add(v.lambda_max_subsets, r->lambda_max_subsets);
@@ -316,6 +318,7 @@ Aggregate aggregate(const ResultSet& rs) {
     m.test_loss = summarize(v.test_loss);
     m.val_acc = summarize(v.val_acc);
     m.train_loss = summarize(v.train_loss);
+    m.train_eval_acc = summarize(v.train_eval_acc);
     m.lambda_max = summarize(v.lambda_max);
     m.lambda_max_first_subset = summarize(v.lambda_max_first_subset);
     m.lambda_max_sampling_sd = summarize(v.lambda_max_sampling_sd);

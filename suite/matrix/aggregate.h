@@ -33,7 +33,7 @@ ResultSet load_results(const std::vector<std::string>& dirs);
 
 // The metrics aggregated per cell, each over the cell's ok runs.
 struct CellMetrics {
-  Stats test_acc, test_loss, val_acc, train_loss;
+  Stats test_acc, test_loss, val_acc, train_loss, train_eval_acc;
   Stats lambda_max, lambda_max_first_subset, lambda_max_sampling_sd, lambda_max_over_lambda_5, trace;
   Stats train_images_per_s, ms_per_step, wall_time_s;
   // By the name baselines and the JSON use ("test_acc", "lambda_max", ...);

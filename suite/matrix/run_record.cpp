@@ -108,6 +108,7 @@ RunRecord read_run_record(const json& r, const std::string& file) {
   rec.test_loss = number(r, {"final", "test_loss"}, file);
   rec.val_acc = number(r, {"final", "val_acc"}, file);
   rec.train_loss = number(r, {"final", "train_loss"}, file);
+  rec.train_eval_acc = number(r, {"final", "train_eval_acc"}, file);
   // lambda_max: the mean over the R disjoint Hessian sample subsets when the
   // run has them (--hessian-repeats), the least noisy estimate of the model's
   // value; else the one subset's. Their spread is sampling noise, apart from

@@ -42,6 +42,9 @@ struct RunRecord {
 
   // Final-epoch and final-model numbers; NaN when the run has none.
   double test_acc = 0, test_loss = 0, val_acc = 0, train_loss = 0;
+  // The final model on every training sample in eval mode, no augmentation
+  // (NaN for results that predate it, and for streamed training data).
+  double train_eval_acc = 0;
   // lambda_max: mean over the R Hessian sample subsets when there are
   // several (lambda_max_subsets = R), else the first subset's value.
   double lambda_max = 0, lambda_max_first_subset = 0, lambda_max_subsets = 0, lambda_max_sampling_sd = 0;

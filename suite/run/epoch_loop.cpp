@@ -233,6 +233,17 @@ void train_epochs(TrainState& s, const LoopOptions& o) {
       auto [tl, ta] = evaluate(*s.model, *test, s.device, cfg.channels_last, s.comm);
       h["test_loss"] = tl;
       h["test_acc"] = ta;
+      // The last epoch also measures the fit to the training data as the
+      // final model sees it: eval mode, no augmentation, every training
+      // sample (train_acc above is the running figure over augmented batches
+      // in train mode, while the weights still moved).
+      if (P.epoch + 1 == cfg.epochs) {
+        if (auto train = s.data.train_eval_source(cfg.eval_batch_size, s.device)) {
+          auto [el, ea] = evaluate(*s.model, *train, s.device, cfg.channels_last, s.comm);
+          h["train_eval_loss"] = el;
+          h["train_eval_acc"] = ea;
+        }
+      }
       if (cfg.hessian_top_k > 0 && cfg.hessian_every > 0 && (P.epoch + 1) % cfg.hessian_every == 0 &&
           P.epoch + 1 < cfg.epochs)
         run_hessian_point(s, P.epoch + 1);

@@ -56,7 +56,8 @@ json final_metrics(const json& history) {
   json fin = json::object();
   if (history.empty()) return fin;
   const auto& last = history.back();
-  for (const char* k : {"train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc"})
+  for (const char* k :
+       {"train_loss", "train_acc", "train_eval_loss", "train_eval_acc", "val_loss", "val_acc", "test_loss", "test_acc"})
     if (last.contains(k)) fin[k] = last[k];
   fin["epochs_completed"] = last["epoch"];
   return fin;

@@ -67,6 +67,12 @@ std::unique_ptr<data::BatchSource> RunData::eval_source(bool val, int64_t batch,
                                                data::AugmentOptions{}, /*shuffle=*/false, 0);
 }
 
+std::unique_ptr<data::BatchSource> RunData::train_eval_source(int64_t batch, torch::Device device) const {
+  if (streamed()) return nullptr;
+  return std::make_unique<data::BatchPipeline>(memory.train, info, batch, device, data::AugmentOptions{},
+                                               /*shuffle=*/false, 0);
+}
+
 data::Split RunData::hessian_split(int64_t samples, uint64_t seed) const {
   return streamed() ? data::load_stream_samples(*stream, samples, seed) : memory.train;
 }

@@ -46,6 +46,10 @@ struct RunData {
                                                   bool shuffle, uint64_t seed, bool drop_last = false) const;
   // Evaluation batches of the validation (val = true) or test split, in order.
   std::unique_ptr<data::BatchSource> eval_source(bool val, int64_t batch, torch::Device device) const;
+  // The training split as evaluation batches: in order, no augmentation (the
+  // final model's fit to its training data, in eval mode). Null when the
+  // training split is streamed: a pass over ImageNet costs an epoch.
+  std::unique_ptr<data::BatchSource> train_eval_source(int64_t batch, torch::Device device) const;
   // The training images a Hessian with `samples`/`seed` is computed on, in
   // memory: the whole split (hessian_report draws its subset) or, streamed,
   // exactly that subset decoded once.

@@ -1,5 +1,6 @@
 // Results files: atomic writes survive a crash mid-write; runs are complete
 // and deterministic; saved weights reload bitwise.
+#include "datasets/registry.h"
 #include "models/registry.h"
 #include "suite/results.h"
 #include "suite/train.h"
@@ -133,6 +134,38 @@ TEST(Results, RunCarriesEveryRequiredKey) {
   EXPECT_EQ(r["history"].size(), 1u);
   EXPECT_TRUE(r["final"].contains("test_acc"));
   EXPECT_GT(r["throughput"]["train_images_per_s"].get<double>(), 0.0);
+}
+
+// train_eval_acc is the saved final model's accuracy on every training
+// sample in eval mode, recounted here with the test's own loop: not the
+// running train_acc over augmented batches.
+TEST(Results, TrainEvalAccuracyIsTheFinalModelOnTheTrainingSplit) {
+  auto dir = temp_dir("train-eval");
+  auto cfg = tiny_run(2);
+  cfg.epochs = 2;
+  cfg.save_weights = (dir / "w.pt").string();
+  auto r = run(cfg);
+  ASSERT_EQ(r["status"], "ok");
+  const double recorded = r["final"]["train_eval_acc"].get<double>();
+  EXPECT_EQ(r["history"].back()["train_eval_acc"], r["final"]["train_eval_acc"]);
+  EXPECT_FALSE(r["history"].front().contains("train_eval_acc"));  // the last epoch only
+
+  nrs::data::DatasetOptions o;
+  o.seed = cfg.seed;
+  const auto ds = nrs::data::make_dataset(cfg.dataset, o);  // synthetic: mean 0, sd 1, so no normalisation
+  auto model = nrs::models::make_model(cfg.model, {1, 8, 8, 3});
+  nrs::load_weights(*model, cfg.save_weights);
+  model->eval();
+  torch::NoGradGuard ng;
+  const auto predicted = model->forward(ds.train.images).argmax(1);
+  const int64_t correct = predicted.eq(ds.train.labels).sum().item<int64_t>();
+  const int64_t n = ds.train.size();
+  ASSERT_EQ(r["dataset"]["train_size"].get<int64_t>(), n);
+  EXPECT_DOUBLE_EQ(recorded, static_cast<double>(correct) / static_cast<double>(n));
+  // The running figure is another number: augmented batches, train-mode BN,
+  // weights still moving.
+  EXPECT_NE(recorded, r["final"]["train_acc"].get<double>());
+  fs::remove_all(dir);
 }
 
 TEST(Results, SameSeedGivesIdenticalMetrics) {

@@ -22,6 +22,7 @@ inline const std::vector<std::string>& mini_names() {
       "resnet18-mini",
       "resnet34-mini",
       "preact-resnet18-mini",
+      "resnet20-mini",
       "wrn-16-8-mini",
       "wrn-28-10-d0.3-mini",
       "wrn-28-10-official-mini",

@@ -22,6 +22,33 @@ TEST(ParamCounts, PreActResNet18Cifar) {
   EXPECT_EQ(count("preact-resnet18", cifar100()), 11217316);
 }
 
+// He et al. 2016's CIFAR ResNets (option-A shortcuts, no parameters) by
+// closed form for n blocks per stage: stem 3*16*9 + BN 32; stage 1: 2n convs
+// 16*16*9 and 2n BN(16); stage 2: 16*32*9 + (2n-1) * 32*32*9 and 2n BN(32);
+// stage 3: 32*64*9 + (2n-1) * 64*64*9 and 2n BN(64); FC 64*C + C. Table 6 of
+// the paper quotes 0.27M (n = 3), 0.46M, 0.66M, 0.85M and 1.7M (n = 18).
+int64_t he_cifar_resnet(int64_t n, int64_t classes) {
+  return 432 + 32 + 2 * n * (2304 + 32) + 4608 + (2 * n - 1) * 9216 + 2 * n * 64 + 18432 + (2 * n - 1) * 36864 +
+         2 * n * 128 + 64 * classes + classes;
+}
+
+TEST(ParamCounts, HeCifarResNets) {
+  EXPECT_EQ(he_cifar_resnet(3, 10), 269722);
+  EXPECT_EQ(count("resnet20", cifar10()), 269722);
+  EXPECT_EQ(count("resnet20", cifar100()), he_cifar_resnet(3, 100));
+  const std::pair<const char*, int64_t> depths[] = {
+      {"resnet32", 5}, {"resnet44", 7}, {"resnet56", 9}, {"resnet110", 18}};
+  const double published_m[] = {0.46, 0.66, 0.85, 1.7};  // Table 6, millions, as printed
+  for (size_t i = 0; i < 4; ++i) {
+    const auto [name, n] = depths[i];
+    const int64_t c = count(name, cifar10());
+    EXPECT_EQ(c, he_cifar_resnet(n, 10)) << name;
+    const double digits = i == 3 ? 0.1 : 0.01;  // the rounding of the printed figure
+    EXPECT_NEAR(static_cast<double>(c) / 1e6, published_m[i], digits / 2) << name;
+  }
+  EXPECT_NEAR(count("resnet20", cifar10()) / 1e6, 0.27, 0.005);
+}
+
 TEST(ParamCounts, WideResNet28x10) {
   EXPECT_EQ(count("wrn-28-10", cifar10()), 36479194);
   EXPECT_EQ(count("wrn-28-10", cifar100()), 36536884);
