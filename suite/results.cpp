@@ -4,10 +4,12 @@
 #include "suite/errors.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -38,7 +40,29 @@ DigestCheck check_digest(const nlohmann::json& result) {
   return d.is_string() && d.get<std::string>() == result_digest(result) ? DigestCheck::kMatches : DigestCheck::kDiffers;
 }
 
+namespace {
+
+// Test hook for the preemption soak (ci/check-soak):
+// NRSBENCH_TEST_KILL_AT_WRITE="N:half" SIGKILLs this process in its N-th
+// atomic write (1-based) with half the bytes in the temporary file;
+// "N:rename", with the temporary file complete, just before the rename.
+enum class KillPoint { kNone, kHalf, kRename };
+KillPoint kill_point_for_this_write() {
+  static const auto spec = []() -> std::pair<long, KillPoint> {
+    const char* v = std::getenv("NRSBENCH_TEST_KILL_AT_WRITE");
+    if (v == nullptr) return {0, KillPoint::kNone};
+    const char* colon = std::strchr(v, ':');
+    const bool rename = colon != nullptr && std::strcmp(colon + 1, "rename") == 0;
+    return {std::atol(v), rename ? KillPoint::kRename : KillPoint::kHalf};
+  }();
+  static long writes = 0;
+  return ++writes == spec.first ? spec.second : KillPoint::kNone;
+}
+
+}  // namespace
+
 void write_text_atomic(const std::string& path, const std::string& text) {
+  const KillPoint kill = kill_point_for_this_write();
   const fs::path target(path);
   std::error_code ec;
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
@@ -55,15 +79,21 @@ void write_text_atomic(const std::string& path, const std::string& text) {
     throw OutputError(path + ": " + what + " (" + why + ")");
   };
   size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write failed");
+  auto write_to = [&](size_t end) {
+    while (off < end) {
+      ssize_t n = ::write(fd, text.data() + off, end - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        fail("write failed");
+      }
+      off += static_cast<size_t>(n);
     }
-    off += static_cast<size_t>(n);
-  }
+  };
+  write_to(text.size() / 2);
+  if (kill == KillPoint::kHalf) ::raise(SIGKILL);
+  write_to(text.size());
   if (::fsync(fd) != 0) fail("fsync failed");
+  if (kill == KillPoint::kRename) ::raise(SIGKILL);
   if (::close(fd) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(tmp.c_str());
@@ -73,6 +103,12 @@ void write_text_atomic(const std::string& path, const std::string& text) {
     const std::string why = std::strerror(errno);
     ::unlink(tmp.c_str());
     throw OutputError(path + ": rename from " + tmp + " failed (" + why + ")");
+  }
+  // The rename itself reaches the disk with the directory's fsync.
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
 }
 

@@ -10,6 +10,11 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 
@@ -26,6 +31,30 @@ std::string first_line(const std::string& s) {
 }
 
 bool is_loopback(const std::string& addr) { return addr == "localhost" || addr.rfind("127.", 0) == 0; }
+
+// Where this rank's Gloo device listens, as a peer's error message names it:
+// the first IPv4 address of GLOO_SOCKET_IFNAME, 127.0.0.1 for a loopback job,
+// else the host name (what createDefaultDevice resolves).
+std::string own_address(const DistEnv& env) {
+  if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME")) {
+    std::string found = ifname;  // the interface's name when it has no IPv4 address
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) == 0) {
+      for (auto* a = list; a != nullptr; a = a->ifa_next) {
+        if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET || std::string(a->ifa_name) != ifname) continue;
+        char buf[INET_ADDRSTRLEN] = {};
+        ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr, buf, sizeof buf);
+        found = buf;
+        break;
+      }
+      ::freeifaddrs(list);
+    }
+    return found;
+  }
+  if (is_loopback(env.master_addr)) return "127.0.0.1";
+  char host[256] = {};
+  return ::gethostname(host, sizeof host - 1) == 0 ? std::string(host) : std::string("?");
+}
 
 // Consecutive tensors of one dtype and device, up to kBucketBytes per group.
 std::vector<std::vector<torch::Tensor>> buckets(const std::vector<torch::Tensor>& ts) {
@@ -68,6 +97,17 @@ struct Communicator::Impl {
 #ifdef NRSBENCH_WITH_NCCL
   c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
 #endif
+  std::vector<std::string> addresses;  // each rank's, exchanged at connect
+
+  // "rank 1 at 10.0.0.2", or "one of rank 1 at ..., rank 2 at ..." for the
+  // peers a failed collective may have lost.
+  std::string peers(int rank) const {
+    std::string s;
+    int n = 0;
+    for (int r = 0; r < static_cast<int>(addresses.size()); ++r)
+      if (r != rank) s += (n++ ? ", rank " : "rank ") + std::to_string(r) + " at " + addresses[r];
+    return n > 1 ? "one of " + s : s;
+  }
   // Runs `f` on the process group and waits; c10d's errors become DistError.
   template <class F>
   void run(const char* what, int rank, std::chrono::milliseconds timeout, F f) {
@@ -79,8 +119,8 @@ struct Communicator::Impl {
 #endif
       work->wait(timeout);
     } catch (const std::exception& e) {
-      throw DistError("rank " + std::to_string(rank) + ": " + what +
-                      " failed (a peer rank exited or did not answer within " + std::to_string(timeout.count() / 1000) +
+      throw DistError("rank " + std::to_string(rank) + ": " + what + " failed: lost " + peers(rank) +
+                      " (it exited, or did not answer within " + std::to_string(timeout.count() / 1000) +
                       " s): " + first_line(e.what()));
     }
   }
@@ -124,6 +164,7 @@ std::unique_ptr<Communicator> Communicator::connect(const DistEnv& env, const st
   // Before the process group: a rank of another job size or configuration
   // gets a named error instead of a rendezvous that never completes.
   c->require_same("WORLD_SIZE", std::to_string(env.world));
+  c->impl_->addresses = c->exchange("address", own_address(env));
   try {
     if (cuda) {
 #ifdef NRSBENCH_WITH_NCCL
@@ -185,6 +226,25 @@ void Communicator::require_same(const std::string& what, const std::string& valu
                        std::to_string(env_.rank) + " has '" + value + "'; every rank must run the same job");
   }
 }
+
+std::vector<std::string> Communicator::exchange(const std::string& what, const std::string& value) {
+  const std::string prefix = "nrsbench/" + std::to_string(checks_++) + "/" + what + "/";
+  auto& store = *impl_->store;
+  std::vector<std::string> out(static_cast<size_t>(env_.world));
+  try {
+    store.set(prefix + std::to_string(env_.rank), std::vector<uint8_t>(value.begin(), value.end()));
+    for (int r = 0; r < env_.world; ++r) {
+      const auto got =
+          r == env_.rank ? std::vector<uint8_t>(value.begin(), value.end()) : store.get(prefix + std::to_string(r));
+      out[static_cast<size_t>(r)] = std::string(got.begin(), got.end());
+    }
+  } catch (const std::exception& e) {
+    throw DistError("rank " + std::to_string(env_.rank) + ": rendezvous store (" + what + "): " + first_line(e.what()));
+  }
+  return out;
+}
+
+const std::vector<std::string>& Communicator::addresses() const { return impl_->addresses; }
 
 void Communicator::reduce(const std::vector<torch::Tensor>& tensors, bool max) {
   for (const auto& bucket : buckets(tensors)) {

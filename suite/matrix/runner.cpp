@@ -9,9 +9,11 @@
 #include "suite/run/preemption.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -32,6 +34,21 @@ void remove_stale_temporaries(const std::string& path) {
   for (const std::string& prefix : {p.filename().string() + ".tmp.", p.filename().string() + ".ckpt.tmp."})
     for (const auto& e : fs::directory_iterator(p.parent_path()))
       if (e.path().filename().string().rfind(prefix, 0) == 0) fs::remove(e.path());
+}
+
+// The protocol manifest has no lock: its leftovers are those of writers that
+// are no longer running (PATH.tmp.<pid> with no such process).
+void remove_dead_writers_temporaries(const std::string& path) {
+  const fs::path p(path);
+  const std::string prefix = p.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(p.parent_path(), ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string pid = name.substr(prefix.size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+  }
 }
 
 json failed_result(const Cell& c, uint64_t seed, const std::string& command_line, const std::string& reason) {
@@ -123,8 +140,11 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
   RunnerSummary sum;
   sum.total = items.size();
   PreemptionHandlers handlers;  // a signal between cells stops before the next one
-  if (writer && opts.only_item.empty())
-    write_json_atomic((fs::path(opts.out_dir) / ("protocol-" + p.name + ".json")).string(), protocol_manifest(p));
+  if (writer && opts.only_item.empty()) {
+    const auto manifest = (fs::path(opts.out_dir) / ("protocol-" + p.name + ".json")).string();
+    write_json_atomic(manifest, protocol_manifest(p));
+    remove_dead_writers_temporaries(manifest);
+  }
   // Rank 0's yes/no for every rank (a lock taken, an item finished).
   auto decide = [&](bool mine) { return rank_mode ? opts.comm->broadcast_value(mine ? 1.0 : 0.0) > 0 : mine; };
 

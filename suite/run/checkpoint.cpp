@@ -1,16 +1,15 @@
 #include "suite/run/checkpoint.h"
 #include "suite/errors.h"
 #include "suite/matrix/cell_id.h"
+#include "suite/results.h"
 #include "suite/zip_bounds.h"
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <vector>
 
 namespace nrs {
@@ -83,14 +82,6 @@ void progress_from_json(RunProgress& p, const json& j) {
   p.start_time = j.at("start_time");
 }
 
-void fsync_path(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
 // Model tensors by name: parameters, then buffers (BN running statistics).
 std::vector<std::pair<std::string, torch::Tensor>> model_tensors(const models::Net& m) {
   std::vector<std::pair<std::string, torch::Tensor>> out;
@@ -143,27 +134,17 @@ CheckpointWrite save_checkpoint(const TrainState& s, const std::string& path) {
                {"progress", progress_json(s.progress)}};
   ar.write("meta", bytes_tensor(meta.dump()));
 
-  const fs::path target(path);
-  std::error_code dir_ec;
-  if (target.has_parent_path()) fs::create_directories(target.parent_path(), dir_ec);
-  if (dir_ec) throw OutputError(path + ": cannot create directory (" + dir_ec.message() + ")");
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  try {
-    ar.save_to(tmp);
-  } catch (const std::exception& e) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    std::string m = e.what();
-    throw OutputError(path + ": cannot write checkpoint (" + m.substr(0, m.find('\n')) + ")");
-  }
-  fsync_path(tmp, O_RDONLY);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    throw OutputError(path + ": rename from " + tmp + " failed");
-  }
-  fsync_path(target.has_parent_path() ? target.parent_path().string() : ".", O_RDONLY | O_DIRECTORY);
+  // Serialised in memory first: LibTorch's file writer finishes the archive
+  // in its destructor, which on a full disk throws there and terminates the
+  // process. write_text_atomic writes with checked calls (temporary file,
+  // fsync, rename), so a full or read-only disk is one OutputError naming
+  // the path, and the previous checkpoint stays as it was.
+  std::ostringstream buffer;
+  ar.save_to(buffer);
+  const std::string bytes = buffer.str();
+  write_text_atomic(path, bytes);
   CheckpointWrite w;
-  w.bytes = static_cast<int64_t>(fs::file_size(path));
+  w.bytes = static_cast<int64_t>(bytes.size());
   w.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return w;
 }
