@@ -244,8 +244,6 @@ std::vector<std::string> Communicator::exchange(const std::string& what, const s
   return out;
 }
 
-const std::vector<std::string>& Communicator::addresses() const { return impl_->addresses; }
-
 void Communicator::reduce(const std::vector<torch::Tensor>& tensors, bool max) {
   for (const auto& bucket : buckets(tensors)) {
     auto flat = flatten(bucket, 1.0);

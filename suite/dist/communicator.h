@@ -67,9 +67,6 @@ class Communicator : public optim::Replicas {
   // Every rank's `value` for `what`, by rank, through the store (after
   // require_same("WORLD_SIZE"), so every rank is there to answer).
   std::vector<std::string> exchange(const std::string& what, const std::string& value);
-  // Each rank's address as its peers' errors name it (GLOO_SOCKET_IFNAME's
-  // IPv4 address, 127.0.0.1 on loopback, else the host name).
-  const std::vector<std::string>& addresses() const;
 
   const CommStats& stats() const { return stats_; }
 

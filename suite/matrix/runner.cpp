@@ -26,29 +26,22 @@ using nlohmann::json;
 
 namespace {
 
-// A process killed between writing and renaming leaves PATH.tmp.<pid>;
-// only the lock holder of a cell may remove its leftovers.
-void remove_stale_temporaries(const std::string& path) {
+// A process killed between writing and renaming leaves PATH.tmp.<pid>
+// (a checkpoint: PATH.ckpt.tmp.<pid>). The lock holder of a cell removes all
+// of its leftovers; files no lock covers (the protocol manifest) only those
+// of writers that are no longer running.
+void remove_stale_temporaries(const std::string& path, bool lock_held) {
   const fs::path p(path);
-  if (!fs::is_directory(p.parent_path())) return;
-  for (const std::string& prefix : {p.filename().string() + ".tmp.", p.filename().string() + ".ckpt.tmp."})
-    for (const auto& e : fs::directory_iterator(p.parent_path()))
-      if (e.path().filename().string().rfind(prefix, 0) == 0) fs::remove(e.path());
-}
-
-// The protocol manifest has no lock: its leftovers are those of writers that
-// are no longer running (PATH.tmp.<pid> with no such process).
-void remove_dead_writers_temporaries(const std::string& path) {
-  const fs::path p(path);
-  const std::string prefix = p.filename().string() + ".tmp.";
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(p.parent_path(), ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string pid = name.substr(prefix.size());
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
-  }
+  for (const std::string& prefix : {p.filename().string() + ".tmp.", p.filename().string() + ".ckpt.tmp."})
+    for (const auto& e : fs::directory_iterator(p.parent_path(), ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind(prefix, 0) != 0) continue;
+      const std::string pid = name.substr(prefix.size());
+      const bool dead_writer = !pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos &&
+                               ::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH;
+      if (lock_held || dead_writer) fs::remove(e.path(), ec);
+    }
 }
 
 json failed_result(const Cell& c, uint64_t seed, const std::string& command_line, const std::string& reason) {
@@ -143,7 +136,7 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
   if (writer && opts.only_item.empty()) {
     const auto manifest = (fs::path(opts.out_dir) / ("protocol-" + p.name + ".json")).string();
     write_json_atomic(manifest, protocol_manifest(p));
-    remove_dead_writers_temporaries(manifest);
+    remove_stale_temporaries(manifest, /*lock_held=*/false);
   }
   // Rank 0's yes/no for every rank (a lock taken, an item finished).
   auto decide = [&](bool mine) { return rank_mode ? opts.comm->broadcast_value(mine ? 1.0 : 0.0) > 0 : mine; };
@@ -195,7 +188,7 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
       --remaining;
       continue;
     }
-    if (writer) remove_stale_temporaries(path);
+    if (writer) remove_stale_temporaries(path, /*lock_held=*/true);
     const bool report = writer && opts.only_item.empty();  // a launched cell's parent reports it
     if (report)
       std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu (cell %s)\n", done + 1, items.size(), c.name.c_str(),

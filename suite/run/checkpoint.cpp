@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <vector>
 
 namespace nrs {
@@ -139,9 +138,11 @@ CheckpointWrite save_checkpoint(const TrainState& s, const std::string& path) {
   // process. write_text_atomic writes with checked calls (temporary file,
   // fsync, rename), so a full or read-only disk is one OutputError naming
   // the path, and the previous checkpoint stays as it was.
-  std::ostringstream buffer;
-  ar.save_to(buffer);
-  const std::string bytes = buffer.str();
+  std::string bytes;
+  ar.save_to([&bytes](const void* data, size_t n) {
+    bytes.append(static_cast<const char*>(data), n);
+    return n;
+  });
   write_text_atomic(path, bytes);
   CheckpointWrite w;
   w.bytes = static_cast<int64_t>(bytes.size());
