@@ -16,6 +16,12 @@ namespace {}  // namespace
 optim::StrategyOptions step_cost_strategy(const std::string& label) {
   optim::StrategyOptions o;
   if (label == "sgd") return o;
+  if (label == "gnp") {  // the official WRN recipe's alpha, SAM's radius
+    o.name = "gnp";
+    o.rho = 0.05;
+    o.gnp_alpha = 0.8;
+    return o;
+  }
   if (label == "sam" || label == "asam") {
     o.name = label;
     o.rho = label == "sam" ? 0.05 : 0.5;
@@ -53,7 +59,8 @@ double median(std::vector<double> v) {
 }  // namespace
 
 const std::vector<std::string>& step_cost_labels() {
-  static const std::vector<std::string> l = {"sgd", "sam", "asam", "nrs-gradient", "nrs-random", "nrs-random-k2"};
+  static const std::vector<std::string> l = {"sgd",          "sam",        "asam",         "gnp",
+                                             "nrs-gradient", "nrs-random", "nrs-random-k2"};
   return l;
 }
 
@@ -73,7 +80,7 @@ void StepCostOptions::validate() const {
   for (const auto& l : optimizers)
     if (std::find(step_cost_labels().begin(), step_cost_labels().end(), l) == step_cost_labels().end())
       throw std::invalid_argument("--optimizers: '" + l +
-                                  "' is not one of sgd, sam, asam, nrs-gradient, nrs-random, nrs-random-k2");
+                                  "' is not one of sgd, sam, asam, gnp, nrs-gradient, nrs-random, nrs-random-k2");
 }
 
 nlohmann::json measure_step_cost(const StepCostOptions& o) {

@@ -29,6 +29,8 @@ nlohmann::json RunConfig::to_json() const {
   nlohmann::json strat = {{"name", strategy.name},
                           {"rho", strategy.rho},
                           {"asam_eta", strategy.asam_eta},
+                          {"gnp_alpha", strategy.gnp_alpha},
+                          {"gnp_mix", strategy.gnp_mix},
                           {"nrs_radius", strategy.nrs_radius},
                           {"nrs_alpha", strategy.nrs_alpha},
                           {"nrs_neighbor", strategy.nrs_neighbor},

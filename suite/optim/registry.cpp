@@ -20,6 +20,16 @@ const std::vector<StrategyEntry>& strategy_registry() {
         {"--sam-m", "0 (own e per chunk of M samples)"},
         {"--bn-group", "0"},
         {"--shared-gates", "same draws in both passes"}}},
+      {"gnp",
+       "e = rho g/||g||; w <- base_update(w, (1 - alpha) a + alpha grad L(w + e)), a = g/||g|| (normalized) or g "
+       "(raw); BN stats from the unperturbed pass",
+       {{"--rho", "0.05 (finite-difference step r; the official WRN recipe uses 0.1)"},
+        {"--gnp-alpha", "0.8 (alpha; 1 = SAM)"},
+        {"--gnp-mix", "normalized (official code) | raw (the paper's formula)"},
+        {"--bn-stats", "first | both"},
+        {"--sam-m", "0 (own e and a per chunk of M samples)"},
+        {"--bn-group", "0"},
+        {"--shared-gates", "same draws in both passes"}}},
       {"nrs",
        "L = CE(w) + alpha mean_k KL(p_w || p_{w+delta_k}); neighbours gradient (r g/||g||), random (r u/||u||), "
        "filter (per-filter normalised, relative radius r)",
@@ -37,6 +47,7 @@ const std::vector<StrategyEntry>& strategy_registry() {
 }
 
 std::string variant_name(const StrategyOptions& o) {
+  if (o.name == "gnp") return "gnp-" + o.gnp_mix;
   if (o.name != "nrs") return o.name;
   return "nrs-" + o.nrs_neighbor + (o.nrs_neighbor == "gradient" ? "" : "-k" + std::to_string(o.nrs_samples)) + "-" +
          o.nrs_target;
@@ -47,6 +58,7 @@ std::unique_ptr<StepStrategy> make_strategy(const StrategyOptions& opts, models:
   if (opts.name == "sgd") return std::make_unique<SgdStep>(opts, model, base);
   if (opts.name == "sam") return std::make_unique<SamStep>(opts, model, base);
   if (opts.name == "asam") return std::make_unique<AsamStep>(opts, model, base);
+  if (opts.name == "gnp") return std::make_unique<GnpStep>(opts, model, base);
   return std::make_unique<NrsStep>(opts, model, base);
 }
 

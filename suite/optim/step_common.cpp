@@ -80,10 +80,13 @@ torch::Tensor ascend_along_gradient(const std::vector<torch::Tensor>& params, do
 bool is_perturbation_mode(const std::string& s) { return s == "local" || s == "global"; }
 
 void StrategyOptions::validate() const {
-  if (name != "sgd" && name != "sam" && name != "asam" && name != "nrs")
-    throw std::invalid_argument("--optimizer '" + name + "': expected sgd, sam, asam or nrs");
+  if (name != "sgd" && name != "sam" && name != "asam" && name != "gnp" && name != "nrs")
+    throw std::invalid_argument("--optimizer '" + name + "': expected sgd, sam, asam, gnp or nrs");
   if (rho < 0) throw std::invalid_argument("--rho: expected a value >= 0");
   if (asam_eta < 0) throw std::invalid_argument("--asam-eta: expected a value >= 0");
+  if (!(gnp_alpha > 0)) throw std::invalid_argument("--gnp-alpha: expected a value > 0 (1 = SAM)");
+  if (gnp_mix != "normalized" && gnp_mix != "raw")
+    throw std::invalid_argument("--gnp-mix '" + gnp_mix + "': expected normalized or raw");
   if (nrs_radius < 0) throw std::invalid_argument("--nrs-radius: expected a value >= 0");
   if (nrs_alpha < 0) throw std::invalid_argument("--nrs-alpha: expected a value >= 0");
   if (nrs_neighbor != "gradient" && nrs_neighbor != "random" && nrs_neighbor != "filter")

@@ -71,8 +71,10 @@ class StepStrategy {
 };
 
 struct StrategyOptions {
-  std::string name = "sgd";               // sgd | sam | asam | nrs
-  double rho = 0.05;                      // SAM / ASAM radius
+  std::string name = "sgd";               // sgd | sam | asam | gnp | nrs
+  double rho = 0.05;                      // SAM / ASAM radius; GNP's finite-difference step r
+  double gnp_alpha = 0.8;                 // GNP: weight of the perturbed gradient (official default)
+  std::string gnp_mix = "normalized";     // GNP: a = g/||g|| (official code) | raw (a = g, the paper)
   double asam_eta = 0.01;                 // ASAM: T_w = |w| + eta
   double nrs_radius = 0.1;                // NRS: ||delta|| (relative per filter for `filter`)
   double nrs_alpha = 1.0;                 // NRS: weight of the KL term

@@ -52,6 +52,20 @@ class AsamStep : public SamStep {
   torch::Tensor perturb(BaseSgd& base) override;
 };
 
+// GNP (Zhao, Zhang & Hu, ICML 2022; official JAX code zhaoyang-0204/gnp):
+// L + lambda ||grad L|| by finite difference along g/||g||,
+//   g_GNP = (1 - alpha) a + alpha grad L(w + r g/||g||),  r = --rho,
+// with a = g/||g|| (mix normalized: the official code's default,
+// norm_perturbations=True) or a = g (mix raw: the paper's formula). BN
+// statistics from the first pass; alpha = 1 is SAM bit for bit. With --sam-m
+// each chunk mixes its own a and perturbed gradient.
+class GnpStep : public SamStep {
+ public:
+  using SamStep::SamStep;
+  StepStats step(StepContext& ctx) override;
+  nlohmann::json describe() const override;
+};
+
 // NRS (nrsbench definition, ../shared/reference/nrs-paper.md):
 //   L = CE(w) + alpha * mean_k KL(p_w || p_{w+delta_k})
 // gradient = grad CE(w) + alpha/K * sum_k grad_w KL(p_w.detach() || p_{w+delta_k})

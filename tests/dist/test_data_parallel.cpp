@@ -126,14 +126,17 @@ TEST_P(GlobalSemantics, TwoReplicasOf64MatchOneProcessWith128) {
   EXPECT_LT(max_abs_diff(one, two), 1e-12);              // float64: summation order only
 }
 
-INSTANTIATE_TEST_SUITE_P(DataParallel, GlobalSemantics, ::testing::Values("sgd-global", "sam-global", "nrs-global"),
+INSTANTIATE_TEST_SUITE_P(DataParallel, GlobalSemantics,
+                         ::testing::Values("sgd-global", "sam-global", "gnp-global", "nrs-global"),
                          [](const auto& i) { return i.param.substr(0, i.param.find('-')); });
 
 // SAM with local perturbations, by hand: each half of the batch perturbs w
 // with its own normalised gradient, the two perturbed gradients are
 // averaged, then torch.optim.SGD's update (weight decay added to the
-// gradient, momentum buffer = gradient at the first step).
-std::vector<torch::Tensor> local_sam_by_hand() {
+// gradient, momentum buffer = gradient at the first step). With alpha < 1,
+// GNP's mix of each half: (1 - alpha) g0/||g0|| + alpha g1 (the official
+// code's normalized first gradient, its per-device perturbation).
+std::vector<torch::Tensor> local_sam_by_hand(double alpha = 1.0) {
   std::vector<torch::Tensor> w = initial_params(), buf(w.size());
   auto loss_at = [](const std::vector<torch::Tensor>& p, const nrs::data::Batch& b) {
     auto h = torch::relu(torch::matmul(b.x, p[0].t()) + p[1]);
@@ -155,7 +158,10 @@ std::vector<torch::Tensor> local_sam_by_hand() {
       std::vector<torch::Tensor> pert;
       for (size_t k = 0; k < w.size(); ++k) pert.push_back(w[k] + kRho / std::sqrt(sq) * g0[k]);
       auto g1 = grad_at(pert, half);
-      for (size_t k = 0; k < w.size(); ++k) g[k] = h == 0 ? 0.5 * g1[k] : g[k] + 0.5 * g1[k];
+      for (size_t k = 0; k < w.size(); ++k) {
+        const auto mixed = alpha == 1.0 ? g1[k] : (1 - alpha) * g0[k] / std::sqrt(sq) + alpha * g1[k];
+        g[k] = h == 0 ? 0.5 * mixed : g[k] + 0.5 * mixed;
+      }
     }
     for (size_t k = 0; k < w.size(); ++k) {
       auto d = g[k] + kWd * w[k];
@@ -172,6 +178,13 @@ TEST(DataParallel, LocalSamAveragesEachReplicasOwnSamGradient) {
   EXPECT_LT(max_abs_diff(two, local_sam_by_hand()), 1e-12);
   // And it is not the global update (the semantics differ measurably).
   EXPECT_GT(max_abs_diff(two, train(scenario("sam-global"), nullptr)), 1e-6);
+}
+
+TEST(DataParallel, LocalGnpMixesEachReplicasOwnGradients) {
+  const auto two = train_on_two_ranks("gnp-local");
+  ASSERT_FALSE(two.empty());
+  EXPECT_LT(max_abs_diff(two, local_sam_by_hand(0.8)), 1e-12);
+  EXPECT_GT(max_abs_diff(two, local_sam_by_hand()), 1e-6);  // not SAM's update
 }
 
 TEST(DataParallel, SamMInOneProcessEqualsLocalReplicas) {
