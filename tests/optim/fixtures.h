@@ -39,6 +39,23 @@ class Mlp2 : public models::Net {
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
 };
 
+// The quadratic 0.5 w'Aw on a VectorNet, with a symmetric positive definite A
+// and a batch the objective ignores: closed-form steps for SAM, ASAM and GNP.
+inline torch::Tensor spd_matrix() {
+  return torch::tensor({{3.0, 1.0, 0.0}, {1.0, 2.0, 0.5}, {0.0, 0.5, 1.0}}, torch::kFloat64);
+}
+
+inline optim::Objective quadratic(torch::Tensor A) {
+  optim::Objective o;
+  o.custom = [A](const torch::Tensor& out, const torch::Tensor&) {
+    auto w = out.squeeze(0);
+    return 0.5 * torch::dot(w, torch::mv(A, w));
+  };
+  return o;
+}
+
+inline data::Batch dummy_batch() { return {torch::zeros({1, 1}, torch::kFloat64), torch::zeros({1}, torch::kInt64)}; }
+
 inline std::vector<std::pair<std::string, torch::Tensor>> named_params(models::Net& m) {
   std::vector<std::pair<std::string, torch::Tensor>> v;
   for (const auto& kv : m.named_parameters()) v.emplace_back(kv.key(), kv.value());

@@ -8,21 +8,6 @@ using namespace nrs::testing;
 
 namespace {
 
-torch::Tensor spd_matrix() {
-  return torch::tensor({{3.0, 1.0, 0.0}, {1.0, 2.0, 0.5}, {0.0, 0.5, 1.0}}, torch::kFloat64);
-}
-
-optim::Objective quadratic(torch::Tensor A) {
-  optim::Objective o;
-  o.custom = [A](const torch::Tensor& out, const torch::Tensor&) {
-    auto w = out.squeeze(0);
-    return 0.5 * torch::dot(w, torch::mv(A, w));
-  };
-  return o;
-}
-
-data::Batch dummy_batch() { return {torch::zeros({1, 1}, torch::kFloat64), torch::zeros({1}, torch::kInt64)}; }
-
 optim::StrategyOptions gnp(double r, double alpha, const std::string& mix) {
   optim::StrategyOptions so;
   so.name = "gnp";
@@ -42,6 +27,13 @@ models::NetPtr mini_cnn(uint64_t seed) {
 data::Batch batch(uint64_t seed) {
   torch::manual_seed(seed);
   return {torch::randn({16, 3, 8, 8}), torch::randint(0, 4, {16}, torch::kInt64)};
+}
+
+optim::SgdOptions momentum_and_wd() {
+  optim::SgdOptions s;
+  s.momentum = 0.9;
+  s.weight_decay = 5e-4;
+  return s;
 }
 
 }  // namespace
@@ -82,9 +74,7 @@ TEST(Gnp, NormalizedAndRawMixesDiffer) {
 // alpha = 1: the first-gradient term vanishes and GNP is SAM bit for bit,
 // with momentum and weight decay, over several batches.
 TEST(Gnp, AlphaOneIsBitwiseSam) {
-  optim::SgdOptions sgd;
-  sgd.momentum = 0.9;
-  sgd.weight_decay = 5e-4;
+  const auto sgd = momentum_and_wd();
   for (const std::string mix : {"normalized", "raw"}) {
     auto a = mini_cnn(5), b = mini_cnn(5);
     optim::StrategyOptions sam;
@@ -102,9 +92,7 @@ TEST(Gnp, AlphaOneIsBitwiseSam) {
 
 // r = 0 trains with the plain gradient, as the official train_step does.
 TEST(Gnp, RadiusZeroIsBitwiseSgd) {
-  optim::SgdOptions sgd;
-  sgd.momentum = 0.9;
-  sgd.weight_decay = 5e-4;
+  const auto sgd = momentum_and_wd();
   for (const std::string mix : {"normalized", "raw"}) {
     auto a = mini_cnn(6), b = mini_cnn(6);
     run_steps_on_batches(*a, optim::StrategyOptions{}, sgd, 3, batch);

@@ -6,21 +6,6 @@ using namespace nrs::testing;
 
 namespace {
 
-torch::Tensor spd_matrix() {
-  return torch::tensor({{3.0, 1.0, 0.0}, {1.0, 2.0, 0.5}, {0.0, 0.5, 1.0}}, torch::kFloat64);
-}
-
-optim::Objective quadratic(torch::Tensor A) {
-  optim::Objective o;
-  o.custom = [A](const torch::Tensor& out, const torch::Tensor&) {
-    auto w = out.squeeze(0);
-    return 0.5 * torch::dot(w, torch::mv(A, w));
-  };
-  return o;
-}
-
-data::Batch dummy_batch() { return {torch::zeros({1, 1}, torch::kFloat64), torch::zeros({1}, torch::kInt64)}; }
-
 optim::SgdOptions plain_sgd() {
   optim::SgdOptions s;
   s.momentum = 0.0;
