@@ -22,6 +22,11 @@ optim::StrategyOptions step_cost_strategy(const std::string& label) {
     o.gnp_alpha = 0.8;
     return o;
   }
+  if (label == "looksam") {  // the cheap end: a SAM step every 5
+    o.name = "looksam";
+    o.rho = 0.05;
+    return o;
+  }
   if (label == "sam" || label == "asam") {
     o.name = label;
     o.rho = label == "sam" ? 0.05 : 0.5;
@@ -48,6 +53,7 @@ struct Variant {
   std::unique_ptr<optim::StepStrategy> strategy;
   std::vector<double> ms;
   std::string variant;
+  int64_t steps = 0;  // steps taken (warm-up included)
 };
 
 double median(std::vector<double> v) {
@@ -59,8 +65,8 @@ double median(std::vector<double> v) {
 }  // namespace
 
 const std::vector<std::string>& step_cost_labels() {
-  static const std::vector<std::string> l = {"sgd",          "sam",        "asam",         "gnp",
-                                             "nrs-gradient", "nrs-random", "nrs-random-k2"};
+  static const std::vector<std::string> l = {"sgd",     "sam",          "asam",       "gnp",
+                                             "looksam", "nrs-gradient", "nrs-random", "nrs-random-k2"};
   return l;
 }
 
@@ -79,8 +85,9 @@ void StepCostOptions::validate() const {
   if (optimizers.empty()) throw std::invalid_argument("--optimizers: expected at least one");
   for (const auto& l : optimizers)
     if (std::find(step_cost_labels().begin(), step_cost_labels().end(), l) == step_cost_labels().end())
-      throw std::invalid_argument("--optimizers: '" + l +
-                                  "' is not one of sgd, sam, asam, gnp, nrs-gradient, nrs-random, nrs-random-k2");
+      throw std::invalid_argument(
+          "--optimizers: '" + l +
+          "' is not one of sgd, sam, asam, gnp, looksam, nrs-gradient, nrs-random, nrs-random-k2");
 }
 
 nlohmann::json measure_step_cost(const StepCostOptions& o) {
@@ -117,7 +124,8 @@ nlohmann::json measure_step_cost(const StepCostOptions& o) {
     vs.push_back(std::move(v));
   }
   auto step = [&](Variant& v) {
-    optim::StepContext ctx{*v.net, batch, objective, *v.base, 0.01, precision};
+    // The step's index, for strategies that depend on it (LookSAM's every k-th full step).
+    optim::StepContext ctx{*v.net, batch, objective, *v.base, 0.01, precision, nullptr, 1.0, v.steps++};
     return v.strategy->step(ctx);
   };
   for (auto& v : vs)

@@ -31,6 +31,8 @@ nlohmann::json RunConfig::to_json() const {
                           {"asam_eta", strategy.asam_eta},
                           {"gnp_alpha", strategy.gnp_alpha},
                           {"gnp_mix", strategy.gnp_mix},
+                          {"looksam_k", strategy.looksam_k},
+                          {"looksam_alpha", strategy.looksam_alpha},
                           {"nrs_radius", strategy.nrs_radius},
                           {"nrs_alpha", strategy.nrs_alpha},
                           {"nrs_neighbor", strategy.nrs_neighbor},

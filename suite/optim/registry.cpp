@@ -30,6 +30,13 @@ const std::vector<StrategyEntry>& strategy_registry() {
         {"--sam-m", "0 (own e and a per chunk of M samples)"},
         {"--bn-group", "0"},
         {"--shared-gates", "same draws in both passes"}}},
+      {"looksam",
+       "every k-th step SAM's, storing g_v = g_s - (<g_s,g>/||g||^2) g; between them w <- base_update(w, g + alpha "
+       "||g||/||g_v|| g_v) (one pass)",
+       {{"--rho", "0.05 (SAM radius of the full steps)"},
+        {"--looksam-k", "5 (a SAM step every k steps; 1 = SAM)"},
+        {"--looksam-alpha", "0.7 (weight of the reused orthogonal part)"},
+        {"--bn-stats", "first | both"}}},
       {"nrs",
        "L = CE(w) + alpha mean_k KL(p_w || p_{w+delta_k}); neighbours gradient (r g/||g||), random (r u/||u||), "
        "filter (per-filter normalised, relative radius r)",
@@ -48,6 +55,7 @@ const std::vector<StrategyEntry>& strategy_registry() {
 
 std::string variant_name(const StrategyOptions& o) {
   if (o.name == "gnp") return "gnp-" + o.gnp_mix;
+  if (o.name == "looksam") return "looksam-k" + std::to_string(o.looksam_k);
   if (o.name != "nrs") return o.name;
   return "nrs-" + o.nrs_neighbor + (o.nrs_neighbor == "gradient" ? "" : "-k" + std::to_string(o.nrs_samples)) + "-" +
          o.nrs_target;
@@ -59,6 +67,7 @@ std::unique_ptr<StepStrategy> make_strategy(const StrategyOptions& opts, models:
   if (opts.name == "sam") return std::make_unique<SamStep>(opts, model, base);
   if (opts.name == "asam") return std::make_unique<AsamStep>(opts, model, base);
   if (opts.name == "gnp") return std::make_unique<GnpStep>(opts, model, base);
+  if (opts.name == "looksam") return std::make_unique<LookSamStep>(opts, model, base);
   return std::make_unique<NrsStep>(opts, model, base);
 }
 

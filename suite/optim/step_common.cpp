@@ -80,8 +80,12 @@ torch::Tensor ascend_along_gradient(const std::vector<torch::Tensor>& params, do
 bool is_perturbation_mode(const std::string& s) { return s == "local" || s == "global"; }
 
 void StrategyOptions::validate() const {
-  if (name != "sgd" && name != "sam" && name != "asam" && name != "gnp" && name != "nrs")
-    throw std::invalid_argument("--optimizer '" + name + "': expected sgd, sam, asam, gnp or nrs");
+  if (name != "sgd" && name != "sam" && name != "asam" && name != "gnp" && name != "looksam" && name != "nrs")
+    throw std::invalid_argument("--optimizer '" + name + "': expected sgd, sam, asam, gnp, looksam or nrs");
+  if (looksam_k < 1) throw std::invalid_argument("--looksam-k: expected an integer >= 1 (1 = SAM)");
+  if (looksam_alpha < 0) throw std::invalid_argument("--looksam-alpha: expected a value >= 0");
+  if (name == "looksam" && sam_m > 0)
+    throw std::invalid_argument("--sam-m: not supported with --optimizer looksam (one perturbation per replica)");
   if (rho < 0) throw std::invalid_argument("--rho: expected a value >= 0");
   if (asam_eta < 0) throw std::invalid_argument("--asam-eta: expected a value >= 0");
   if (!(gnp_alpha > 0)) throw std::invalid_argument("--gnp-alpha: expected a value > 0 (1 = SAM)");

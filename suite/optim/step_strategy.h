@@ -71,9 +71,11 @@ class StepStrategy {
 };
 
 struct StrategyOptions {
-  std::string name = "sgd";               // sgd | sam | asam | gnp | nrs
+  std::string name = "sgd";               // sgd | sam | asam | gnp | looksam | nrs
   double rho = 0.05;                      // SAM / ASAM radius; GNP's finite-difference step r
   double gnp_alpha = 0.8;                 // GNP: weight of the perturbed gradient (official default)
+  int64_t looksam_k = 5;                  // LookSAM: a SAM step every k steps (1 = SAM)
+  double looksam_alpha = 0.7;             // LookSAM: weight of the reused orthogonal part
   std::string gnp_mix = "normalized";     // GNP: a = g/||g|| (official code) | raw (a = g, the paper)
   double asam_eta = 0.01;                 // ASAM: T_w = |w| + eta
   double nrs_radius = 0.1;                // NRS: ||delta|| (relative per filter for `filter`)

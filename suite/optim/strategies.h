@@ -66,6 +66,29 @@ class GnpStep : public SamStep {
   nlohmann::json describe() const override;
 };
 
+// LookSAM (Liu et al., CVPR 2022, arXiv 2203.02714, Algorithm 1 as its
+// public reimplementations read it; the paper's text is not in our
+// reference): every k-th step is SAM's and stores g_v, the part of the SAM
+// gradient g_s orthogonal to the plain gradient g,
+//   g_v = g_s - (<g_s, g> / ||g||^2) g;
+// the steps between take one pass and use g + alpha (||g|| / ||g_v||) g_v.
+// k = 1 is SAM bit for bit. g_v is strategy state (checkpoints). One
+// perturbation per replica (no --sam-m).
+class LookSamStep : public SamStep {
+ public:
+  LookSamStep(const StrategyOptions& o, models::Net& model, BaseSgd& base);
+  StepStats step(StepContext& ctx) override;
+  nlohmann::json describe() const override;
+  std::vector<torch::Tensor> state() const override;
+  void load_state(const std::vector<torch::Tensor>& s) override;
+
+ private:
+  // g_v from the plain gradient g and the SAM gradient now in p.grad().
+  void store_orthogonal_part(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& g,
+                             torch::Device dev);
+  std::vector<torch::Tensor> g_v_;
+};
+
 // NRS (nrsbench definition, ../shared/reference/nrs-paper.md):
 //   L = CE(w) + alpha * mean_k KL(p_w || p_{w+delta_k})
 // gradient = grad CE(w) + alpha/K * sum_k grad_w KL(p_w.detach() || p_{w+delta_k})

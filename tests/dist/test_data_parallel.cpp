@@ -127,7 +127,7 @@ TEST_P(GlobalSemantics, TwoReplicasOf64MatchOneProcessWith128) {
 }
 
 INSTANTIATE_TEST_SUITE_P(DataParallel, GlobalSemantics,
-                         ::testing::Values("sgd-global", "sam-global", "gnp-global", "nrs-global"),
+                         ::testing::Values("sgd-global", "sam-global", "gnp-global", "looksam-global", "nrs-global"),
                          [](const auto& i) { return i.param.substr(0, i.param.find('-')); });
 
 // SAM with local perturbations, by hand: each half of the batch perturbs w

@@ -7,7 +7,7 @@ using namespace nrs;
 using namespace nrs::testing;
 
 TEST(Bf16, SamAndNrsStepsUnderCpuAutocast) {
-  for (const std::string name : {"sam", "gnp", "nrs"}) {
+  for (const std::string name : {"sam", "gnp", "looksam", "nrs"}) {
     torch::manual_seed(4);
     auto net = models::make_model("small-cnn-mini", {3, 8, 8, 4});
     torch::manual_seed(4);
