@@ -1,6 +1,7 @@
 // Small models and helpers shared by the optimizer tests.
 #pragma once
 #include "models/net.h"
+#include "models/registry.h"
 #include "suite/optim/strategies.h"
 
 #include <gtest/gtest.h>
@@ -55,6 +56,20 @@ inline optim::Objective quadratic(torch::Tensor A) {
 }
 
 inline data::Batch dummy_batch() { return {torch::zeros({1, 1}, torch::kFloat64), torch::zeros({1}, torch::kInt64)}; }
+
+// The mini CNN in train mode (seeded init) and a seeded batch of 16 for it:
+// the small real model the strategy equivalence tests step.
+inline models::NetPtr small_mini_cnn(uint64_t seed) {
+  torch::manual_seed(seed);
+  auto net = models::make_model("small-cnn-mini", {3, 8, 8, 4});
+  net->train();
+  return net;
+}
+
+inline data::Batch mini_batch(uint64_t seed) {
+  torch::manual_seed(seed);
+  return {torch::randn({16, 3, 8, 8}), torch::randint(0, 4, {16}, torch::kInt64)};
+}
 
 inline std::vector<std::pair<std::string, torch::Tensor>> named_params(models::Net& m) {
   std::vector<std::pair<std::string, torch::Tensor>> v;

@@ -1,7 +1,6 @@
 // GNP (Zhao, Zhang & Hu, ICML 2022) against closed forms on a quadratic,
 // against SAM at alpha = 1, and under bf16 autocast.
 #include "fixtures.h"
-#include "models/registry.h"
 
 using namespace nrs;
 using namespace nrs::testing;
@@ -15,18 +14,6 @@ optim::StrategyOptions gnp(double r, double alpha, const std::string& mix) {
   so.gnp_alpha = alpha;
   so.gnp_mix = mix;
   return so;
-}
-
-models::NetPtr mini_cnn(uint64_t seed) {
-  torch::manual_seed(seed);
-  auto net = models::make_model("small-cnn-mini", {3, 8, 8, 4});
-  net->train();
-  return net;
-}
-
-data::Batch batch(uint64_t seed) {
-  torch::manual_seed(seed);
-  return {torch::randn({16, 3, 8, 8}), torch::randint(0, 4, {16}, torch::kInt64)};
 }
 
 optim::SgdOptions momentum_and_wd() {
@@ -76,16 +63,16 @@ TEST(Gnp, NormalizedAndRawMixesDiffer) {
 TEST(Gnp, AlphaOneIsBitwiseSam) {
   const auto sgd = momentum_and_wd();
   for (const std::string mix : {"normalized", "raw"}) {
-    auto a = mini_cnn(5), b = mini_cnn(5);
+    auto a = small_mini_cnn(5), b = small_mini_cnn(5);
     optim::StrategyOptions sam;
     sam.name = "sam";
     sam.rho = 0.1;
-    run_steps_on_batches(*a, sam, sgd, 3, batch);
-    run_steps_on_batches(*b, gnp(0.1, 1.0, mix), sgd, 3, batch);
+    run_steps_on_batches(*a, sam, sgd, 3, mini_batch);
+    run_steps_on_batches(*b, gnp(0.1, 1.0, mix), sgd, 3, mini_batch);
     EXPECT_TRUE(states_equal(*a, *b)) << mix;
     // And alpha below 1 is not SAM (the test can tell them apart).
-    auto c = mini_cnn(5);
-    run_steps_on_batches(*c, gnp(0.1, 0.8, mix), sgd, 3, batch);
+    auto c = small_mini_cnn(5);
+    run_steps_on_batches(*c, gnp(0.1, 0.8, mix), sgd, 3, mini_batch);
     EXPECT_FALSE(states_equal(*a, *c)) << mix;
   }
 }
@@ -94,9 +81,9 @@ TEST(Gnp, AlphaOneIsBitwiseSam) {
 TEST(Gnp, RadiusZeroIsBitwiseSgd) {
   const auto sgd = momentum_and_wd();
   for (const std::string mix : {"normalized", "raw"}) {
-    auto a = mini_cnn(6), b = mini_cnn(6);
-    run_steps_on_batches(*a, optim::StrategyOptions{}, sgd, 3, batch);
-    run_steps_on_batches(*b, gnp(0.0, 0.8, mix), sgd, 3, batch);
+    auto a = small_mini_cnn(6), b = small_mini_cnn(6);
+    run_steps_on_batches(*a, optim::StrategyOptions{}, sgd, 3, mini_batch);
+    run_steps_on_batches(*b, gnp(0.0, 0.8, mix), sgd, 3, mini_batch);
     EXPECT_TRUE(states_equal(*a, *b)) << mix;
   }
 }
@@ -122,7 +109,7 @@ TEST(Gnp, RefusesNonPositiveAlphaAndUnknownMix) {
 }
 
 TEST(Gnp, DescribesItsVariantAndSettings) {
-  auto net = mini_cnn(1);
+  auto net = small_mini_cnn(1);
   optim::BaseSgd base(named_params(*net), {});
   const auto d = optim::make_strategy(gnp(0.1, 0.8, "raw"), *net, base)->describe();
   EXPECT_EQ(d["name"], "gnp");

@@ -1,7 +1,6 @@
 // LookSAM (Liu et al., CVPR 2022): a closed form over a full and a reuse step
 // on a quadratic, k = 1 against SAM, and the stored g_v across a restart.
 #include "fixtures.h"
-#include "models/registry.h"
 
 using namespace nrs;
 using namespace nrs::testing;
@@ -17,24 +16,12 @@ optim::StrategyOptions looksam(int64_t k, double rho = 0.05, double alpha = 0.7)
   return so;
 }
 
-models::NetPtr mini_cnn(uint64_t seed) {
-  torch::manual_seed(seed);
-  auto net = models::make_model("small-cnn-mini", {3, 8, 8, 4});
-  net->train();
-  return net;
-}
-
-data::Batch batch(uint64_t seed) {
-  torch::manual_seed(seed);
-  return {torch::randn({16, 3, 8, 8}), torch::randint(0, 4, {16}, torch::kInt64)};
-}
-
-// Steps [from, to) of `strat`, step i on batch(100 + i) with global_step i:
+// Steps [from, to) of `strat`, step i on mini_batch(100 + i) with global_step i:
 // LookSAM decides full or reuse steps by the global step.
 void steps(models::Net& net, optim::StepStrategy& strat, optim::BaseSgd& base, int from, int to) {
   optim::Objective obj;
   for (int i = from; i < to; ++i) {
-    auto b = batch(100 + i);
+    auto b = mini_batch(100 + i);
     optim::StepContext ctx{net, b, obj, base, 0.05, optim::Precision::kFloat32, nullptr, 1.0, i};
     strat.step(ctx);
   }
@@ -77,7 +64,7 @@ TEST(LookSam, KOneIsBitwiseSam) {
   optim::SgdOptions sgd;
   sgd.momentum = 0.9;
   sgd.weight_decay = 5e-4;
-  auto a = mini_cnn(7), b = mini_cnn(7), c = mini_cnn(7);
+  auto a = small_mini_cnn(7), b = small_mini_cnn(7), c = small_mini_cnn(7);
   optim::StrategyOptions sam;
   sam.name = "sam";
   sam.rho = 0.05;
@@ -96,7 +83,7 @@ TEST(LookSam, KOneIsBitwiseSam) {
 TEST(LookSam, StoredOrthogonalPartSurvivesARestart) {
   optim::SgdOptions sgd;
   sgd.momentum = 0.0;  // a stateless base: only the strategy carries state
-  auto ref = mini_cnn(8), resumed = mini_cnn(8), fresh = mini_cnn(8);
+  auto ref = small_mini_cnn(8), resumed = small_mini_cnn(8), fresh = small_mini_cnn(8);
   {
     optim::BaseSgd base(named_params(*ref), sgd);
     auto strat = optim::make_strategy(looksam(3), *ref, base);
