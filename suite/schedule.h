@@ -22,6 +22,7 @@ class LrSchedule {
   LrSchedule(ScheduleOptions o, int64_t epochs, int64_t steps_per_epoch);
   // Learning rate for 0-based global step `step`.
   double at(int64_t step) const;
+  int64_t total_steps() const { return total_steps_; }
 
  private:
   ScheduleOptions o_;

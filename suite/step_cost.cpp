@@ -27,6 +27,12 @@ optim::StrategyOptions step_cost_strategy(const std::string& label) {
     o.rho = 0.05;
     return o;
   }
+  if (label == "rst") {  // the cheap end: SAM's step with probability 1/2
+    o.name = "rst";
+    o.rho = 0.05;
+    o.rst_p = 0.5;
+    return o;
+  }
   if (label == "sam" || label == "asam") {
     o.name = label;
     o.rho = label == "sam" ? 0.05 : 0.5;
@@ -65,8 +71,8 @@ double median(std::vector<double> v) {
 }  // namespace
 
 const std::vector<std::string>& step_cost_labels() {
-  static const std::vector<std::string> l = {"sgd",     "sam",          "asam",       "gnp",
-                                             "looksam", "nrs-gradient", "nrs-random", "nrs-random-k2"};
+  static const std::vector<std::string> l = {"sgd", "sam",          "asam",       "gnp",          "looksam",
+                                             "rst", "nrs-gradient", "nrs-random", "nrs-random-k2"};
   return l;
 }
 
@@ -87,7 +93,7 @@ void StepCostOptions::validate() const {
     if (std::find(step_cost_labels().begin(), step_cost_labels().end(), l) == step_cost_labels().end())
       throw std::invalid_argument(
           "--optimizers: '" + l +
-          "' is not one of sgd, sam, asam, gnp, looksam, nrs-gradient, nrs-random, nrs-random-k2");
+          "' is not one of sgd, sam, asam, gnp, looksam, rst, nrs-gradient, nrs-random, nrs-random-k2");
 }
 
 nlohmann::json measure_step_cost(const StepCostOptions& o) {
@@ -153,6 +159,8 @@ nlohmann::json measure_step_cost(const StepCostOptions& o) {
                           {"ms_per_step_rounds", v.ms},
                           {"images_per_s", 1000.0 * static_cast<double>(o.batch_size) / m},
                           {"ratio_to_sgd", nullptr}};
+    // RST: the SAM fraction its steps (warm-up included) realised, which its cost follows.
+    if (auto summary = v.strategy->summary(); !summary.is_null()) row["optimizer_summary"] = summary;
     if (have_sgd) {
       std::vector<double> ratios;
       for (size_t r = 0; r < v.ms.size(); ++r) ratios.push_back(v.ms[r] / vs.front().ms[r]);

@@ -22,7 +22,7 @@ int cmd_step_cost(const std::vector<std::string>& args) {
     ("device", po::value(&o.device)->default_value(o.device), "cpu | cuda | cuda:N")
     ("precision", po::value(&o.precision)->default_value(o.precision), "fp32 | bf16 (autocast)")
     ("channels-last", po::bool_switch(&o.channels_last), "channels_last memory format")
-    ("optimizers", po::value(&optimizers)->default_value(optimizers), "comma-separated: sgd, sam, asam, gnp, looksam, nrs-gradient, nrs-random, nrs-random-k2")
+    ("optimizers", po::value(&optimizers)->default_value(optimizers), "comma-separated: sgd, sam, asam, gnp, looksam, rst, nrs-gradient, nrs-random, nrs-random-k2")
     ("warmup", po::value(&o.warmup)->default_value(o.warmup), "untimed steps per optimizer first")
     ("steps", po::value(&o.steps)->default_value(o.steps), "timed steps per round")
     ("rounds", po::value(&o.rounds)->default_value(o.rounds), "rounds (optimizers interleaved; the median of the paired per-round ratios to SGD is reported, with their range)")

@@ -37,6 +37,17 @@ const std::vector<StrategyEntry>& strategy_registry() {
         {"--looksam-k", "5 (a SAM step every k steps; 1 = SAM)"},
         {"--looksam-alpha", "0.7 (weight of the reused orthogonal part)"},
         {"--bn-stats", "first | both"}}},
+      {"rst",
+       "each step a Bernoulli(p(t)) trial: SAM's step (e = rho g/||g||, grad L(w + e)) or SGD's; p(t) constant, linear "
+       "or cosine from --rst-p to --rst-p-end",
+       {{"--rho", "0.05 (SAM radius of the SAM steps)"},
+        {"--rst-p", "0.5 (probability of a SAM step; at the start for linear/cosine)"},
+        {"--rst-p-end", "0.5 (probability at the last step; linear/cosine)"},
+        {"--rst-schedule", "constant | linear | cosine (ours: the paper's formulas are not in our reference)"},
+        {"--bn-stats", "first | both"},
+        {"--sam-m", "0 (own e per chunk of M samples on SAM steps)"},
+        {"--bn-group", "0"},
+        {"--shared-gates", "same draws in both passes"}}},
       {"nrs",
        "L = CE(w) + alpha mean_k KL(p_w || p_{w+delta_k}); neighbours gradient (r g/||g||), random (r u/||u||), "
        "filter (per-filter normalised, relative radius r)",
@@ -56,6 +67,7 @@ const std::vector<StrategyEntry>& strategy_registry() {
 std::string variant_name(const StrategyOptions& o) {
   if (o.name == "gnp") return "gnp-" + o.gnp_mix;
   if (o.name == "looksam") return "looksam-k" + std::to_string(o.looksam_k);
+  if (o.name == "rst") return "rst-" + o.rst_schedule;
   if (o.name != "nrs") return o.name;
   return "nrs-" + o.nrs_neighbor + (o.nrs_neighbor == "gradient" ? "" : "-k" + std::to_string(o.nrs_samples)) + "-" +
          o.nrs_target;
@@ -68,6 +80,7 @@ std::unique_ptr<StepStrategy> make_strategy(const StrategyOptions& opts, models:
   if (opts.name == "asam") return std::make_unique<AsamStep>(opts, model, base);
   if (opts.name == "gnp") return std::make_unique<GnpStep>(opts, model, base);
   if (opts.name == "looksam") return std::make_unique<LookSamStep>(opts, model, base);
+  if (opts.name == "rst") return std::make_unique<RstStep>(opts, model, base);
   return std::make_unique<NrsStep>(opts, model, base);
 }
 

@@ -80,8 +80,13 @@ torch::Tensor ascend_along_gradient(const std::vector<torch::Tensor>& params, do
 bool is_perturbation_mode(const std::string& s) { return s == "local" || s == "global"; }
 
 void StrategyOptions::validate() const {
-  if (name != "sgd" && name != "sam" && name != "asam" && name != "gnp" && name != "looksam" && name != "nrs")
-    throw std::invalid_argument("--optimizer '" + name + "': expected sgd, sam, asam, gnp, looksam or nrs");
+  if (name != "sgd" && name != "sam" && name != "asam" && name != "gnp" && name != "looksam" && name != "rst" &&
+      name != "nrs")
+    throw std::invalid_argument("--optimizer '" + name + "': expected sgd, sam, asam, gnp, looksam, rst or nrs");
+  if (!(rst_p >= 0 && rst_p <= 1)) throw std::invalid_argument("--rst-p: expected a probability in [0, 1]");
+  if (!(rst_p_end >= 0 && rst_p_end <= 1)) throw std::invalid_argument("--rst-p-end: expected a probability in [0, 1]");
+  if (rst_schedule != "constant" && rst_schedule != "linear" && rst_schedule != "cosine")
+    throw std::invalid_argument("--rst-schedule '" + rst_schedule + "': expected constant, linear or cosine");
   if (looksam_k < 1) throw std::invalid_argument("--looksam-k: expected an integer >= 1 (1 = SAM)");
   if (looksam_alpha < 0) throw std::invalid_argument("--looksam-alpha: expected a value >= 0");
   if (name == "looksam" && sam_m > 0)

@@ -1,4 +1,5 @@
-// The training-step contract shared by SGD, SAM, ASAM and NRS.
+// The training-step contract shared by every strategy (SGD, SAM, ASAM, GNP,
+// LookSAM, RST, NRS).
 //
 // step(ctx) is called with the model in train mode at weights w. It must
 //   1. evaluate the objective on ctx.batch at w (this pass, and only this one,
@@ -47,6 +48,7 @@ struct StepContext {
   Replicas* replicas = nullptr;
   double replica_weight = 1.0;
   int64_t global_step = 0;  // optimizer steps before this one (per-step random streams)
+  int64_t total_steps = 0;  // the run's optimizer steps (0: unknown; RST's schedules need it)
   bool data_parallel() const { return replicas != nullptr && replicas->world() > 1; }
 };
 
@@ -68,14 +70,20 @@ class StepStrategy {
   // restoring it makes the next step identical to an uninterrupted run's.
   virtual std::vector<torch::Tensor> state() const { return {}; }
   virtual void load_state(const std::vector<torch::Tensor>& s) {}
+  // What the run's steps did, for the result (RST: its SAM fraction); null
+  // for strategies whose steps are all alike.
+  virtual nlohmann::json summary() const { return nullptr; }
 };
 
 struct StrategyOptions {
-  std::string name = "sgd";               // sgd | sam | asam | gnp | looksam | nrs
+  std::string name = "sgd";               // sgd | sam | asam | gnp | looksam | rst | nrs
   double rho = 0.05;                      // SAM / ASAM radius; GNP's finite-difference step r
   double gnp_alpha = 0.8;                 // GNP: weight of the perturbed gradient (official default)
   int64_t looksam_k = 5;                  // LookSAM: a SAM step every k steps (1 = SAM)
   double looksam_alpha = 0.7;             // LookSAM: weight of the reused orthogonal part
+  double rst_p = 0.5;                     // RST: probability of a SAM step (at the start)
+  double rst_p_end = 0.5;                 // RST: probability at the end (linear, cosine)
+  std::string rst_schedule = "constant";  // RST: constant | linear | cosine
   std::string gnp_mix = "normalized";     // GNP: a = g/||g|| (official code) | raw (a = g, the paper)
   double asam_eta = 0.01;                 // ASAM: T_w = |w| + eta
   double nrs_radius = 0.1;                // NRS: ||delta|| (relative per filter for `filter`)

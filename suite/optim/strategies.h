@@ -89,6 +89,32 @@ class LookSamStep : public SamStep {
   std::vector<torch::Tensor> g_v_;
 };
 
+// RST / SS-SAM (Zhao, Zhang & Hu, arXiv 2203.09962; no official code found):
+// each step a Bernoulli trial with probability p(t) (rst_probability) takes
+// SAM's step, else SGD's. The uniform of step t is rst_uniform(seed, t), a
+// pure function of the run's seed and the step, so replicas agree and a
+// resumed run draws what an uninterrupted one would; the step and SAM-step
+// counts are state, reported by summary(). p = 1 is SAM, p = 0 SGD, bit for bit.
+class RstStep : public SamStep {
+ public:
+  RstStep(const StrategyOptions& o, models::Net& model, BaseSgd& base);
+  StepStats step(StepContext& ctx) override;
+  nlohmann::json describe() const override;
+  nlohmann::json summary() const override;
+  std::vector<torch::Tensor> state() const override;
+  void load_state(const std::vector<torch::Tensor>& s) override;
+
+ private:
+  SgdStep sgd_;
+  int64_t steps_ = 0, sam_steps_ = 0;
+};
+// p(t) of step t of total_steps: constant p; linear p -> p_end; cosine
+// p_end + (p - p_end)(1 + cos(pi t/T))/2. Throws for a schedule that needs
+// the length when total_steps <= 0.
+double rst_probability(const StrategyOptions& o, int64_t step, int64_t total_steps);
+// The uniform in [0, 1) step `step` of a run with seed `seed` compares with p(t).
+double rst_uniform(uint64_t seed, int64_t step);
+
 // NRS (nrsbench definition, ../shared/reference/nrs-paper.md):
 //   L = CE(w) + alpha * mean_k KL(p_w || p_{w+delta_k})
 // gradient = grad CE(w) + alpha/K * sum_k grad_w KL(p_w.detach() || p_{w+delta_k})

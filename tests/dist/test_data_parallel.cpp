@@ -1,10 +1,10 @@
 // Data-parallel steps on c10d Gloo (2 ranks on loopback, each a copy of this
 // executable running DistWorker.DISABLED_Train) against independent values:
 //   - global semantics: world 2 x 64 rows = one process with the batch of
-//     128, for SGD, SAM and NRS-gradient (an MLP without BatchNorm, float64);
-//   - local SAM = a hand-written reference that averages the two half-batch
-//     SAM gradients, each perturbed with its own gradient (autograd on the
-//     raw tensors, not the strategy code);
+//     128, for every strategy (an MLP without BatchNorm, float64);
+//   - local SAM, GNP, LookSAM and RST = a hand-written reference in which
+//     each half-batch takes its step from its own gradients and the halves
+//     are averaged (autograd on the raw tensors, not the strategy code);
 //   - --sam-m 64 in one process = local SAM on 2 replicas.
 #include "../optim/fixtures.h"
 #include "spawn.h"
@@ -24,6 +24,7 @@ using nrs::testing::named_params;
 constexpr int kSteps = 4;
 constexpr int64_t kBatch = 128, kIn = 6, kHidden = 10, kClasses = 3;
 constexpr double kLr = 0.1, kMomentum = 0.9, kWd = 5e-4, kRho = 0.05;
+constexpr uint64_t kRstSeed = 0;  // RST at p = 0.5: the steps' draws (asserted mixed below)
 
 nrs::data::Batch global_batch(int step) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(1000 + step);
@@ -53,6 +54,8 @@ nrs::optim::StrategyOptions scenario(const std::string& name, int64_t sam_m = 0)
   o.nrs_radius = 0.05;
   o.nrs_alpha = 1.0;
   o.sam_m = sam_m;
+  o.looksam_k = 2;  // steps 0 and 2 full, 1 and 3 reuse g_v
+  o.seed = kRstSeed;
   return o;
 }
 
@@ -66,8 +69,8 @@ std::vector<torch::Tensor> train(const nrs::optim::StrategyOptions& so, nrs::opt
     const auto b = global_batch(i);
     nrs::ReplicaRows rows{b, 1.0};
     if (replicas != nullptr) rows = nrs::replica_rows(b, replicas->rank(), replicas->world());
-    nrs::optim::StepContext ctx{*model,   rows.batch,  obj, base, kLr, nrs::optim::Precision::kFloat32,
-                                replicas, rows.weight, i};
+    nrs::optim::StepContext ctx{*model,   rows.batch,  obj, base,  kLr, nrs::optim::Precision::kFloat32,
+                                replicas, rows.weight, i,   kSteps};
     strat->step(ctx);
   }
   std::vector<torch::Tensor> out;
@@ -127,17 +130,25 @@ TEST_P(GlobalSemantics, TwoReplicasOf64MatchOneProcessWith128) {
 }
 
 INSTANTIATE_TEST_SUITE_P(DataParallel, GlobalSemantics,
-                         ::testing::Values("sgd-global", "sam-global", "gnp-global", "looksam-global", "nrs-global"),
+                         ::testing::Values("sgd-global", "sam-global", "gnp-global", "looksam-global", "rst-global",
+                                           "nrs-global"),
                          [](const auto& i) { return i.param.substr(0, i.param.find('-')); });
 
-// SAM with local perturbations, by hand: each half of the batch perturbs w
-// with its own normalised gradient, the two perturbed gradients are
-// averaged, then torch.optim.SGD's update (weight decay added to the
-// gradient, momentum buffer = gradient at the first step). With alpha < 1,
-// GNP's mix of each half: (1 - alpha) g0/||g0|| + alpha g1 (the official
-// code's normalized first gradient, its per-device perturbation).
-std::vector<torch::Tensor> local_sam_by_hand(double alpha = 1.0) {
+// Local perturbations, by hand: each half of the batch takes its own step
+// kind from its own gradients, the two halves' gradients are averaged, then
+// torch.optim.SGD's update (weight decay added to the gradient, momentum
+// buffer = gradient at the first step). A SAM step perturbs w with the
+// half's normalised gradient g0 and uses g1 = grad L(w + rho g0/||g0||), or
+// with alpha < 1 GNP's (1 - alpha) g0/||g0|| + alpha g1 (the official code's
+// normalized first gradient, its per-device perturbation), and stores the
+// half's g_v = g1 - (<g1, g0>/||g0||^2) g0; an SGD step uses g0; a LookSAM
+// reuse step g0 + look_alpha ||g0||/||g_v|| g_v with the half's own g_v.
+enum class Kind { kSgd, kSam, kReuse };
+
+std::vector<torch::Tensor> local_by_hand(const std::function<Kind(int)>& kind, double alpha = 1.0,
+                                         double look_alpha = 0.0) {
   std::vector<torch::Tensor> w = initial_params(), buf(w.size());
+  std::vector<torch::Tensor> gv[2];
   auto loss_at = [](const std::vector<torch::Tensor>& p, const nrs::data::Batch& b) {
     auto h = torch::relu(torch::matmul(b.x, p[0].t()) + p[1]);
     return torch::nn::functional::cross_entropy(torch::matmul(h, p[2].t()) + p[3], b.y);
@@ -147,21 +158,36 @@ std::vector<torch::Tensor> local_sam_by_hand(double alpha = 1.0) {
     for (const auto& t : p) leaves.push_back(t.detach().clone().requires_grad_(true));
     return torch::autograd::grad({loss_at(leaves, b)}, leaves);
   };
+  auto dot = [](const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+    double s = 0;
+    for (size_t k = 0; k < a.size(); ++k) s += (a[k] * b[k]).sum().item<double>();
+    return s;
+  };
   for (int i = 0; i < kSteps; ++i) {
     const auto b = global_batch(i);
     std::vector<torch::Tensor> g(w.size());
     for (int h = 0; h < 2; ++h) {
       const nrs::data::Batch half{b.x.narrow(0, h * 64, 64), b.y.narrow(0, h * 64, 64)};
       auto g0 = grad_at(w, half);
-      double sq = 0;
-      for (const auto& t : g0) sq += t.pow(2).sum().item<double>();
-      std::vector<torch::Tensor> pert;
-      for (size_t k = 0; k < w.size(); ++k) pert.push_back(w[k] + kRho / std::sqrt(sq) * g0[k]);
-      auto g1 = grad_at(pert, half);
-      for (size_t k = 0; k < w.size(); ++k) {
-        const auto mixed = alpha == 1.0 ? g1[k] : (1 - alpha) * g0[k] / std::sqrt(sq) + alpha * g1[k];
-        g[k] = h == 0 ? 0.5 * mixed : g[k] + 0.5 * mixed;
+      const double n0 = std::sqrt(dot(g0, g0));
+      std::vector<torch::Tensor> step(w.size());
+      if (kind(i) == Kind::kSgd) {
+        step = g0;
+      } else if (kind(i) == Kind::kReuse) {
+        const double scale = look_alpha * n0 / std::sqrt(dot(gv[h], gv[h]));
+        for (size_t k = 0; k < w.size(); ++k) step[k] = g0[k] + scale * gv[h][k];
+      } else {
+        std::vector<torch::Tensor> pert;
+        for (size_t k = 0; k < w.size(); ++k) pert.push_back(w[k] + kRho / n0 * g0[k]);
+        auto g1 = grad_at(pert, half);
+        const double c = dot(g1, g0) / (n0 * n0);
+        gv[h].assign(w.size(), torch::Tensor());
+        for (size_t k = 0; k < w.size(); ++k) {
+          gv[h][k] = g1[k] - c * g0[k];
+          step[k] = alpha == 1.0 ? g1[k] : (1 - alpha) * g0[k] / n0 + alpha * g1[k];
+        }
       }
+      for (size_t k = 0; k < w.size(); ++k) g[k] = h == 0 ? 0.5 * step[k] : g[k] + 0.5 * step[k];
     }
     for (size_t k = 0; k < w.size(); ++k) {
       auto d = g[k] + kWd * w[k];
@@ -170,6 +196,10 @@ std::vector<torch::Tensor> local_sam_by_hand(double alpha = 1.0) {
     }
   }
   return w;
+}
+
+std::vector<torch::Tensor> local_sam_by_hand(double alpha = 1.0) {
+  return local_by_hand([](int) { return Kind::kSam; }, alpha);
 }
 
 TEST(DataParallel, LocalSamAveragesEachReplicasOwnSamGradient) {
@@ -185,6 +215,30 @@ TEST(DataParallel, LocalGnpMixesEachReplicasOwnGradients) {
   ASSERT_FALSE(two.empty());
   EXPECT_LT(max_abs_diff(two, local_sam_by_hand(0.8)), 1e-12);
   EXPECT_GT(max_abs_diff(two, local_sam_by_hand()), 1e-6);  // not SAM's update
+}
+
+// LookSAM k = 2 (scenario()): steps 0 and 2 are each replica's SAM step and
+// store its own g_v; steps 1 and 3 reuse it with the replica's own gradient.
+TEST(DataParallel, LocalLookSamReusesEachReplicasOwnOrthogonalPart) {
+  const auto two = train_on_two_ranks("looksam-local");
+  ASSERT_FALSE(two.empty());
+  const auto by_hand = local_by_hand([](int i) { return i % 2 == 0 ? Kind::kSam : Kind::kReuse; }, 1.0, 0.7);
+  EXPECT_LT(max_abs_diff(two, by_hand), 1e-12);
+  EXPECT_GT(max_abs_diff(two, local_sam_by_hand()), 1e-6);  // the reuse steps are not SAM's
+}
+
+// RST at p = 0.5: both replicas draw the same kind for each step (the draw is
+// keyed by the run's seed and the step) and take it with their own gradients.
+TEST(DataParallel, LocalRstTakesTheDrawnStepOnEveryReplica) {
+  auto sam_at = [](int i) { return nrs::optim::rst_uniform(kRstSeed, i) < 0.5; };
+  int sam_steps = 0;
+  for (int i = 0; i < kSteps; ++i) sam_steps += sam_at(i);
+  ASSERT_GT(sam_steps, 0);  // the seed's draws mix both kinds over the steps
+  ASSERT_LT(sam_steps, kSteps);
+  const auto two = train_on_two_ranks("rst-local");
+  ASSERT_FALSE(two.empty());
+  EXPECT_LT(max_abs_diff(two, local_by_hand([&](int i) { return sam_at(i) ? Kind::kSam : Kind::kSgd; })), 1e-12);
+  EXPECT_GT(max_abs_diff(two, local_sam_by_hand()), 1e-6);
 }
 
 TEST(DataParallel, SamMInOneProcessEqualsLocalReplicas) {

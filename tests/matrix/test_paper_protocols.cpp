@@ -134,3 +134,40 @@ TEST(PaperProtocols, FashionMnistAndImageNetUseTheOfficialSemanticsByDefault) {
   }
   EXPECT_EQ(im.cells.size(), 6u);
 }
+
+// GNP's official recipe (zhaoyang-0204/gnp recipes/wideresnet-cifar.sh and
+// config/base_config.py, as quoted in the protocol's notes): every cell
+// carries it, and the GNP cells the recipe's r, alpha and mix.
+TEST(PaperProtocols, GnpCellsCarryTheOfficialRecipe) {
+  auto p = shipped("paper-gnp");
+  std::set<std::string> seen;
+  for (const auto& c : p.cells) {
+    const auto& k = c.config;
+    seen.insert(k.dataset + "/" + k.strategy.name);
+    EXPECT_EQ(k.model, "wrn-28-10-official") << c.name;
+    EXPECT_EQ(k.batch_size, 256) << c.name;
+    EXPECT_EQ(k.epochs, 200) << c.name;
+    EXPECT_DOUBLE_EQ(k.schedule.base_lr, 0.1) << c.name;
+    EXPECT_EQ(k.schedule.kind, "cosine") << c.name;
+    EXPECT_EQ(k.schedule.warmup_epochs, 0) << c.name;
+    EXPECT_DOUBLE_EQ(k.sgd.weight_decay, 1e-3) << c.name;
+    EXPECT_EQ(k.sgd.to_json()["wd_mode"], "loss") << c.name;
+    EXPECT_EQ(k.sgd.grad_clip, 5.0) << c.name;
+    EXPECT_TRUE(k.sgd.nesterov) << c.name;
+    EXPECT_DOUBLE_EQ(k.sgd.momentum, 0.9) << c.name;
+    EXPECT_EQ(k.label_smoothing, 0.0) << c.name;
+    EXPECT_EQ(k.strategy.bn_group_effective(), 32) << c.name;
+    if (k.strategy.name == "gnp") {
+      EXPECT_DOUBLE_EQ(k.strategy.rho, 0.1) << c.name;
+      EXPECT_DOUBLE_EQ(k.strategy.gnp_alpha, 0.8) << c.name;
+      EXPECT_EQ(k.strategy.gnp_mix, "normalized") << c.name;
+      EXPECT_EQ(k.strategy.sam_m, 32) << c.name;
+      EXPECT_EQ(k.strategy.perturbation, "local") << c.name;
+    } else {
+      EXPECT_EQ(k.strategy.name, "sgd") << c.name;
+    }
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"cifar10/gnp", "cifar10/sgd", "cifar100/gnp", "cifar100/sgd"}));
+  EXPECT_EQ(p.cells.size(), 4u);
+  EXPECT_EQ(p.seeds.size(), 5u);
+}

@@ -88,8 +88,8 @@ inline void run_steps(models::Net& model, optim::StrategyOptions so, optim::SgdO
   }
 }
 
-// Runs `steps` steps of a strategy at lr 0.05, step i on batch_of(100 + i):
-// one optimizer state across several batches.
+// Runs `steps` steps of a strategy at lr 0.05, step i (its global step) on
+// batch_of(100 + i): one optimizer state across several batches.
 template <class BatchOf>
 void run_steps_on_batches(models::Net& model, const optim::StrategyOptions& so, const optim::SgdOptions& sgd, int steps,
                           BatchOf batch_of) {
@@ -98,7 +98,7 @@ void run_steps_on_batches(models::Net& model, const optim::StrategyOptions& so, 
   optim::Objective obj;
   for (int i = 0; i < steps; ++i) {
     auto b = batch_of(100 + i);
-    optim::StepContext ctx{model, b, obj, base, 0.05};
+    optim::StepContext ctx{model, b, obj, base, 0.05, optim::Precision::kFloat32, nullptr, 1.0, /*global_step=*/i};
     strat->step(ctx);
   }
 }

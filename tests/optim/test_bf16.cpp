@@ -7,7 +7,7 @@ using namespace nrs;
 using namespace nrs::testing;
 
 TEST(Bf16, SamAndNrsStepsUnderCpuAutocast) {
-  for (const std::string name : {"sam", "gnp", "looksam", "nrs"}) {
+  for (const std::string name : {"sam", "gnp", "looksam", "rst", "nrs"}) {
     torch::manual_seed(4);
     auto net = models::make_model("small-cnn-mini", {3, 8, 8, 4});
     torch::manual_seed(4);
@@ -20,6 +20,7 @@ TEST(Bf16, SamAndNrsStepsUnderCpuAutocast) {
     so.name = name;
     so.rho = 0.5;
     so.nrs_radius = 0.5;
+    so.rst_p = 1.0;  // RST: its SAM branch (its SGD branch is SgdStep's)
     auto strat = optim::make_strategy(so, *net, base);
     optim::Objective obj;
     optim::StepContext ctx{*net, b, obj, base, /*lr=*/0.0, optim::Precision::kBFloat16};
