@@ -1,4 +1,5 @@
 #include "suite/run_options.h"
+#include "suite/optim/strategy_fields.h"
 
 #include <sstream>
 
@@ -22,14 +23,34 @@ std::vector<double> parse_list(const std::string& flag, const std::string& s) {
   return out;
 }
 
+// The flags of one block of the strategy field table (optim/strategy_fields).
+void add_strategy_flags(po::options_description& d, optim::StrategyOptions& o, optim::StrategyField::Block block) {
+  for (const auto& f : optim::strategy_fields()) {
+    if (f.block != block) continue;
+    std::visit(
+        [&](auto m) {
+          auto* target = &(o.*m);
+          if constexpr (std::is_same_v<std::decay_t<decltype(*target)>, bool>)
+            d.add_options()(f.flag.c_str(), po::bool_switch(target), f.help.c_str());
+          else  // the default as a person writes it (0.05, not 0.050000000000000003)
+            d.add_options()(f.flag.c_str(), po::value(target)->default_value(*target, optim::default_text(f)),
+                            f.help.c_str());
+        },
+        f.member);
+  }
+}
+
 }  // namespace
 
 void add_run_options(po::options_description& d, RunConfig& c, std::string& milestones) {
   // clang-format off
   d.add_options()
     ("model", po::value(&c.model)->default_value(c.model), "model name (nrsbench list)")
-    ("dataset", po::value(&c.dataset)->default_value(c.dataset), "dataset name (nrsbench list)")
-    ("optimizer", po::value(&c.strategy.name)->default_value(c.strategy.name), "sgd | sam | asam | gnp | looksam | rst | nrs")
+    ("dataset", po::value(&c.dataset)->default_value(c.dataset), "dataset name (nrsbench list)");
+  // clang-format on
+  add_strategy_flags(d, c.strategy, optim::StrategyField::Block::kSelector);
+  // clang-format off
+  d.add_options()
     ("epochs", po::value(&c.epochs)->default_value(c.epochs), "training epochs")
     ("batch-size", po::value(&c.batch_size)->default_value(c.batch_size), "training batch size")
     ("eval-batch-size", po::value(&c.eval_batch_size)->default_value(c.eval_batch_size), "evaluation batch size")
@@ -47,21 +68,6 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
     ("milestones", po::value(&milestones), "step schedule: epochs, comma-separated (default 50%,75%)")
     ("gamma", po::value(&c.schedule.gamma)->default_value(c.schedule.gamma), "step schedule factor")
     ("label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing), "label smoothing")
-    ("rho", po::value(&c.strategy.rho)->default_value(c.strategy.rho), "SAM/ASAM radius; GNP finite-difference step r")
-    ("asam-eta", po::value(&c.strategy.asam_eta)->default_value(c.strategy.asam_eta), "ASAM eta")
-    ("gnp-alpha", po::value(&c.strategy.gnp_alpha)->default_value(c.strategy.gnp_alpha), "GNP weight of the perturbed gradient (1 = SAM)")
-    ("looksam-k", po::value(&c.strategy.looksam_k)->default_value(c.strategy.looksam_k), "LookSAM: a SAM step every k steps (1 = SAM)")
-    ("looksam-alpha", po::value(&c.strategy.looksam_alpha)->default_value(c.strategy.looksam_alpha), "LookSAM: weight of the reused orthogonal part")
-    ("rst-p", po::value(&c.strategy.rst_p)->default_value(c.strategy.rst_p), "RST: probability of a SAM step (at the start for linear/cosine)")
-    ("rst-p-end", po::value(&c.strategy.rst_p_end)->default_value(c.strategy.rst_p_end), "RST: probability at the last step (linear/cosine)")
-    ("rst-schedule", po::value(&c.strategy.rst_schedule)->default_value(c.strategy.rst_schedule), "RST: constant | linear | cosine")
-    ("gnp-mix", po::value(&c.strategy.gnp_mix)->default_value(c.strategy.gnp_mix), "GNP first-gradient term: normalized (official code) | raw (paper)")
-    ("nrs-radius", po::value(&c.strategy.nrs_radius)->default_value(c.strategy.nrs_radius), "NRS neighbourhood radius r")
-    ("nrs-alpha", po::value(&c.strategy.nrs_alpha)->default_value(c.strategy.nrs_alpha), "NRS KL weight alpha")
-    ("nrs-neighbor", po::value(&c.strategy.nrs_neighbor)->default_value(c.strategy.nrs_neighbor), "gradient | random | filter")
-    ("nrs-samples", po::value(&c.strategy.nrs_samples)->default_value(c.strategy.nrs_samples), "neighbours K per step (random/filter)")
-    ("nrs-target", po::value(&c.strategy.nrs_target)->default_value(c.strategy.nrs_target), "detached | full")
-    ("bn-stats", po::value(&c.strategy.bn_stats)->default_value(c.strategy.bn_stats), "BN running stats from: first (unperturbed pass) | both")
     ("seed", po::value(&c.seed)->default_value(c.seed), "seed (init, data order, augmentation, neighbours)")
     ("device", po::value(&c.device)->default_value(c.device), "cpu | cuda | cuda:N")
     ("threads", po::value(&c.threads)->default_value(c.threads), "CPU threads (0 = all cores)")
@@ -110,20 +116,14 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
     ("checkpoint", po::value(&c.checkpoint.path), "checkpoint file: resumed from when it exists (default OUT.ckpt; matrix: the result path + .ckpt)")
     ("checkpoint-every", po::value(&c.checkpoint.every)->default_value(c.checkpoint.every), "N epochs, or Nm minutes (also mid-epoch); 0 = only at the end and on SIGTERM/SIGUSR1/SIGINT")
     ("keep-checkpoint", po::bool_switch(&c.checkpoint.keep), "keep the checkpoint after the run finished");
-  // Official-code semantics (google-research/sam; docs/fidelity.md). Kept as
-  // one block, last, so that flags added above do not collide with it.
+  // clang-format on
+  add_strategy_flags(d, c.strategy, optim::StrategyField::Block::kMethod);
+  // Official-code semantics (google-research/sam; docs/fidelity.md), last.
+  add_strategy_flags(d, c.strategy, optim::StrategyField::Block::kOfficial);
+  // clang-format off
   d.add_options()
-    ("sam-m", po::value(&c.strategy.sam_m)->default_value(c.strategy.sam_m),
-     "m-sharpness: SAM/ASAM/NRS perturb each chunk of M samples with its own gradient, chunk gradients averaged "
-     "(the paper's 8 devices x 32 = --sam-m 32 with batch 256; 0 = one perturbation for the batch)")
-    ("bn-group", po::value(&c.strategy.bn_group)->default_value(c.strategy.bn_group),
-     "ghost BatchNorm: batch statistics per group of G samples, one forward pass each, running stats advanced once "
-     "per step by the groups' mean (per-device BN; 0 = --sam-m if set, else the whole batch)")
-    ("shared-gates", po::bool_switch(&c.strategy.shared_gates),
-     "stochastic layers (ShakeDrop, dropout) draw the same gates in every pass of a step (official: one PRNG key per step)")
     ("drop-last", po::bool_switch(&c.drop_last), "drop the last partial training batch of each epoch (official: drop_remainder)")
     ("nproc", po::value(&c.nproc)->default_value(c.nproc), "data-parallel replicas: N local ranks on loopback (c10d Gloo on CPU, NCCL on CUDA), each training batch-size/N rows of every global batch; under torchrun or srun the job's world size")
-    ("perturbation", po::value(&c.strategy.perturbation)->default_value(c.strategy.perturbation), "SAM/ASAM/NRS with replicas or --sam-m: local (each replica or m-chunk perturbs with its own gradient: m-sharpness) | global (one perturbation from the all-reduced gradient)")
     ("dist-timeout", po::value(&c.dist_timeout_s)->default_value(c.dist_timeout_s), "seconds a rank waits for its peers (rendezvous, collectives) before every rank stops with an error")
     ("cutout-mode", po::value(&c.augment.cutout_mode)->default_value(c.augment.cutout_mode),
      "image (own Cutout square per image) | batch (one square position for the whole batch, official)");

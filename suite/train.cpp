@@ -2,6 +2,7 @@
 #include "suite/build_info.h"
 #include "suite/dist/communicator.h"
 #include "suite/matrix/cell_id.h"
+#include "suite/optim/strategy_fields.h"
 #include "suite/results.h"
 #include "suite/run/checkpoint.h"
 #include "suite/run/epoch_loop.h"
@@ -26,26 +27,7 @@ nlohmann::json RunConfig::to_json() const {
   // Off and at its defaults this equals RunConfig{}'s, so no cell id moves.
   nlohmann::json landscape_json = landscape_opts.to_json();
   landscape_json["enabled"] = landscape;
-  nlohmann::json strat = {{"name", strategy.name},
-                          {"rho", strategy.rho},
-                          {"asam_eta", strategy.asam_eta},
-                          {"gnp_alpha", strategy.gnp_alpha},
-                          {"gnp_mix", strategy.gnp_mix},
-                          {"looksam_k", strategy.looksam_k},
-                          {"looksam_alpha", strategy.looksam_alpha},
-                          {"rst_p", strategy.rst_p},
-                          {"rst_p_end", strategy.rst_p_end},
-                          {"rst_schedule", strategy.rst_schedule},
-                          {"nrs_radius", strategy.nrs_radius},
-                          {"nrs_alpha", strategy.nrs_alpha},
-                          {"nrs_neighbor", strategy.nrs_neighbor},
-                          {"nrs_samples", strategy.nrs_samples},
-                          {"nrs_target", strategy.nrs_target},
-                          {"bn_stats", strategy.bn_stats},
-                          {"sam_m", strategy.sam_m},
-                          {"bn_group", strategy.bn_group_effective()},
-                          {"shared_gates", strategy.shared_gates},
-                          {"perturbation", strategy.perturbation}};
+  const nlohmann::json strat = optim::strategy_config_json(strategy);
   return {{"model", model},
           {"dataset", dataset},
           {"epochs", epochs},

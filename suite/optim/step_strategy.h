@@ -108,7 +108,7 @@ struct StrategyOptions {
 struct StrategyEntry {
   std::string name;
   std::string description;                                  // the exact update, one line
-  std::vector<std::pair<std::string, std::string>> params;  // flag -> default/meaning
+  std::vector<std::pair<std::string, std::string>> params;  // flag -> default and meaning (strategy_fields.h)
 };
 
 const std::vector<StrategyEntry>& strategy_registry();
