@@ -1,4 +1,5 @@
 #include "suite/run_options.h"
+#include "suite/hessian/hessian_fields.h"
 #include "suite/optim/strategy_fields.h"
 
 #include <sstream>
@@ -23,24 +24,32 @@ std::vector<double> parse_list(const std::string& flag, const std::string& s) {
   return out;
 }
 
-// The flags of one block of the strategy field table (optim/strategy_fields).
-void add_strategy_flags(po::options_description& d, optim::StrategyOptions& o, optim::StrategyField::Block block) {
-  for (const auto& f : optim::strategy_fields()) {
-    if (f.block != block) continue;
-    std::visit(
-        [&](auto m) {
-          auto* target = &(o.*m);
-          if constexpr (std::is_same_v<std::decay_t<decltype(*target)>, bool>)
-            d.add_options()(f.flag.c_str(), po::bool_switch(target), f.help.c_str());
-          else  // the default as a person writes it (0.05, not 0.050000000000000003)
-            d.add_options()(f.flag.c_str(), po::value(target)->default_value(*target, optim::default_text(f)),
-                            f.help.c_str());
-        },
-        f.member);
+// One flag bound to `target`: a switch for a bool, else a value whose default
+// prints as a person writes it (0.05, not 0.050000000000000003).
+template <typename T>
+void add_field_flag(po::options_description& d, const std::string& flag, T* target, const std::string& help) {
+  if constexpr (std::is_same_v<T, bool>) {
+    d.add_options()(flag.c_str(), po::bool_switch(target), help.c_str());
+  } else {
+    std::ostringstream text;
+    text << *target;
+    d.add_options()(flag.c_str(), po::value(target)->default_value(*target, text.str()), help.c_str());
   }
 }
 
+// The flags of one block of the strategy field table (optim/strategy_fields).
+void add_strategy_flags(po::options_description& d, optim::StrategyOptions& o, optim::StrategyField::Block block) {
+  for (const auto& f : optim::strategy_fields())
+    if (f.block == block) std::visit([&](auto m) { add_field_flag(d, f.flag, &(o.*m), f.help); }, f.member);
+}
+
 }  // namespace
+
+void add_hessian_flags(po::options_description& d, hessian::HessianOptions& h, const std::string& prefix) {
+  for (const auto& f : hessian::hessian_fields())
+    std::visit([&](auto m) { add_field_flag(d, prefix + f.name, &(h.*m), hessian::hessian_field_help(f, prefix)); },
+               f.member);
+}
 
 void add_run_options(po::options_description& d, RunConfig& c, std::string& milestones) {
   // clang-format off
@@ -88,23 +97,11 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
     ("init-weights", po::value(&c.init_weights), "load initial weights (torch.load-compatible dict)")
     ("save-weights", po::value(&c.save_weights), "save final weights (torch.load-compatible dict)")
     ("hessian-top-k", po::value(&c.hessian_top_k)->default_value(c.hessian_top_k), "top-k Hessian eigenvalues of the final model (0 = off)")
-    ("hessian-every", po::value(&c.hessian_every)->default_value(c.hessian_every), "also every E epochs (0 = final only)")
-    ("hessian-samples", po::value(&c.hessian.samples)->default_value(c.hessian.samples), "training samples for the Hessian")
-    ("hessian-method", po::value(&c.hessian.method)->default_value(c.hessian.method), "lanczos | power")
-    ("hessian-tol", po::value(&c.hessian.tol)->default_value(c.hessian.tol), "relative tolerance (change and residual)")
-    ("hessian-bn", po::value(&c.hessian.bn_mode)->default_value(c.hessian.bn_mode), "eval | train")
-    ("hessian-trace-probes", po::value(&c.hessian.trace_probes)->default_value(c.hessian.trace_probes), "Hutchinson probes (0 = no trace)")
-    ("hessian-max-iter", po::value(&c.hessian.max_iter)->default_value(c.hessian.max_iter), "Lanczos steps / power iterations per eigenvalue")
-    ("hessian-which", po::value(&c.hessian.which)->default_value(c.hessian.which), "largest_algebraic | largest_magnitude")
-    ("hessian-batch-size", po::value(&c.hessian.batch_size)->default_value(c.hessian.batch_size), "HVP micro-batch (0 = 256 in eval, all samples in train)")
-    ("hessian-graph-cache-mb", po::value(&c.hessian.graph_cache_mb)->default_value(c.hessian.graph_cache_mb), "memory for reusing first-order graphs across HVPs (0 = off)")
-    ("hessian-memory-mb", po::value(&c.hessian.memory_mb)->default_value(c.hessian.memory_mb), "bound on Lanczos basis + graph cache; the basis thick-restarts when full (0 = unbounded)")
-    ("hessian-density", po::bool_switch(&c.hessian.density), "final model: Hessian spectral density by stochastic Lanczos quadrature (needs --hessian-top-k)")
-    ("hessian-density-probes", po::value(&c.hessian.density_probes)->default_value(c.hessian.density_probes), "density: Rademacher probes")
-    ("hessian-density-steps", po::value(&c.hessian.density_steps)->default_value(c.hessian.density_steps), "density: Lanczos steps per probe (that many vectors must fit in --hessian-memory-mb)")
-    ("hessian-density-grid", po::value(&c.hessian.density_grid)->default_value(c.hessian.density_grid), "density: grid points")
-    ("hessian-density-sigma", po::value(&c.hessian.density_sigma)->default_value(c.hessian.density_sigma), "density: Gaussian broadening as a fraction of the spectrum's range")
-    ("hessian-repeats", po::value(&c.hessian.repeats)->default_value(c.hessian.repeats), "final model: lambda_max (and trace) on R disjoint subsets of --hessian-samples each (1 = one subset)")
+    ("hessian-every", po::value(&c.hessian_every)->default_value(c.hessian_every), "also every E epochs (0 = final only)");
+  // clang-format on
+  add_hessian_flags(d, c.hessian, "hessian-");
+  // clang-format off
+  d.add_options()
     ("landscape", po::bool_switch(&c.landscape), "final model: loss-landscape slices along a filter-normalised random direction and the top Hessian eigenvector")
     ("landscape-samples", po::value(&c.landscape_opts.samples)->default_value(c.landscape_opts.samples), "landscape: training samples (the Hessian's subset)")
     ("landscape-bn", po::value(&c.landscape_opts.bn)->default_value(c.landscape_opts.bn), "landscape: BatchNorm eval (stored running stats) | recompute (re-estimated at each point)")

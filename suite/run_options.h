@@ -16,6 +16,11 @@ namespace nrs {
 void add_run_options(boost::program_options::options_description& d, RunConfig& c, std::string& milestones);
 void apply_milestones(RunConfig& c, const std::string& milestones);  // throws std::invalid_argument
 
+// The Hessian settings of hessian/hessian_fields.h as --PREFIX-NAME flags
+// bound to `h`: "hessian-" for a run's final model, "" for `nrsbench hessian`.
+void add_hessian_flags(boost::program_options::options_description& d, hessian::HessianOptions& h,
+                       const std::string& prefix);
+
 // Builds a RunConfig from a JSON object of flags, e.g. {"lr": 0.1,
 // "optimizer": "sam", "nesterov": true, "milestones": [60, 120]}. Errors throw
 // std::invalid_argument starting with `where` (file and cell) and the flag.

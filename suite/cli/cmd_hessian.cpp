@@ -6,6 +6,7 @@
 #include "suite/results.h"
 #include "suite/run/process_scope.h"
 #include "suite/run/setup.h"
+#include "suite/run_options.h"
 
 #include <cmath>
 #include <cstdio>
@@ -20,24 +21,12 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
   in.add_to(d, "weights file (nrsbench run --save-weights, or torch.save of a state dict); required");
   // clang-format off
   d.add_options()
-    ("samples", po::value(&h.samples)->default_value(h.samples), "training samples (fixed, seeded subset; 4096+ recommended on GPU)")
-    ("top-k", po::value(&h.top_k)->default_value(h.top_k), "number of eigenvalues")
-    ("method", po::value(&h.method)->default_value(h.method), "lanczos | power")
-    ("which", po::value(&h.which)->default_value(h.which), "largest_algebraic | largest_magnitude")
-    ("tol", po::value(&h.tol)->default_value(h.tol), "relative tolerance: change AND residual")
-    ("max-iter", po::value(&h.max_iter)->default_value(h.max_iter), "Lanczos steps / power iterations per eigenvalue")
+    ("top-k", po::value(&h.top_k)->default_value(h.top_k), "number of eigenvalues");
+  // clang-format on
+  add_hessian_flags(d, h, "");  // the settings a run's --hessian-X flags take (hessian/hessian_fields.h)
+  // clang-format off
+  d.add_options()
     ("seed", po::value(&h.seed)->default_value(h.seed), "sample subset, start vectors, trace probes")
-    ("bn", po::value(&h.bn_mode)->default_value(h.bn_mode), "BatchNorm: eval (running stats) | train (batch stats, one batch)")
-    ("batch-size", po::value(&h.batch_size)->default_value(h.batch_size), "HVP micro-batch (0 = 256 in eval, all samples in train)")
-    ("graph-cache-mb", po::value(&h.graph_cache_mb)->default_value(h.graph_cache_mb), "memory for reusing first-order graphs across HVPs (0 = off)")
-    ("memory-mb", po::value(&h.memory_mb)->default_value(h.memory_mb), "bound on Lanczos basis + graph cache; the basis thick-restarts when full (0 = unbounded)")
-    ("trace-probes", po::value(&h.trace_probes)->default_value(h.trace_probes), "Hutchinson probes (0 = no trace)")
-    ("density", po::bool_switch(&h.density), "also the spectral density (stochastic Lanczos quadrature)")
-    ("density-probes", po::value(&h.density_probes)->default_value(h.density_probes), "density: Rademacher probes")
-    ("density-steps", po::value(&h.density_steps)->default_value(h.density_steps), "density: Lanczos steps per probe (that many vectors must fit in --memory-mb)")
-    ("density-grid", po::value(&h.density_grid)->default_value(h.density_grid), "density: grid points")
-    ("density-sigma", po::value(&h.density_sigma)->default_value(h.density_sigma), "density: Gaussian broadening as a fraction of the spectrum's range")
-    ("repeats", po::value(&h.repeats)->default_value(h.repeats), "lambda_max (and trace) on R disjoint subsets of --samples each: the sampling error")
     ("out", po::value(&out), "results JSON path (default results/hessian/<dataset>/<model>.json)");
   // clang-format on
   po::variables_map vm;

@@ -1,0 +1,29 @@
+// The Hessian settings that both `nrsbench run` (as --hessian-NAME, for the
+// final model) and `nrsbench hessian` (as --NAME) take, declared once: the
+// flag name without its prefix, the HessianOptions member it sets (whose
+// initialiser is the default) and its help. run_options binds them to flags
+// (add_hessian_flags). --hessian-top-k and --hessian-every of a run and
+// --top-k and --seed of the command are each one command's own.
+#pragma once
+#include "suite/hessian/spectrum.h"
+
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace nrs::hessian {
+
+struct HessianField {
+  using Member = std::variant<int64_t HessianOptions::*, double HessianOptions::*, std::string HessianOptions::*,
+                              bool HessianOptions::*>;
+  std::string name;  // the flag without its prefix ("samples": --hessian-samples, --samples)
+  Member member;
+  std::string help;  // "{NAME}" stands for another field's flag, with the caller's prefix
+};
+
+const std::vector<HessianField>& hessian_fields();
+
+// The help of `f` with each "{NAME}" written as "--" + prefix + NAME.
+std::string hessian_field_help(const HessianField& f, const std::string& prefix);
+
+}  // namespace nrs::hessian
