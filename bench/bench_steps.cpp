@@ -2,7 +2,7 @@
 // the same run (this machine is noisy: compare within one invocation).
 #include "models/registry.h"
 #include "suite/optim/strategies.h"
-#include "suite/step_cost.h"
+#include "suite/run/step_cost.h"
 
 #include <benchmark/benchmark.h>
 

@@ -80,7 +80,7 @@ StreamingFolder open_streaming_folder(const std::string& name, const DatasetOpti
 ImageFolderIndex index_subset(const ImageFolderIndex& index, int64_t n) {
   const int64_t total = static_cast<int64_t>(index.samples.size());
   if (n <= 0 || n >= total) return index;
-  // Must stay identical to suite/train.cpp's subset() for in-memory splits.
+  // Must stay identical to suite/run/run.cpp's subset() for in-memory splits.
   auto gen = at::make_generator<at::CPUGeneratorImpl>(0x5b5e7ULL);
   return pick(index, std::get<0>(torch::randperm(total, gen, torch::kInt64).slice(0, 0, n).sort()));
 }

@@ -2,9 +2,9 @@
 // between cells as one Holm family (docs/checking.md). Exit 1 when a reference
 // row fails; claim verdicts are findings, printed and reported, not errors.
 #include "suite/cli/cli_common.h"
+#include "suite/io/results.h"
 #include "suite/matrix/aggregate.h"
 #include "suite/matrix/check.h"
-#include "suite/results.h"
 
 #include <algorithm>
 #include <cstdio>

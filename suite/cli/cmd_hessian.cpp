@@ -3,10 +3,10 @@
 #include "suite/cli/cli_common.h"
 #include "suite/cli/saved_model_options.h"
 #include "suite/hessian/spectrum.h"
-#include "suite/results.h"
+#include "suite/io/results.h"
 #include "suite/run/process_scope.h"
+#include "suite/run/run_options.h"
 #include "suite/run/setup.h"
-#include "suite/run_options.h"
 
 #include <cmath>
 #include <cstdio>

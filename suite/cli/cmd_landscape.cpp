@@ -4,7 +4,7 @@
 #include "suite/cli/saved_model_options.h"
 #include "suite/hessian/landscape.h"
 #include "suite/hessian/spectrum.h"
-#include "suite/results.h"
+#include "suite/io/results.h"
 #include "suite/run/process_scope.h"
 #include "suite/run/setup.h"
 

@@ -1,10 +1,10 @@
 // `nrsbench leaderboard`: leaderboard.json and a self-contained
 // leaderboard.html from a results directory (and, optionally, baselines).
 #include "suite/cli/cli_common.h"
+#include "suite/io/results.h"
 #include "suite/matrix/aggregate.h"
 #include "suite/matrix/check.h"
 #include "suite/matrix/leaderboard.h"
-#include "suite/results.h"
 
 #include <cstdio>
 #include <filesystem>

@@ -1,15 +1,15 @@
 // `nrsbench run`: one cell from flags.
 #include "suite/cli/cli_common.h"
+#include "suite/core/errors.h"
 #include "suite/dist/communicator.h"
 #include "suite/dist/launcher.h"
-#include "suite/errors.h"
-#include "suite/file_lock.h"
+#include "suite/io/file_lock.h"
+#include "suite/io/results.h"
 #include "suite/matrix/runner.h"
 #include "suite/optim/step_strategy.h"
-#include "suite/results.h"
 #include "suite/run/preemption.h"
-#include "suite/run_options.h"
-#include "suite/train.h"
+#include "suite/run/run.h"
+#include "suite/run/run_options.h"
 
 #include <unistd.h>
 

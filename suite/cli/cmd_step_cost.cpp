@@ -1,8 +1,8 @@
 // `nrsbench step-cost`: ms per training step of each optimizer on one model
 // and batch shape (CUDA events on GPUs), with ratios to SGD from one process.
 #include "suite/cli/cli_common.h"
-#include "suite/results.h"
-#include "suite/step_cost.h"
+#include "suite/io/results.h"
+#include "suite/run/step_cost.h"
 
 #include <cstdio>
 #include <sstream>

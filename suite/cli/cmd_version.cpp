@@ -1,6 +1,6 @@
 // `nrsbench version`: what this binary is and what it can use.
-#include "suite/build_info.h"
 #include "suite/cli/cli_common.h"
+#include "suite/core/build_info.h"
 
 #include <iostream>
 

@@ -2,7 +2,7 @@
 // into one line on stderr with exit code 2.
 #include "datasets/dataset.h"
 #include "suite/cli/cli_common.h"
-#include "suite/errors.h"
+#include "suite/core/errors.h"
 
 #include <iostream>
 

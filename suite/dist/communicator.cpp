@@ -2,7 +2,7 @@
 // headers declare the process groups only under those macros
 // (../shared/reference/platform-notes.md). Only this file sees them.
 #include "suite/dist/communicator.h"
-#include "suite/errors.h"
+#include "suite/core/errors.h"
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>

@@ -1,5 +1,5 @@
 #include "suite/dist/dist_env.h"
-#include "suite/errors.h"
+#include "suite/core/errors.h"
 
 #include <algorithm>
 #include <cstdlib>

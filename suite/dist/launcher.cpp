@@ -1,5 +1,5 @@
 #include "suite/dist/launcher.h"
-#include "suite/errors.h"
+#include "suite/core/errors.h"
 
 #include <netinet/in.h>
 #include <signal.h>

@@ -1,7 +1,7 @@
 #include "suite/matrix/aggregate.h"
-#include "suite/errors.h"
+#include "suite/core/errors.h"
+#include "suite/io/results.h"
 #include "suite/matrix/protocol.h"
-#include "suite/results.h"
 
 #include <algorithm>
 #include <cmath>

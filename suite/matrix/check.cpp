@@ -1,6 +1,6 @@
 #include "suite/matrix/check.h"
-#include "suite/errors.h"
-#include "suite/results.h"
+#include "suite/core/errors.h"
+#include "suite/io/results.h"
 #include "suite/stats/claim_test.h"
 #include "suite/stats/distributions.h"
 #include "suite/stats/holm.h"

@@ -1,7 +1,7 @@
 #include "suite/matrix/migrate.h"
-#include "suite/matrix/cell_id.h"
-#include "suite/results.h"
-#include "suite/run_options.h"
+#include "suite/io/results.h"
+#include "suite/run/cell_id.h"
+#include "suite/run/run_options.h"
 
 #include <filesystem>
 #include <map>

@@ -3,9 +3,9 @@
 #include "datasets/registry.h"
 #include "datasets/sha256.h"
 #include "models/registry.h"
-#include "suite/errors.h"
-#include "suite/results.h"
-#include "suite/run_options.h"
+#include "suite/core/errors.h"
+#include "suite/io/results.h"
+#include "suite/run/run_options.h"
 
 #include <cctype>
 #include <cstdlib>

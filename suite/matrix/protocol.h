@@ -14,8 +14,8 @@
 // Flags merge in the order defaults, dataset, model, optimizer, overrides;
 // a group inherits everything above it and replaces the axes it names.
 #pragma once
-#include "suite/matrix/cell_id.h"
-#include "suite/train.h"
+#include "suite/run/cell_id.h"
+#include "suite/run/run.h"
 
 #include <nlohmann/json.hpp>
 #include <string>

@@ -1,7 +1,7 @@
 #include "suite/matrix/run_record.h"
-#include "suite/errors.h"
-#include "suite/matrix/cell_id.h"
-#include "suite/results.h"
+#include "suite/core/errors.h"
+#include "suite/io/results.h"
+#include "suite/run/cell_id.h"
 
 #include <cmath>
 

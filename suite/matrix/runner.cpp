@@ -1,11 +1,11 @@
 #include "suite/matrix/runner.h"
-#include "suite/build_info.h"
+#include "suite/core/build_info.h"
+#include "suite/core/errors.h"
 #include "suite/dist/communicator.h"
 #include "suite/dist/launcher.h"
-#include "suite/errors.h"
-#include "suite/file_lock.h"
+#include "suite/io/file_lock.h"
+#include "suite/io/results.h"
 #include "suite/optim/step_strategy.h"
-#include "suite/results.h"
 #include "suite/run/preemption.h"
 
 #include <fcntl.h>

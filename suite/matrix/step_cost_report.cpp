@@ -1,5 +1,5 @@
 #include "suite/matrix/step_cost_report.h"
-#include "suite/errors.h"
+#include "suite/core/errors.h"
 
 namespace nrs::matrix {
 using nlohmann::json;

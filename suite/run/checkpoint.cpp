@@ -1,8 +1,8 @@
 #include "suite/run/checkpoint.h"
-#include "suite/errors.h"
-#include "suite/matrix/cell_id.h"
-#include "suite/results.h"
-#include "suite/zip_bounds.h"
+#include "suite/core/errors.h"
+#include "suite/io/results.h"
+#include "suite/io/zip_bounds.h"
+#include "suite/run/cell_id.h"
 
 #include <chrono>
 #include <cstring>

@@ -2,7 +2,7 @@
 #include "suite/hessian/spectrum.h"
 #include "suite/run/preemption.h"
 #include "suite/run/replica_sync.h"
-#include "suite/step_timer.h"
+#include "suite/run/step_timer.h"
 
 #include <chrono>
 #include <cmath>

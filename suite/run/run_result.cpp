@@ -1,7 +1,7 @@
 #include "suite/run/run_result.h"
 #include "models/registry.h"
-#include "suite/build_info.h"
-#include "suite/results.h"
+#include "suite/core/build_info.h"
+#include "suite/io/results.h"
 #include "suite/run/setup.h"
 
 #include <sys/resource.h>

@@ -3,7 +3,7 @@
 #include "datasets/sha256.h"
 #include "datasets/stream_source.h"
 #include "models/registry.h"
-#include "suite/weights.h"
+#include "suite/io/weights.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 

@@ -5,10 +5,10 @@
 #pragma once
 #include "datasets/batch_source.h"
 #include "models/net.h"
+#include "suite/optim/schedule.h"
 #include "suite/optim/step_strategy.h"
+#include "suite/run/run.h"
 #include "suite/run/setup.h"
-#include "suite/schedule.h"
-#include "suite/train.h"
 
 #include <memory>
 #include <nlohmann/json.hpp>

@@ -5,9 +5,9 @@
 #include "../data/temp_dir.h"
 #include "../matrix/util.h"
 #include "models/registry.h"
-#include "suite/errors.h"
-#include "suite/file_lock.h"
-#include "suite/weights.h"
+#include "suite/core/errors.h"
+#include "suite/io/file_lock.h"
+#include "suite/io/weights.h"
 
 #include <gtest/gtest.h>
 #include <torch/serialize.h>
@@ -142,7 +142,7 @@ struct FuzzTiny : torch::nn::Module {
 // silently past the end of a short record). The files are tiny.pt with one
 // entry changed by Python's zipfile (tests/fuzz/make_corpus.py), and the
 // fuzzer's own input whose pickle declares a 1.6 GB string (LibTorch
-// allocated it before failing; suite/pickle_bounds.h).
+// allocated it before failing; suite/io/pickle_bounds.h).
 TEST(BadInput, WeightsAddressingOutsideTheirDataAreRefused) {
   const std::string dir = std::string(NRSBENCH_SOURCE_DIR) + "/tests/fuzz/corpus/fuzz_weights/";
   FuzzTiny ok;

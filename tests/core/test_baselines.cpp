@@ -1,5 +1,5 @@
 // Every number in baselines/ carries its citation.
-#include "suite/results.h"
+#include "suite/io/results.h"
 
 #include <gtest/gtest.h>
 

@@ -6,7 +6,7 @@
 // measure the Hessian on the same samples.
 #include "../matrix/util.h"
 #include "models/registry.h"
-#include "suite/weights.h"
+#include "suite/io/weights.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // CLI: bad input gives one line naming the flag or file and exit code 2.
-#include "suite/results.h"
+#include "suite/io/results.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -2,7 +2,7 @@
 // skip elsewhere: a CPU-only LibTorch cannot exercise them.
 #include "models/registry.h"
 #include "suite/optim/strategies.h"
-#include "suite/step_timer.h"
+#include "suite/run/step_timer.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

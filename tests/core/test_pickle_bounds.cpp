@@ -1,9 +1,9 @@
 // The pickle length bound load_weights applies before LibTorch's unpickler
-// (suite/pickle_bounds.h). The pickles are Python's own (pickle.dumps of one
+// (suite/io/pickle_bounds.h). The pickles are Python's own (pickle.dumps of one
 // dict at protocols 0, 2 and 4: text opcodes, BINUNICODE, LONG1, BINFLOAT,
 // FRAME, MEMOIZE, ...): a scanner that misread any opcode would go out of
 // step and report a false overrun somewhere in them.
-#include "suite/pickle_bounds.h"
+#include "suite/io/pickle_bounds.h"
 
 #include <gtest/gtest.h>
 

@@ -2,9 +2,9 @@
 // and deterministic; saved weights reload bitwise.
 #include "datasets/registry.h"
 #include "models/registry.h"
-#include "suite/results.h"
-#include "suite/train.h"
-#include "suite/weights.h"
+#include "suite/io/results.h"
+#include "suite/io/weights.h"
+#include "suite/run/run.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Learning-rate schedules at known steps (closed forms).
-#include "suite/schedule.h"
+#include "suite/optim/schedule.h"
 
 #include <gtest/gtest.h>
 

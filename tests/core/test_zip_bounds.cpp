@@ -1,7 +1,7 @@
 // The zip bound load_weights applies before LibTorch's zip reader
-// (suite/zip_bounds.h), on archives written by Python's zipfile: stored,
+// (suite/io/zip_bounds.h), on archives written by Python's zipfile: stored,
 // deflated and zip64 entries of the shape torch.save writes.
-#include "suite/zip_bounds.h"
+#include "suite/io/zip_bounds.h"
 
 #include <gtest/gtest.h>
 

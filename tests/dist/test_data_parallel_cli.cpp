@@ -6,7 +6,7 @@
 #include "../matrix/util.h"
 #include "models/registry.h"
 #include "spawn.h"
-#include "suite/weights.h"
+#include "suite/io/weights.h"
 
 #include <gtest/gtest.h>
 

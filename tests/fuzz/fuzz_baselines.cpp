@@ -2,9 +2,9 @@
 // `nrsbench check --baselines FILE` reads them, checked against a fixed
 // aggregate of two hand-made results (SGD and NRS, 2 seeds each) so
 // that entries and claims find cells to compare with.
+#include "suite/io/results.h"
 #include "suite/matrix/aggregate.h"
 #include "suite/matrix/check.h"
-#include "suite/results.h"
 #include "tests/fuzz/fake_result.h"
 #include "tests/fuzz/fuzz_common.h"
 

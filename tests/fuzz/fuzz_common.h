@@ -2,14 +2,14 @@
 // read paths, as the CLI gives them), and the one rule every target checks.
 //
 // The rule: hostile input may only end in the errors the CLI reports as bad
-// input, exit code 2 (suite/errors.h, README "Bad input"): nrs::InputError and
+// input, exit code 2 (suite/core/errors.h, README "Bad input"): nrs::InputError and
 // the other std::invalid_argument, nrs::data::DataError. Any other exception
 // would reach main as an internal failure (exit 1) and is reported here as a
 // finding (abort), like a crash, a sanitizer report, a hang or a huge
 // allocation, which libFuzzer catches itself.
 #pragma once
 #include "datasets/dataset.h"
-#include "suite/errors.h"
+#include "suite/core/errors.h"
 
 #include <unistd.h>
 

@@ -5,7 +5,7 @@
 //
 // NRSBENCH_FUZZ_WRITE_SEED=FILE: save the module's weights with the
 // project's save_weights to FILE and exit (tests/fuzz/make_corpus uses it).
-#include "suite/weights.h"
+#include "suite/io/weights.h"
 #include "tests/fuzz/fuzz_common.h"
 
 namespace {

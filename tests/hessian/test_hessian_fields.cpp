@@ -2,7 +2,7 @@
 // one table (suite/hessian/hessian_fields.h): each flag must set its own
 // member and nothing else, under either prefix.
 #include "suite/hessian/hessian_fields.h"
-#include "suite/run_options.h"
+#include "suite/run/run_options.h"
 
 #include <gtest/gtest.h>
 

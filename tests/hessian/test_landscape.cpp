@@ -6,8 +6,8 @@
 #include "models/registry.h"
 #include "suite/hessian/landscape.h"
 #include "suite/hessian/spectrum.h"
-#include "suite/results.h"
-#include "suite/weights.h"
+#include "suite/io/results.h"
+#include "suite/io/weights.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>

@@ -9,8 +9,8 @@
 #include "suite/hessian/lanczos.h"
 #include "suite/hessian/power_iteration.h"
 #include "suite/hessian/spectrum.h"
-#include "suite/results.h"
-#include "suite/weights.h"
+#include "suite/io/results.h"
+#include "suite/io/weights.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>

@@ -2,12 +2,12 @@
 // alone, the canonical form holds only what a cell changes, old (scheme-1)
 // directories migrate after verification, and every committed result still
 // matches its protocol cell.
-#include "suite/matrix/cell_id.h"
+#include "suite/io/results.h"
 #include "suite/matrix/migrate.h"
 #include "suite/matrix/protocol.h"
 #include "suite/matrix/runner.h"
-#include "suite/results.h"
-#include "suite/run_options.h"
+#include "suite/run/cell_id.h"
+#include "suite/run/run_options.h"
 #include "util.h"
 
 #include <gtest/gtest.h>

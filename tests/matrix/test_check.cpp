@@ -1,9 +1,9 @@
 // Aggregation statistics and checker verdicts on hand-written results, where
 // every expected number is computed by hand here.
-#include "suite/errors.h"
+#include "suite/core/errors.h"
+#include "suite/io/results.h"
 #include "suite/matrix/aggregate.h"
 #include "suite/matrix/check.h"
-#include "suite/results.h"
 #include "util.h"
 
 #include <gtest/gtest.h>

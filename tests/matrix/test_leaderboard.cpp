@@ -1,5 +1,5 @@
 // Leaderboard JSON ranking and the HTML page, loaded in headless Chromium.
-#include "suite/errors.h"
+#include "suite/core/errors.h"
 #include "suite/matrix/aggregate.h"
 #include "suite/matrix/check.h"
 #include "suite/matrix/leaderboard.h"

@@ -1,7 +1,7 @@
 // Protocol expansion: cell counts, stable ids, merging order, sharding and
 // the errors a mistyped protocol gets.
 #include "suite/matrix/protocol.h"
-#include "suite/run_options.h"
+#include "suite/run/run_options.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The matrix runner end to end through the real binary: resume after SIGKILL,
 // shards, concurrent processes, foreign files, diverged cells.
+#include "suite/io/results.h"
 #include "suite/matrix/aggregate.h"
-#include "suite/results.h"
 #include "util.h"
 
 #include <gtest/gtest.h>

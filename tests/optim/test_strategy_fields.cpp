@@ -2,7 +2,7 @@
 // config.optimizer (suite/optim/strategy_fields.h). Checked against results
 // that the code before the table wrote, and one flag at a time.
 #include "suite/optim/strategy_fields.h"
-#include "suite/run_options.h"
+#include "suite/run/run_options.h"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
-#include "suite/step_cost.h"
+#include "suite/run/step_cost.h"
 #include "models/registry.h"
-#include "suite/build_info.h"
+#include "suite/core/build_info.h"
+#include "suite/io/results.h"
 #include "suite/optim/strategies.h"
-#include "suite/results.h"
 #include "suite/run/process_scope.h"
 #include "suite/run/setup.h"
-#include "suite/step_timer.h"
+#include "suite/run/step_timer.h"
 
 #include <algorithm>
 #include <thread>

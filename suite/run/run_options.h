@@ -2,7 +2,7 @@
 // command line and by protocol files, whose cells are written in the same
 // flag names: one source for names, defaults, parsing and error messages.
 #pragma once
-#include "suite/train.h"
+#include "suite/run/run.h"
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>

@@ -1,7 +1,7 @@
-#include "suite/results.h"
+#include "suite/io/results.h"
 #include "datasets/sha256.h"
-#include "suite/build_info.h"
-#include "suite/errors.h"
+#include "suite/core/build_info.h"
+#include "suite/core/errors.h"
 
 #include <fcntl.h>
 #include <signal.h>

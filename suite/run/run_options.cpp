@@ -1,4 +1,4 @@
-#include "suite/run_options.h"
+#include "suite/run/run_options.h"
 #include "suite/hessian/hessian_fields.h"
 #include "suite/optim/strategy_fields.h"
 

@@ -7,8 +7,8 @@
 #include "datasets/pipeline.h"
 #include "suite/hessian/landscape.h"
 #include "suite/hessian/spectrum.h"
+#include "suite/optim/schedule.h"
 #include "suite/optim/step_strategy.h"
-#include "suite/schedule.h"
 
 #include <nlohmann/json.hpp>
 

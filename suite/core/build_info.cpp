@@ -1,4 +1,4 @@
-#include "suite/build_info.h"
+#include "suite/core/build_info.h"
 
 #include "datasets/sha256.h"
 #include "nrsbench/build_info.h"

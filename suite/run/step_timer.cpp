@@ -1,4 +1,4 @@
-#include "suite/step_timer.h"
+#include "suite/run/step_timer.h"
 
 #include <vector>
 

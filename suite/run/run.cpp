@@ -1,9 +1,10 @@
-#include "suite/train.h"
-#include "suite/build_info.h"
+#include "suite/run/run.h"
+#include "suite/core/build_info.h"
 #include "suite/dist/communicator.h"
-#include "suite/matrix/cell_id.h"
+#include "suite/io/results.h"
+#include "suite/io/weights.h"
 #include "suite/optim/strategy_fields.h"
-#include "suite/results.h"
+#include "suite/run/cell_id.h"
 #include "suite/run/checkpoint.h"
 #include "suite/run/epoch_loop.h"
 #include "suite/run/preemption.h"
@@ -11,7 +12,6 @@
 #include "suite/run/replica_sync.h"
 #include "suite/run/run_result.h"
 #include "suite/run/setup.h"
-#include "suite/weights.h"
 
 #include <chrono>
 #include <cmath>

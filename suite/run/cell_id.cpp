@@ -1,6 +1,6 @@
-#include "suite/matrix/cell_id.h"
+#include "suite/run/cell_id.h"
 #include "datasets/sha256.h"
-#include "suite/train.h"
+#include "suite/run/run.h"
 
 namespace nrs::matrix {
 using nlohmann::json;

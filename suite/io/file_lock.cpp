@@ -1,5 +1,5 @@
-#include "suite/file_lock.h"
-#include "suite/errors.h"
+#include "suite/io/file_lock.h"
+#include "suite/core/errors.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

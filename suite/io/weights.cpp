@@ -1,8 +1,8 @@
-#include "suite/weights.h"
-#include "suite/errors.h"
-#include "suite/pickle_bounds.h"
-#include "suite/results.h"
-#include "suite/zip_bounds.h"
+#include "suite/io/weights.h"
+#include "suite/core/errors.h"
+#include "suite/io/pickle_bounds.h"
+#include "suite/io/results.h"
+#include "suite/io/zip_bounds.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/import_read.h>

@@ -1,4 +1,4 @@
-#include "suite/schedule.h"
+#include "suite/optim/schedule.h"
 
 #include <cmath>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "suite/zip_bounds.h"
+#include "suite/io/zip_bounds.h"
 
 #include <zlib.h>
 

@@ -1,4 +1,4 @@
-#include "suite/pickle_bounds.h"
+#include "suite/io/pickle_bounds.h"
 
 #include <array>
 #include <cstdint>
