@@ -2,6 +2,7 @@
 // and batch shape (CUDA events on GPUs), with ratios to SGD from one process.
 #include "suite/cli/cli_common.h"
 #include "suite/io/results.h"
+#include "suite/run/run_options.h"
 #include "suite/run/step_cost.h"
 
 #include <cstdio>
@@ -29,8 +30,12 @@ int cmd_step_cost(const std::vector<std::string>& args) {
     ("threads", po::value(&o.threads)->default_value(o.threads), "CPU threads (0 = all)")
     ("out", po::value(&out), "write the JSON report here");
   // clang-format on
+  po::options_description methods("method flags (each replaces the preset of every variant that reads it)");
+  add_strategy_override_flags(methods, o.method_flags);
+  d.add(methods);
   po::variables_map vm;
   if (!parse_or_help("step-cost", "[options]", d, args, vm)) return 0;
+  o.given_method_flags = given_strategy_flags(vm);
   char x1 = 0, x2 = 0;
   std::istringstream s(shape);
   if (!(s >> o.channels >> x1 >> o.height >> x2 >> o.width) || x1 != 'x' || x2 != 'x' || !s.eof())

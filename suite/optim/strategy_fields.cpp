@@ -97,4 +97,16 @@ std::string default_text(const StrategyField& f) {
   return s.str();
 }
 
+std::vector<std::string> copy_strategy_fields(const StrategyOptions& from, const std::vector<std::string>& flags,
+                                              StrategyOptions& to) {
+  std::vector<std::string> set;
+  for (const auto& f : strategy_fields()) {
+    if (f.block == StrategyField::Block::kSelector || !f.used_by_strategy(to.name)) continue;
+    if (std::find(flags.begin(), flags.end(), f.flag) == flags.end()) continue;
+    std::visit([&](auto m) { to.*m = from.*m; }, f.member);
+    set.push_back(f.flag);
+  }
+  return set;
+}
+
 }  // namespace nrs::optim

@@ -41,4 +41,10 @@ nlohmann::json strategy_config_json(const StrategyOptions& o);
 // The default of a field as `nrsbench list` and --help print it.
 std::string default_text(const StrategyField& f);
 
+// Sets in `to` each field whose flag is in `flags` (without "--") and which
+// `to.name`'s strategy reads, to its value in `from`. Returns the flags it
+// set. step-cost applies the method flags a user gave to each of its presets.
+std::vector<std::string> copy_strategy_fields(const StrategyOptions& from, const std::vector<std::string>& flags,
+                                              StrategyOptions& to);
+
 }  // namespace nrs::optim

@@ -45,6 +45,30 @@ void add_strategy_flags(po::options_description& d, optim::StrategyOptions& o, o
 
 }  // namespace
 
+void add_strategy_override_flags(po::options_description& d, optim::StrategyOptions& o) {
+  for (const auto& f : optim::strategy_fields()) {
+    if (f.block == optim::StrategyField::Block::kSelector) continue;
+    const std::string help = f.help + " (default: each variant's own)";
+    std::visit(
+        [&](auto m) {
+          using T = std::decay_t<decltype(o.*m)>;
+          if constexpr (std::is_same_v<T, bool>)
+            d.add_options()(f.flag.c_str(), po::bool_switch(&(o.*m)), help.c_str());
+          else
+            d.add_options()(f.flag.c_str(), po::value<T>(&(o.*m)), help.c_str());
+        },
+        f.member);
+  }
+}
+
+std::vector<std::string> given_strategy_flags(const po::variables_map& vm) {
+  std::vector<std::string> given;
+  for (const auto& f : optim::strategy_fields())
+    if (f.block != optim::StrategyField::Block::kSelector && vm.count(f.flag) && !vm[f.flag].defaulted())
+      given.push_back(f.flag);
+  return given;
+}
+
 void add_hessian_flags(po::options_description& d, hessian::HessianOptions& h, const std::string& prefix) {
   for (const auto& f : hessian::hessian_fields())
     std::visit([&](auto m) { add_field_flag(d, prefix + f.name, &(h.*m), hessian::hessian_field_help(f, prefix)); },

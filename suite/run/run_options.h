@@ -21,6 +21,13 @@ void apply_milestones(RunConfig& c, const std::string& milestones);  // throws s
 void add_hessian_flags(boost::program_options::options_description& d, hessian::HessianOptions& h,
                        const std::string& prefix);
 
+// The method and official-code flags of optim/strategy_fields.h (--rho,
+// --looksam-k, --sam-m, ...) bound to `o` with no defaults, for a command
+// whose variants each bring their own settings (step-cost); the flags given
+// are read back with given_strategy_flags.
+void add_strategy_override_flags(boost::program_options::options_description& d, optim::StrategyOptions& o);
+std::vector<std::string> given_strategy_flags(const boost::program_options::variables_map& vm);
+
 // Builds a RunConfig from a JSON object of flags, e.g. {"lr": 0.1,
 // "optimizer": "sam", "nesterov": true, "milestones": [60, 120]}. Errors throw
 // std::invalid_argument starting with `where` (file and cell) and the flag.

@@ -3,6 +3,7 @@
 #include "suite/core/build_info.h"
 #include "suite/io/results.h"
 #include "suite/optim/strategies.h"
+#include "suite/optim/strategy_fields.h"
 #include "suite/run/process_scope.h"
 #include "suite/run/setup.h"
 #include "suite/run/step_timer.h"
@@ -50,12 +51,19 @@ optim::StrategyOptions step_cost_strategy(const std::string& label) {
   return o;
 }
 
+optim::StrategyOptions step_cost_variant(const StepCostOptions& o, const std::string& label) {
+  auto s = step_cost_strategy(label);
+  optim::copy_strategy_fields(o.method_flags, o.given_method_flags, s);
+  return s;
+}
+
 namespace {
 
 struct Variant {
   std::string label;
   models::NetPtr net;
   std::unique_ptr<optim::BaseSgd> base;
+  optim::StrategyOptions options;
   std::unique_ptr<optim::StepStrategy> strategy;
   std::vector<double> ms;
   std::string variant;
@@ -94,6 +102,26 @@ void StepCostOptions::validate() const {
       throw std::invalid_argument(
           "--optimizers: '" + l +
           "' is not one of sgd, sam, asam, gnp, looksam, rst, nrs-gradient, nrs-random, nrs-random-k2");
+  for (const auto& flag : given_method_flags) {
+    bool read = false;
+    for (const auto& l : optimizers) {
+      auto preset = step_cost_strategy(l);
+      read = read || !optim::copy_strategy_fields(method_flags, {flag}, preset).empty();
+    }
+    if (!read) {
+      std::string labels;
+      for (const auto& l : optimizers) {
+        if (!labels.empty()) labels += ',';
+        labels += l;
+      }
+      throw std::invalid_argument("--" + flag + ": none of --optimizers " + labels + " reads it");
+    }
+  }
+  for (const auto& l : optimizers) {
+    const auto s = step_cost_variant(*this, l);
+    s.validate();
+    s.validate_batch(batch_size);
+  }
 }
 
 nlohmann::json measure_step_cost(const StepCostOptions& o) {
@@ -125,7 +153,8 @@ nlohmann::json measure_step_cost(const StepCostOptions& o) {
     optim::SgdOptions sgd;
     sgd.weight_decay = 5e-4;
     v.base = std::make_unique<optim::BaseSgd>(named, sgd);
-    v.strategy = optim::make_strategy(step_cost_strategy(label), *v.net, *v.base);
+    v.options = step_cost_variant(o, label);
+    v.strategy = optim::make_strategy(v.options, *v.net, *v.base);
     v.variant = v.strategy->describe().value("variant", label);
     vs.push_back(std::move(v));
   }
@@ -155,6 +184,7 @@ nlohmann::json measure_step_cost(const StepCostOptions& o) {
     const double m = median(v.ms);
     nlohmann::json row = {{"label", v.label},
                           {"variant", v.variant},
+                          {"optimizer", optim::strategy_config_json(v.options)},
                           {"ms_per_step", m},
                           {"ms_per_step_rounds", v.ms},
                           {"images_per_s", 1000.0 * static_cast<double>(o.batch_size) / m},

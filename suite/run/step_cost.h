@@ -22,13 +22,21 @@ struct StepCostOptions {
   int64_t warmup = 5, steps = 20, rounds = 10;
   int threads = 0;
   std::vector<std::string> optimizers = {"sgd", "sam", "nrs-gradient", "nrs-random"};
+  // Method flags the user gave (without "--", e.g. "looksam-k") with their
+  // values in `method_flags`: each replaces the preset of every variant whose
+  // strategy reads it, and must be read by at least one.
+  optim::StrategyOptions method_flags;
+  std::vector<std::string> given_method_flags;
   void validate() const;  // throws std::invalid_argument naming the flag
 };
 
-// Labels step-cost knows: sgd, sam, asam, nrs-gradient, nrs-random, nrs-random-k2.
+// Labels step-cost knows: sgd, sam, asam, gnp, looksam, rst, nrs-gradient, nrs-random, nrs-random-k2.
 const std::vector<std::string>& step_cost_labels();
 // The strategy each label stands for (one definition for step-cost and bench/).
 optim::StrategyOptions step_cost_strategy(const std::string& label);
+// The strategy a variant of `o` runs: its label's preset with the given
+// method flags that its strategy reads.
+optim::StrategyOptions step_cost_variant(const StepCostOptions& o, const std::string& label);
 
 nlohmann::json measure_step_cost(const StepCostOptions& o);
 

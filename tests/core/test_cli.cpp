@@ -102,3 +102,37 @@ TEST(Cli, StepCostReportsRatiosToSgd) {
   EXPECT_NE(j["results"][2]["variant"].get<std::string>().find("random"), std::string::npos);
 }
 TEST(Cli, StepCostUnknownOptimizer) { expect_usage_error("step-cost --optimizers sgd,adam", "'adam'"); }
+
+// The run's method flags reach step-cost's variants: each flag replaces the
+// preset of every variant whose strategy reads it, and only those.
+TEST(Cli, StepCostTakesTheRunsMethodFlags) {
+  const std::string out = ::testing::TempDir() + "/step-cost-flags.json";
+  auto o =
+      run("step-cost --model mlp-mini --shape 1x8x8 --batch-size 16 --steps 3 --rounds 2 --warmup 1 --threads 1 "
+          "--optimizers sgd,sam,looksam,rst --rho 0.2 --looksam-k 2 --rst-p 1 --out " +
+          out);
+  ASSERT_EQ(o.code, 0) << o.text;
+  const auto rows = nrs::read_json_file(out)["results"];
+  ASSERT_EQ(rows.size(), 4u);
+  // SGD reads no radius: its row keeps the table's default (0.05), not 0.2.
+  EXPECT_EQ(rows[0]["optimizer"]["name"], "sgd");
+  EXPECT_DOUBLE_EQ(rows[0]["optimizer"]["rho"].get<double>(), 0.05);
+  for (size_t i = 1; i < 4; ++i) EXPECT_DOUBLE_EQ(rows[i]["optimizer"]["rho"].get<double>(), 0.2) << i;
+  EXPECT_EQ(rows[2]["optimizer"]["looksam_k"], 2);
+  EXPECT_EQ(rows[2]["variant"], "looksam-k2");
+  EXPECT_EQ(rows[1]["optimizer"]["looksam_k"], 5);  // SAM does not read it
+  // RST at p = 1 takes SAM's step on every one of its 1 + 2 x 3 steps.
+  EXPECT_DOUBLE_EQ(rows[3]["optimizer"]["rst_p"].get<double>(), 1.0);
+  EXPECT_EQ(rows[3]["optimizer_summary"]["steps"], 7);
+  EXPECT_EQ(rows[3]["optimizer_summary"]["sam_steps"], 7);
+}
+TEST(Cli, StepCostMethodFlagNoVariantReads) {
+  // A tiny measurement, so that a step-cost that wrongly accepts the flag fails fast.
+  expect_usage_error(
+      "step-cost --model mlp-mini --shape 1x8x8 --batch-size 16 --steps 1 --rounds 1 --warmup 0 --threads 1 "
+      "--optimizers sgd,sam --looksam-k 2",
+      "--looksam-k: none of --optimizers sgd,sam");
+}
+TEST(Cli, StepCostBadMethodFlagValue) {
+  expect_usage_error("step-cost --model mlp-mini --shape 1x8x8 --optimizers sgd,looksam --looksam-k 0", "--looksam-k");
+}

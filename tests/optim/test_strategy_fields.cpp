@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <tuple>
 
 using namespace nrs;
 using optim::strategy_fields;
@@ -97,4 +98,43 @@ TEST(StrategyFields, ListShowsEachMethodTheFlagsItReads) {
   EXPECT_FALSE(flags_of("sam").count("--nrs-radius"));
   EXPECT_FALSE(flags_of("nrs").count("--optimizer"));
   EXPECT_TRUE(flags_of("nrs").count("--nrs-target"));
+}
+
+// step-cost's method flags: a given flag lands only where the target's method
+// reads it (SGD has no radius; ghost BN groups apply to every method).
+TEST(StrategyFields, CopySetsOnlyTheFieldsTheTargetsMethodReads) {
+  optim::StrategyOptions from;
+  from.rho = 0.3;
+  from.looksam_k = 9;
+  from.bn_group = 4;
+  const std::vector<std::string> flags = {"rho", "looksam-k", "bn-group"};
+  auto copied = [&](const std::string& name) {
+    optim::StrategyOptions to;
+    to.name = name;
+    const auto set = optim::copy_strategy_fields(from, flags, to);
+    return std::make_tuple(std::set<std::string>(set.begin(), set.end()), to);
+  };
+  const optim::StrategyOptions defaults;
+  {
+    auto [set, to] = copied("sgd");
+    EXPECT_EQ(set, (std::set<std::string>{"bn-group"}));
+    EXPECT_EQ(to.rho, defaults.rho);
+    EXPECT_EQ(to.bn_group, 4);
+  }
+  {
+    auto [set, to] = copied("sam");
+    EXPECT_EQ(set, (std::set<std::string>{"rho", "bn-group"}));
+    EXPECT_EQ(to.rho, 0.3);
+    EXPECT_EQ(to.looksam_k, defaults.looksam_k);
+  }
+  {
+    auto [set, to] = copied("looksam");
+    EXPECT_EQ(set, (std::set<std::string>{"rho", "looksam-k", "bn-group"}));
+    EXPECT_EQ(to.looksam_k, 9);
+  }
+  {
+    auto [set, to] = copied("nrs");  // NRS's radius is --nrs-radius, not --rho
+    EXPECT_EQ(set, (std::set<std::string>{"bn-group"}));
+    EXPECT_EQ(to.rho, defaults.rho);
+  }
 }
