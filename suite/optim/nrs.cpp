@@ -1,3 +1,4 @@
+#include "suite/optim/splitmix64.h"
 #include "suite/optim/strategies.h"
 
 namespace nrs::optim {
@@ -19,16 +20,6 @@ void NrsStep::load_state(const std::vector<torch::Tensor>& s) {
 
 std::string NrsStep::variant() const { return variant_name(opts_); }
 
-namespace {
-// SplitMix64's finaliser: independent-looking seeds from (seed, stream, step).
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-}  // namespace
-
 at::Generator* NrsStep::direction_generator(const StepContext& ctx, const torch::Device& device) {
   // One process: the strategy's own CPU generator (its state is
   // checkpointed), or the device's default generator.
@@ -42,7 +33,9 @@ at::Generator* NrsStep::direction_generator(const StepContext& ctx, const torch:
     step_gen_ = device.is_cpu() ? at::make_generator<at::CPUGeneratorImpl>(0)
                                 : at::globalContext().defaultGenerator(device).clone();
   std::lock_guard<std::mutex> lock(step_gen_.mutex());
-  step_gen_.set_current_seed(mix(mix(opts_.seed ^ 0x4e5253ULL) ^ stream) ^ static_cast<uint64_t>(ctx.global_step));
+  // Independent-looking seeds from (seed, stream, step).
+  step_gen_.set_current_seed(splitmix64(splitmix64(opts_.seed ^ 0x4e5253ULL) ^ stream) ^
+                             static_cast<uint64_t>(ctx.global_step));
   return &step_gen_;
 }
 

@@ -1,5 +1,6 @@
 // RST / SS-SAM (Zhao, Zhang & Hu, arXiv 2203.09962): each step a Bernoulli
 // trial with probability p(t) picks a SAM step, else an SGD step.
+#include "suite/optim/splitmix64.h"
 #include "suite/optim/strategies.h"
 
 #include <cmath>
@@ -7,13 +8,6 @@
 namespace nrs::optim {
 
 namespace {
-// SplitMix64 (Steele, Lea & Flood 2014): one 64-bit output per (key, step).
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 constexpr double kPi = 3.14159265358979323846;
 }  // namespace
 
