@@ -41,10 +41,16 @@ json tiny_protocol(int epochs = 6) {
        {"sgd", {{"optimizer", "sam"}, {"rho", 0.05}}, {{"label", "nrs"}, {"optimizer", "nrs"}, {"nrs-radius", 0.1}}}}};
 }
 
+// Safe to call while a run writes into dir: a temporary file renamed away
+// between the listing and the look-up is skipped, not an error.
 std::vector<std::string> files_under(const std::string& dir) {
   std::vector<std::string> v;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) v.push_back(fs::relative(e.path(), dir).string());
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    std::error_code file_ec;
+    if (it->is_regular_file(file_ec)) v.push_back(it->path().lexically_relative(dir).string());
+  }
   std::sort(v.begin(), v.end());
   return v;
 }
