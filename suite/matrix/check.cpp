@@ -129,9 +129,9 @@ bool lower_is_better(const std::string& metric) {
 }
 
 std::vector<std::string> shared_fields(const std::string& metric) {
-  std::vector<std::string> f = {"dataset",   "model",     "epochs",          "batch_size",        "schedule",
-                                "sgd",       "augment",   "label_smoothing", "train_subset",      "test_subset",
-                                "val_split", "precision", "drop_last",       "zero_init_residual"};
+  std::vector<std::string> f = {"dataset",   "model",     "epochs",          "batch_size",   "schedule",
+                                "sgd",       "augment",   "label_smoothing", "train_subset", "test_subset",
+                                "val_split", "precision", "loss_scale",      "drop_last",    "zero_init_residual"};
   if (curvature_metric(metric))
     for (const char* h :
          {"hessian.samples", "hessian.repeats", "hessian.seed", "hessian.bn_mode", "hessian.method", "hessian.which"})

@@ -62,6 +62,10 @@ torch::Tensor BaseSgd::l2_penalty() const {
 torch::Tensor BaseSgd::step(double lr) {
   torch::NoGradGuard ng;
   auto norm = global_grad_norm(params_);
+  if (skip_next_) {
+    skip_next_ = false;
+    return norm;
+  }
   if (opts_.grad_clip > 0) {
     // torch.nn.utils.clip_grad_norm_: scale by min(1, clip/(norm+1e-6)).
     auto coef = torch::clamp_max(opts_.grad_clip / (norm + 1e-6), 1.0);

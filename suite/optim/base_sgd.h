@@ -39,7 +39,10 @@ class BaseSgd {
   //   d <- nesterov ? g + momentum*buf : buf
   //   if decoupled: w <- w - lr*wd*w (decayed tensors only);   w <- w - lr*d
   // Returns the gradient norm before clipping (0-dim tensor, no host sync).
+  // After skip_next_step() (loss scaling found inf/NaN) the next step()
+  // changes nothing (weights, momentum) and returns the norm all the same.
   torch::Tensor step(double lr);
+  void skip_next_step() { skip_next_ = true; }
   void zero_grad();
 
   // 0.5 * wd * sum ||w||^2 over decayed tensors when wd_mode == loss, else 0.
@@ -61,6 +64,7 @@ class BaseSgd {
   std::vector<bool> decayed_;
   std::vector<torch::Tensor> momentum_;
   SgdOptions opts_;
+  bool skip_next_ = false;
 };
 
 // L2 norm accumulated in at least fp32 (fp64 tensors keep fp64).

@@ -1,5 +1,7 @@
 #include "suite/optim/micro_step.h"
 
+#include "suite/optim/loss_scale.h"
+
 namespace nrs::optim {
 
 namespace {
@@ -17,6 +19,7 @@ void MicroSteps::begin(StepContext& ctx) {
   batch_ = ctx.batch.y.size(0);
   replicas_ = ctx.data_parallel() ? ctx.replicas : nullptr;
   replica_weight_ = ctx.replica_weight;
+  scaler_ = ctx.scaler;
   plan_ = plan_micro_batches(batch_, opts_.sam_m, opts_.bn_group);
   size_t groups = 0;
   for (const auto& c : plan_) groups += c.groups.size();
@@ -45,18 +48,43 @@ PassResult MicroSteps::run(StepContext& ctx, size_t c, const GroupObjective& f, 
   const auto& chunk = plan_[c];
   PassResult r;
   std::vector<torch::Tensor> logits;
+  // Loss scaling: the pass's own gradients land in fresh tensors (held apart
+  // from what p.grad() already holds) so they can be unscaled alone.
+  std::vector<torch::Tensor> held;
+  if (scaler_ != nullptr) {
+    for (const auto& p : base_.params()) {
+      held.push_back(p.grad());
+      p.mutable_grad() = torch::Tensor();
+    }
+  }
   for (const auto& g : chunk.groups) {
     const auto gb = slice(ctx.batch, g);
     const double w = static_cast<double>(g.size) / static_cast<double>(chunk.span.size);
     if (first && ghost_) ghost_bn_.before_group();
     auto out = forward_logits(ctx, gb.x);
     auto [objective, stat] = f(out, gb, Span{g.start - chunk.span.start, g.size});
-    (w == 1.0 ? objective : objective * w).backward();
+    auto weighted = w == 1.0 ? objective : objective * w;
+    (scaler_ != nullptr ? scaler_->scaled(weighted) : weighted).backward();
     if (first && ghost_) ghost_bn_.after_group(static_cast<double>(g.size) / static_cast<double>(batch_));
     r.stat = add_weighted(r.stat, stat, w);
     if (keep_logits) logits.push_back(out.detach());
   }
   if (keep_logits) r.logits = logits.size() == 1 ? logits[0] : torch::cat(logits);
+  if (scaler_ != nullptr) {
+    torch::NoGradGuard ng;
+    const auto& ps = base_.params();
+    std::vector<torch::Tensor> fresh;
+    for (const auto& p : ps) fresh.push_back(p.grad());
+    scaler_->unscale_and_check(fresh);
+    // held + fresh, into the held tensor: the sum autograd's accumulation
+    // forms, and p.grad() keeps its identity.
+    for (size_t i = 0; i < ps.size(); ++i) {
+      auto p = ps[i];
+      if (!held[i].defined()) continue;
+      if (fresh[i].defined()) held[i].add_(fresh[i]);
+      p.mutable_grad() = held[i];
+    }
+  }
   return r;
 }
 
@@ -118,6 +146,8 @@ StepStats MicroSteps::finish() {
   }
   if (!averaged_) average_across_replicas();  // SGD with global: already the global mean
   if (ghost_) ghost_bn_.finish();
+  if (scaler_ != nullptr && scaler_->end_step(replicas_, replica_weight_, base_.params().front().device()))
+    base_.skip_next_step();
   return stats_;
 }
 

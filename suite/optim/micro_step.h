@@ -9,6 +9,12 @@
 // With neither --sam-m nor --bn-group the step is one chunk of one group and
 // every pass is exactly the single forward/backward it was before (no extra
 // arithmetic), so default runs are bit-identical to earlier versions.
+//
+// With a LossScaler in the context (loss_scale.h) every pass back-propagates
+// the scaled objective into fresh gradient tensors, which are unscaled and
+// checked for inf/NaN before they join what p.grad() held, so strategies
+// only ever see unscaled gradients; finish() then asks the scaler whether
+// the step goes ahead and, if not, tells the base optimizer to skip it.
 #pragma once
 #include "suite/optim/gate_replay.h"
 #include "suite/optim/ghost_bn.h"
@@ -60,6 +66,8 @@ class MicroSteps {
   void end_chunk(size_t c, const torch::Tensor& perturb_norm, const torch::Tensor& kl = {});
 
   // Step gradient into p.grad(), BN statistics finalised; the statistics.
+  // Under loss scaling, a step with an overflowed pass is marked skipped in
+  // the base optimizer (its next step() updates nothing).
   StepStats finish();
 
  private:
@@ -74,6 +82,7 @@ class MicroSteps {
   BaseSgd& base_;
   Replicas* replicas_ = nullptr;
   double replica_weight_ = 1.0;
+  LossScaler* scaler_ = nullptr;
   bool averaged_ = false;  // p.grad() already holds the mean over replicas
   std::vector<MChunk> plan_;
   int64_t batch_ = 0;

@@ -12,48 +12,52 @@ torch::Tensor Objective::data_loss(const torch::Tensor& logits, const torch::Ten
 }
 
 namespace {
-// bf16 autocast for the forward only; backward runs in the dtypes autocast
-// recorded. Restores the previous state so nested use stays correct.
+// bf16 or fp16 autocast for the forward only; backward runs in the dtypes
+// autocast recorded. Restores the previous state so nested use stays correct.
 // LibTorch 2.4 replaced the per-backend autocast calls with ones taking a
 // device type (the old ones are deprecated, later removed).
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 bool autocast_enabled(bool cuda) { return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU); }
-void autocast_enable(bool cuda, bool on) {
-  at::autocast::set_autocast_dtype(cuda ? at::kCUDA : at::kCPU, at::kBFloat16);
+void autocast_enable(bool cuda, bool on, at::ScalarType dtype) {
+  at::autocast::set_autocast_dtype(cuda ? at::kCUDA : at::kCPU, dtype);
   at::autocast::set_autocast_enabled(cuda ? at::kCUDA : at::kCPU, on);
 }
 #else
 bool autocast_enabled(bool cuda) { return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
-void autocast_enable(bool cuda, bool on) {
+// (LibTorch 1.13's CPU autocast has no float16: RunConfig::validate refuses it.)
+void autocast_enable(bool cuda, bool on, at::ScalarType dtype) {
   if (cuda) {
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_autocast_gpu_dtype(dtype);
     at::autocast::set_enabled(on);
   } else {
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_autocast_cpu_dtype(dtype);
     at::autocast::set_cpu_enabled(on);
   }
 }
 #endif
 
 struct AutocastScope {
-  explicit AutocastScope(bool on, bool cuda) : on_(on), cuda_(cuda) {
+  AutocastScope(Precision p, bool cuda)
+      : on_(p != Precision::kFloat32), cuda_(cuda), dtype_(p == Precision::kFloat16 ? at::kHalf : at::kBFloat16) {
     if (!on_) return;
     prev_ = autocast_enabled(cuda_);
-    autocast_enable(cuda_, true);
+    autocast_enable(cuda_, true, dtype_);
   }
   ~AutocastScope() {
     if (!on_) return;
-    autocast_enable(cuda_, prev_);
+    autocast_enable(cuda_, prev_, dtype_);
     at::autocast::clear_cache();
   }
-  bool on_, cuda_, prev_ = false;
+  bool on_, cuda_;
+  at::ScalarType dtype_;
+  bool prev_ = false;
 };
 }  // namespace
 
 torch::Tensor forward_logits(StepContext& ctx) { return forward_logits(ctx, ctx.batch.x); }
 
 torch::Tensor forward_logits(StepContext& ctx, const torch::Tensor& x) {
-  AutocastScope scope(ctx.precision == Precision::kBFloat16, x.is_cuda());
+  AutocastScope scope(ctx.precision, x.is_cuda());
   auto out = ctx.model.forward(x);
   // Loss, KL and norms in fp32 (or the model's own fp64 in exactness tests).
   const auto t = out.scalar_type();

@@ -13,7 +13,8 @@
 // 3 is the mean over chunks (micro_step.h); with --shared-gates the passes of
 // a chunk see the same stochastic-layer draws (gate_replay.h).
 // It returns statistics as 0-dim tensors on the training device, so a step
-// never forces a device-to-host sync.
+// never forces a device-to-host sync (fp16 with loss scaling aside: one sync
+// per step decides whether it is skipped, loss_scale.h).
 #pragma once
 #include "datasets/pipeline.h"
 #include "models/net.h"
@@ -33,7 +34,11 @@ struct Objective {
   torch::Tensor data_loss(const torch::Tensor& logits, const torch::Tensor& y) const;
 };
 
-enum class Precision { kFloat32, kBFloat16 };
+// The forward passes' autocast dtype. kFloat16 is meant to run with a
+// LossScaler (loss_scale.h) in the context.
+enum class Precision { kFloat32, kBFloat16, kFloat16 };
+
+class LossScaler;
 
 struct StepContext {
   models::Net& model;
@@ -49,6 +54,10 @@ struct StepContext {
   double replica_weight = 1.0;
   int64_t global_step = 0;  // optimizer steps before this one (per-step random streams)
   int64_t total_steps = 0;  // the run's optimizer steps (0: unknown; RST's schedules need it)
+  // Dynamic loss scaling (loss_scale.h; --precision fp16): every backward
+  // pass is scaled and its gradient unscaled before a strategy reads it.
+  // Null = no scaling. Call the step through scaled_step() when set.
+  LossScaler* scaler = nullptr;
   bool data_parallel() const { return replicas != nullptr && replicas->world() > 1; }
 };
 

@@ -111,6 +111,7 @@ CheckpointWrite save_checkpoint(const TrainState& s, const std::string& path) {
   for (size_t i = 0; i < strat.size(); ++i) ar.write("strategy." + std::to_string(i), strat[i].to(torch::kCPU));
   const auto pipe = s.pipe->state();
   for (size_t i = 0; i < pipe.size(); ++i) ar.write("pipeline." + std::to_string(i), pipe[i]);
+  if (s.scaler) ar.write("loss_scale", s.scaler->state());
   ar.write("rng.cpu", at::detail::getDefaultCPUGenerator().get_state());
   if (s.device.is_cuda()) ar.write("rng.cuda", at::globalContext().defaultGenerator(s.device).get_state());
   const auto& sums = s.progress.sums;
@@ -211,6 +212,14 @@ bool load_checkpoint(TrainState& s, const std::string& path) {
     pipe.push_back(read("pipeline." + std::to_string(i)));
   s.strategy->load_state(strat);
   s.pipe->load_state(pipe);
+  if (s.scaler) {
+    try {
+      s.scaler->load_state(read("loss_scale"));
+    } catch (const std::invalid_argument& e) {
+      const std::string msg = e.what();
+      throw std::invalid_argument(msg.rfind(path, 0) == 0 ? msg : path + ": " + msg);
+    }
+  }
   auto cpu_gen = at::detail::getDefaultCPUGenerator();  // a handle: setting its state sets the default's
   cpu_gen.set_state(read("rng.cpu"));
   if (s.device.is_cuda()) {

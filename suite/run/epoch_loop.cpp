@@ -152,9 +152,10 @@ void train_epochs(TrainState& s, const LoopOptions& o) {
       }
       if (cfg.channels_last) batch.x = batch.x.contiguous(torch::MemoryFormat::ChannelsLast);
       S.lr = s.schedule->at(P.global_step);
-      optim::StepContext ctx{*s.model,    batch,  s.objective, *s.base,       S.lr,
-                             s.precision, s.comm, weight,      P.global_step, s.schedule->total_steps()};
-      auto st = s.strategy->step(ctx);
+      optim::StepContext ctx{*s.model,      batch,  s.objective, *s.base,       S.lr,
+                             s.precision,   s.comm, weight,      P.global_step, s.schedule->total_steps(),
+                             s.scaler.get()};
+      auto st = optim::scaled_step(*s.strategy, ctx);
       const int64_t B = batch.y.size(0);
       S.loss += st.loss.to(torch::kFloat64) * static_cast<double>(B);
       S.correct += st.correct;

@@ -13,6 +13,8 @@
 #include "suite/run/run_result.h"
 #include "suite/run/setup.h"
 
+#include <torch/version.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -28,46 +30,50 @@ nlohmann::json RunConfig::to_json() const {
   nlohmann::json landscape_json = landscape_opts.to_json();
   landscape_json["enabled"] = landscape;
   const nlohmann::json strat = optim::strategy_config_json(strategy);
-  return {{"model", model},
-          {"dataset", dataset},
-          {"epochs", epochs},
-          {"batch_size", batch_size},
-          {"eval_batch_size", eval_batch_size},
-          {"schedule", schedule.to_json()},
-          {"sgd", sgd.to_json()},
-          {"optimizer", strat},
-          {"label_smoothing", label_smoothing},
-          {"seed", seed},
-          {"device", device},
-          {"threads", threads},
-          {"data_dir", data_dir},
-          {"val_split", val_split},
-          {"train_subset", train_subset},
-          {"test_subset", test_subset},
-          {"augment",
-           {{"mode", deterministic ? "none" : augment.mode},
-            {"pad", augment.pad},
-            {"pad_mode", augment.pad_mode},
-            {"flip", augment.flip},
-            {"cutout", augment.cutout},
-            {"cutout_mode", augment.cutout_mode}}},
-          {"deterministic", deterministic},
-          {"precision", precision},
-          {"channels_last", channels_last},
-          {"cudnn_benchmark", cudnn_benchmark},
-          {"flush_denormal", flush_denormal},
-          {"init_weights", init_weights},
-          {"save_weights", save_weights},
-          {"hessian_top_k", hessian_top_k},
-          {"hessian_every", hessian_every},
-          {"hessian", hessian_json},
-          {"zero_init_residual", zero_init_residual},
-          {"landscape", landscape_json},
-          {"data_loading", {{"decode_threads", decode_threads}, {"stream_prefetch_mb", stream_prefetch_mb}}},
-          {"checkpoint", {{"path", checkpoint.path}, {"every", checkpoint.every}, {"keep", checkpoint.keep}}},
-          {"drop_last", drop_last},
-          {"distributed", {{"nproc", nproc}}},
-          {"dist_timeout_s", dist_timeout_s}};
+  nlohmann::json j = {
+      {"model", model},
+      {"dataset", dataset},
+      {"epochs", epochs},
+      {"batch_size", batch_size},
+      {"eval_batch_size", eval_batch_size},
+      {"schedule", schedule.to_json()},
+      {"sgd", sgd.to_json()},
+      {"optimizer", strat},
+      {"label_smoothing", label_smoothing},
+      {"seed", seed},
+      {"device", device},
+      {"threads", threads},
+      {"data_dir", data_dir},
+      {"val_split", val_split},
+      {"train_subset", train_subset},
+      {"test_subset", test_subset},
+      {"augment",
+       {{"mode", deterministic ? "none" : augment.mode},
+        {"pad", augment.pad},
+        {"pad_mode", augment.pad_mode},
+        {"flip", augment.flip},
+        {"cutout", augment.cutout},
+        {"cutout_mode", augment.cutout_mode}}},
+      {"deterministic", deterministic},
+      {"precision", precision},
+      {"channels_last", channels_last},
+      {"cudnn_benchmark", cudnn_benchmark},
+      {"flush_denormal", flush_denormal},
+      {"init_weights", init_weights},
+      {"save_weights", save_weights},
+      {"hessian_top_k", hessian_top_k},
+      {"hessian_every", hessian_every},
+      {"hessian", hessian_json},
+      {"zero_init_residual", zero_init_residual},
+      {"landscape", landscape_json},
+      {"data_loading", {{"decode_threads", decode_threads}, {"stream_prefetch_mb", stream_prefetch_mb}}},
+      {"checkpoint", {{"path", checkpoint.path}, {"every", checkpoint.every}, {"keep", checkpoint.keep}}},
+      {"drop_last", drop_last},
+      {"distributed", {{"nproc", nproc}}},
+      {"dist_timeout_s", dist_timeout_s}};
+  // Only fp16 runs scale their loss; no other configuration (or cell id) changes.
+  if (precision == "fp16") j["loss_scale"] = loss_scale.to_json();
+  return j;
 }
 
 void RunConfig::validate(bool check_device) const {
@@ -78,8 +84,14 @@ void RunConfig::validate(bool check_device) const {
   if (train_subset < 0 || test_subset < 0) throw std::invalid_argument("--train-subset/--test-subset: expected >= 0");
   if (label_smoothing < 0 || label_smoothing >= 1)
     throw std::invalid_argument("--label-smoothing: expected a value in [0, 1)");
-  if (precision != "fp32" && precision != "bf16")
-    throw std::invalid_argument("--precision '" + precision + "': expected fp32 or bf16");
+  if (precision != "fp32" && precision != "bf16" && precision != "fp16")
+    throw std::invalid_argument("--precision '" + precision + "': expected fp32, bf16 or fp16");
+#if TORCH_VERSION_MAJOR < 2
+  if (precision == "fp16" && device == "cpu")
+    throw std::invalid_argument("--precision fp16: CPU autocast to float16 needs LibTorch 2.x (this build has " +
+                                std::string(TORCH_VERSION) + "); use --precision bf16, or a CUDA device");
+#endif
+  if (precision == "fp16") loss_scale.validate();
   if (device != "cpu" && device.rfind("cuda", 0) != 0)
     throw std::invalid_argument("--device '" + device + "': expected cpu, cuda or cuda:N");
   if (check_device && device.rfind("cuda", 0) == 0 && !torch::cuda::is_available())

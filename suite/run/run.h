@@ -7,6 +7,7 @@
 #include "datasets/pipeline.h"
 #include "suite/hessian/landscape.h"
 #include "suite/hessian/spectrum.h"
+#include "suite/optim/loss_scale.h"
 #include "suite/optim/schedule.h"
 #include "suite/optim/step_strategy.h"
 
@@ -36,8 +37,9 @@ struct RunConfig {
   int64_t train_subset = 0;  // a fixed random subset of N training samples (0 = all); smoke runs
   int64_t test_subset = 0;
   data::AugmentOptions augment;
-  bool deterministic = false;      // no shuffle, no augmentation, fixed batch order
-  std::string precision = "fp32";  // fp32 | bf16 (autocast)
+  bool deterministic = false;          // no shuffle, no augmentation, fixed batch order
+  std::string precision = "fp32";      // fp32 | bf16 | fp16 (autocast; fp16 with dynamic loss scaling)
+  optim::LossScaleOptions loss_scale;  // fp16 only (suite/optim/loss_scale.h)
   bool channels_last = false;
   bool cudnn_benchmark = false;
   // CPU: flush denormal floats to zero. NRS's KL gradients start tiny and

@@ -91,6 +91,7 @@ json build_result(const TrainState& s, const json& hessian, const CheckpointLog&
   r["optimizer"] = s.strategy->describe();
   r["variant"] = r["optimizer"]["variant"];
   if (auto summary = s.strategy->summary(); !summary.is_null()) r["optimizer_summary"] = std::move(summary);
+  if (s.scaler) r["loss_scale"] = s.scaler->summary();
   r["model"] = {{"name", cfg.model}, {"trainable_parameters", models::count_trainable_parameters(*s.model)}};
   r["dataset"] = dataset_json(s.data);
   r["device"] = s.device.is_cuda() ? gpu_name(s.device.has_index() ? s.device.index() : 0) : "cpu: " + cpu_model();

@@ -40,7 +40,10 @@ TrainState build_train_state(const RunConfig& cfg, int threads, const std::strin
   if (cfg.deterministic) aug.mode = "none";
   s.pipe = s.data.train_source(cfg.batch_size, s.device, aug, /*shuffle=*/!cfg.deterministic, cfg.seed, cfg.drop_last);
   s.schedule = std::make_unique<LrSchedule>(cfg.schedule, cfg.epochs, s.pipe->batches_per_epoch());
-  s.precision = cfg.precision == "bf16" ? optim::Precision::kBFloat16 : optim::Precision::kFloat32;
+  s.precision = cfg.precision == "bf16"   ? optim::Precision::kBFloat16
+                : cfg.precision == "fp16" ? optim::Precision::kFloat16
+                                          : optim::Precision::kFloat32;
+  if (cfg.precision == "fp16") s.scaler = std::make_unique<optim::LossScaler>(cfg.loss_scale);
   s.progress.sums.reset(s.device);
   return s;
 }

@@ -65,6 +65,7 @@ struct TrainState {
   std::unique_ptr<data::BatchSource> pipe;  // training batches
   std::unique_ptr<LrSchedule> schedule;
   optim::Precision precision = optim::Precision::kFloat32;
+  std::unique_ptr<optim::LossScaler> scaler;  // fp16: dynamic loss scaling; null otherwise
   RunProgress progress;
   // Data-parallel replicas (suite/run/replica_sync.h); null = one process.
   dist::Communicator* comm = nullptr;

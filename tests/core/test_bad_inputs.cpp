@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 #include <torch/serialize.h>
+#include <torch/version.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -157,4 +158,28 @@ TEST(BadInput, WeightsAddressingOutsideTheirDataAreRefused) {
       EXPECT_NE(std::string(e.what()).find(dir + name), std::string::npos) << e.what();
     }
   }
+}
+
+// --precision fp16 on CPU: refused by the Debian 1.13 build, which has no CPU
+// float16 autocast, with one line naming the flag; run by a 2.x build, whose
+// result then records the loss scaler. A scale that is not a power of two is
+// refused in both.
+TEST(BadInput, Fp16OnCpuNeedsLibTorch2AndRecordsItsScaler) {
+  TempDir d;
+  auto o = nrsbench(kRun + "--optimizer sam --precision fp16 --no-checkpoint --out " + d / "r.json");
+#if TORCH_VERSION_MAJOR < 2
+  expect_bad_input(o, "--precision fp16");
+  EXPECT_FALSE(fs::exists(d / "r.json"));
+#else
+  ASSERT_EQ(o.code, 0) << o.text;
+  const auto r = nrs::test::read_json(d / "r.json");
+  EXPECT_EQ(r["config"]["precision"], "fp16");
+  EXPECT_EQ(r["config"]["loss_scale"]["init"], 65536.0);
+  EXPECT_EQ(r["loss_scale"]["steps"], 2);  // 64 samples / batch 32
+  EXPECT_EQ(r["loss_scale"]["skipped_steps"], 0);
+  EXPECT_EQ(r["loss_scale"]["final_scale"], 65536.0);
+#endif
+  // Checked before the device is: the same line with or without a GPU.
+  expect_bad_input(nrsbench(kRun + "--precision fp16 --loss-scale-init 1000 --device cuda --out " + d / "s.json"),
+                   "--loss-scale-init");
 }
