@@ -21,7 +21,6 @@ int cmd_step_cost(const std::vector<std::string>& args) {
     ("classes", po::value(&o.classes)->default_value(o.classes), "classes")
     ("batch-size", po::value(&o.batch_size)->default_value(o.batch_size), "batch size")
     ("device", po::value(&o.device)->default_value(o.device), "cpu | cuda | cuda:N")
-    ("precision", po::value(&o.precision)->default_value(o.precision), "fp32 | bf16 (autocast)")
     ("channels-last", po::bool_switch(&o.channels_last), "channels_last memory format")
     ("optimizers", po::value(&optimizers)->default_value(optimizers), "comma-separated: sgd, sam, asam, gnp, looksam, rst, nrs-gradient, nrs-random, nrs-random-k2")
     ("warmup", po::value(&o.warmup)->default_value(o.warmup), "untimed steps per optimizer first")
@@ -30,6 +29,7 @@ int cmd_step_cost(const std::vector<std::string>& args) {
     ("threads", po::value(&o.threads)->default_value(o.threads), "CPU threads (0 = all)")
     ("out", po::value(&out), "write the JSON report here");
   // clang-format on
+  add_precision_flags(d, o.precision, o.loss_scale);
   po::options_description methods("method flags (each replaces the preset of every variant that reads it)");
   add_strategy_override_flags(methods, o.method_flags);
   d.add(methods);

@@ -84,14 +84,7 @@ void RunConfig::validate(bool check_device) const {
   if (train_subset < 0 || test_subset < 0) throw std::invalid_argument("--train-subset/--test-subset: expected >= 0");
   if (label_smoothing < 0 || label_smoothing >= 1)
     throw std::invalid_argument("--label-smoothing: expected a value in [0, 1)");
-  if (precision != "fp32" && precision != "bf16" && precision != "fp16")
-    throw std::invalid_argument("--precision '" + precision + "': expected fp32, bf16 or fp16");
-#if TORCH_VERSION_MAJOR < 2
-  if (precision == "fp16" && device == "cpu")
-    throw std::invalid_argument("--precision fp16: CPU autocast to float16 needs LibTorch 2.x (this build has " +
-                                std::string(TORCH_VERSION) + "); use --precision bf16, or a CUDA device");
-#endif
-  if (precision == "fp16") loss_scale.validate();
+  validate_precision(precision, device, loss_scale);
   if (device != "cpu" && device.rfind("cuda", 0) != 0)
     throw std::invalid_argument("--device '" + device + "': expected cpu, cuda or cuda:N");
   if (check_device && device.rfind("cuda", 0) == 0 && !torch::cuda::is_available())
@@ -123,6 +116,18 @@ void RunConfig::validate(bool check_device) const {
   // --sam-m and --bn-group divide each replica's rows, not the global batch.
   strategy.validate_batch(batch_size / nproc);
   data::AugmentOptions::validate(augment);
+}
+
+void validate_precision(const std::string& precision, const std::string& device,
+                        const optim::LossScaleOptions& loss_scale) {
+  if (precision != "fp32" && precision != "bf16" && precision != "fp16")
+    throw std::invalid_argument("--precision '" + precision + "': expected fp32, bf16 or fp16");
+#if TORCH_VERSION_MAJOR < 2
+  if (precision == "fp16" && device == "cpu")
+    throw std::invalid_argument("--precision fp16: CPU autocast to float16 needs LibTorch 2.x (this build has " +
+                                std::string(TORCH_VERSION) + "); use --precision bf16, or a CUDA device");
+#endif
+  if (precision == "fp16") loss_scale.validate();
 }
 
 int64_t RunConfig::Checkpointing::every_epochs() const {

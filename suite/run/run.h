@@ -109,6 +109,11 @@ struct RunOutput {
 // other ranks return {"status", "rank"} after training.
 nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out, dist::Communicator* comm = nullptr);
 
+// --precision (and, for fp16, the loss scale) on `device`: shared by run and
+// step-cost. Throws std::invalid_argument naming the flag.
+void validate_precision(const std::string& precision, const std::string& device,
+                        const optim::LossScaleOptions& loss_scale);
+
 // The shared setup's selections for this configuration (suite/run/setup.h).
 struct DataSelection;
 struct ModelSelection;

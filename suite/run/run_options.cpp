@@ -75,6 +75,14 @@ void add_hessian_flags(po::options_description& d, hessian::HessianOptions& h, c
                f.member);
 }
 
+void add_precision_flags(po::options_description& d, std::string& precision, optim::LossScaleOptions& loss_scale) {
+  add_field_flag(d, "precision", &precision, "fp32 | bf16 | fp16 (autocast; fp16 with dynamic loss scaling)");
+  d.add_options()("loss-scale-init", po::value(&loss_scale.init)->default_value(loss_scale.init, "65536"),
+                  "fp16: initial loss scale, a power of two (GradScaler's 2^16)");
+  add_field_flag(d, "loss-scale-growth-interval", &loss_scale.growth_interval,
+                 "fp16: steps without inf/NaN before the scale doubles (GradScaler's 2000)");
+}
+
 void add_run_options(po::options_description& d, RunConfig& c, std::string& milestones) {
   // clang-format off
   d.add_options()
@@ -103,10 +111,11 @@ void add_run_options(po::options_description& d, RunConfig& c, std::string& mile
     ("label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing), "label smoothing")
     ("seed", po::value(&c.seed)->default_value(c.seed), "seed (init, data order, augmentation, neighbours)")
     ("device", po::value(&c.device)->default_value(c.device), "cpu | cuda | cuda:N")
-    ("threads", po::value(&c.threads)->default_value(c.threads), "CPU threads (0 = all cores)")
-    ("precision", po::value(&c.precision)->default_value(c.precision), "fp32 | bf16 | fp16 (autocast; fp16 with dynamic loss scaling)")
-    ("loss-scale-init", po::value(&c.loss_scale.init)->default_value(c.loss_scale.init, "65536"), "fp16: initial loss scale, a power of two (GradScaler's 2^16)")
-    ("loss-scale-growth-interval", po::value(&c.loss_scale.growth_interval)->default_value(c.loss_scale.growth_interval), "fp16: steps without inf/NaN before the scale doubles (GradScaler's 2000)")
+    ("threads", po::value(&c.threads)->default_value(c.threads), "CPU threads (0 = all cores)");
+  // clang-format on
+  add_precision_flags(d, c.precision, c.loss_scale);
+  // clang-format off
+  d.add_options()
     ("channels-last", po::bool_switch(&c.channels_last), "channels_last memory format")
     ("cudnn-benchmark", po::bool_switch(&c.cudnn_benchmark), "cuDNN autotuning")
     ("data-dir", po::value(&c.data_dir), "dataset directory (then $NRSBENCH_DATA, ../shared/data, system)")

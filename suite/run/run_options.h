@@ -21,6 +21,10 @@ void apply_milestones(RunConfig& c, const std::string& milestones);  // throws s
 void add_hessian_flags(boost::program_options::options_description& d, hessian::HessianOptions& h,
                        const std::string& prefix);
 
+// --precision and fp16's --loss-scale-* flags (run and step-cost).
+void add_precision_flags(boost::program_options::options_description& d, std::string& precision,
+                         optim::LossScaleOptions& loss_scale);
+
 // The method and official-code flags of optim/strategy_fields.h (--rho,
 // --looksam-k, --sam-m, ...) bound to `o` with no defaults, for a command
 // whose variants each bring their own settings (step-cost); the flags given

@@ -5,6 +5,7 @@
 #include "suite/optim/strategies.h"
 #include "suite/optim/strategy_fields.h"
 #include "suite/run/process_scope.h"
+#include "suite/run/run.h"
 #include "suite/run/setup.h"
 #include "suite/run/step_timer.h"
 
@@ -65,6 +66,7 @@ struct Variant {
   std::unique_ptr<optim::BaseSgd> base;
   optim::StrategyOptions options;
   std::unique_ptr<optim::StepStrategy> strategy;
+  std::unique_ptr<optim::LossScaler> scaler;  // fp16
   std::vector<double> ms;
   std::string variant;
   int64_t steps = 0;  // steps taken (warm-up included)
@@ -88,8 +90,7 @@ void StepCostOptions::validate() const {
   if (!models::has_model(model)) throw std::invalid_argument("--model '" + model + "': unknown (nrsbench list)");
   if (batch_size < 1 || channels < 1 || height < 1 || width < 1 || classes < 2)
     throw std::invalid_argument("--batch-size/--shape/--classes: expected positive sizes (classes >= 2)");
-  if (precision != "fp32" && precision != "bf16")
-    throw std::invalid_argument("--precision '" + precision + "': expected fp32 or bf16");
+  validate_precision(precision, device, loss_scale);
   if (warmup < 0 || steps < 1 || rounds < 1)
     throw std::invalid_argument("--warmup/--steps/--rounds: expected warmup >= 0, steps >= 1, rounds >= 1");
   if (device != "cpu" && device.rfind("cuda", 0) != 0)
@@ -130,7 +131,9 @@ nlohmann::json measure_step_cost(const StepCostOptions& o) {
   // As `nrsbench run` sets the process up (denormals flushed), with cuDNN autotuning.
   ProcessScope scope({o.threads, 0, /*flush_denormal=*/true, /*cudnn_benchmark=*/true, device.is_cuda()});
   const int threads = scope.threads();
-  const auto precision = o.precision == "bf16" ? optim::Precision::kBFloat16 : optim::Precision::kFloat32;
+  const auto precision = o.precision == "bf16"   ? optim::Precision::kBFloat16
+                         : o.precision == "fp16" ? optim::Precision::kFloat16
+                                                 : optim::Precision::kFloat32;
   const models::ModelSpec spec{o.channels, o.height, o.width, o.classes};
 
   torch::manual_seed(0);
@@ -156,12 +159,14 @@ nlohmann::json measure_step_cost(const StepCostOptions& o) {
     v.options = step_cost_variant(o, label);
     v.strategy = optim::make_strategy(v.options, *v.net, *v.base);
     v.variant = v.strategy->describe().value("variant", label);
+    if (o.precision == "fp16") v.scaler = std::make_unique<optim::LossScaler>(o.loss_scale);
     vs.push_back(std::move(v));
   }
   auto step = [&](Variant& v) {
     // The step's index, for strategies that depend on it (LookSAM's every k-th full step).
-    optim::StepContext ctx{*v.net, batch, objective, *v.base, 0.01, precision, nullptr, 1.0, v.steps++};
-    return v.strategy->step(ctx);
+    optim::StepContext ctx{*v.net,  batch, objective, *v.base, 0.01,          precision,
+                           nullptr, 1.0,   v.steps++, 0,       v.scaler.get()};
+    return optim::scaled_step(*v.strategy, ctx);
   };
   for (auto& v : vs)
     for (int64_t i = 0; i < o.warmup; ++i) step(v);
@@ -191,6 +196,8 @@ nlohmann::json measure_step_cost(const StepCostOptions& o) {
                           {"ratio_to_sgd", nullptr}};
     // RST: the SAM fraction its steps (warm-up included) realised, which its cost follows.
     if (auto summary = v.strategy->summary(); !summary.is_null()) row["optimizer_summary"] = summary;
+    // fp16: how many of the measured steps (warm-up included) the scaler skipped.
+    if (v.scaler) row["loss_scale"] = v.scaler->summary();
     if (have_sgd) {
       std::vector<double> ratios;
       for (size_t r = 0; r < v.ms.size(); ++r) ratios.push_back(v.ms[r] / vs.front().ms[r]);

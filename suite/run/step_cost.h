@@ -4,6 +4,7 @@
 // interleaved round by round: the median of the per-round ratios to SGD, with
 // their range.
 #pragma once
+#include "suite/optim/loss_scale.h"
 #include "suite/optim/step_strategy.h"
 
 #include <nlohmann/json.hpp>
@@ -17,7 +18,8 @@ struct StepCostOptions {
   int64_t channels = 3, height = 32, width = 32, classes = 10;
   int64_t batch_size = 256;
   std::string device = "cpu";
-  std::string precision = "fp32";  // fp32 | bf16
+  std::string precision = "fp32";      // fp32 | bf16 | fp16
+  optim::LossScaleOptions loss_scale;  // fp16: each variant has its own scaler
   bool channels_last = false;
   int64_t warmup = 5, steps = 20, rounds = 10;
   int threads = 0;

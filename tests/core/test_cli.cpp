@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <torch/version.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -132,6 +133,29 @@ TEST(Cli, StepCostMethodFlagNoVariantReads) {
       "step-cost --model mlp-mini --shape 1x8x8 --batch-size 16 --steps 1 --rounds 1 --warmup 0 --threads 1 "
       "--optimizers sgd,sam --looksam-k 2",
       "--looksam-k: none of --optimizers sgd,sam");
+}
+// fp16: every variant steps under its own loss scaler and its row says what
+// the scaler did; at 2^40 float16 overflows at once, so steps are skipped.
+TEST(Cli, StepCostInFp16RecordsEachVariantsScaler) {
+#if TORCH_VERSION_MAJOR < 2
+  expect_usage_error("step-cost --model mlp-mini --shape 1x8x8 --precision fp16", "--precision fp16");
+#else
+  const std::string out = ::testing::TempDir() + "/step-cost-fp16.json";
+  auto o =
+      run("step-cost --model mlp-mini --shape 1x8x8 --batch-size 16 --steps 3 --rounds 2 --warmup 1 --threads 1 "
+          "--optimizers sgd,sam --precision fp16 --loss-scale-init 1099511627776 --out " +
+          out);
+  ASSERT_EQ(o.code, 0) << o.text;
+  const auto j = nrs::read_json_file(out);
+  EXPECT_EQ(j["precision"], "fp16");
+  for (const auto& r : j["results"]) {
+    EXPECT_EQ(r["loss_scale"]["steps"], 7) << r;  // 1 + 2 x 3
+    EXPECT_GE(r["loss_scale"]["skipped_steps"].get<int>(), 1) << r;
+    EXPECT_LT(r["loss_scale"]["final_scale"].get<double>(), 1099511627776.0) << r;
+  }
+#endif
+  expect_usage_error("step-cost --model mlp-mini --shape 1x8x8 --precision fp16 --loss-scale-init 3 --device cuda",
+                     "--loss-scale-init");
 }
 TEST(Cli, StepCostBadMethodFlagValue) {
   expect_usage_error("step-cost --model mlp-mini --shape 1x8x8 --optimizers sgd,looksam --looksam-k 0", "--looksam-k");
