@@ -14,6 +14,7 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <cstdio>
 
 using namespace nrs;
 using namespace nrs::testing;
@@ -69,6 +70,7 @@ TEST(Fp16, StepsLandNearerFp32ThanBf16Steps) {
     ASSERT_FALSE(scaler.last_skipped()) << name;
     const double update = distance(w32, w0);
     const double e16 = distance(w16, w32) / update, ebf = distance(wbf, w32) / update;
+    std::printf("%s: distance to the fp32 step over the step's length: fp16 %.2e, bf16 %.2e\n", name.c_str(), e16, ebf);
     EXPECT_GT(e16, 0.0) << name << ": the fp16 step did not run in fp16";
     EXPECT_LT(e16, 0.01) << name;
     EXPECT_LT(e16, ebf / 4) << name << ": fp16 " << e16 << ", bf16 " << ebf;
