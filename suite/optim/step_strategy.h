@@ -95,7 +95,6 @@ struct StrategyOptions {
   std::string rst_schedule = "constant";  // RST: constant | linear | cosine
   std::string gnp_mix = "normalized";     // GNP: a = g/||g|| (official code) | raw (a = g, the paper)
   double asam_eta = 0.01;                 // ASAM: T_w = |w| + eta
-  double dummy_knob = 0.0;                // dummy (#29 demonstration): changes nothing
   double nrs_radius = 0.1;                // NRS: ||delta|| (relative per filter for `filter`)
   double nrs_alpha = 1.0;                 // NRS: weight of the KL term
   std::string nrs_neighbor = "gradient";  // gradient | random | filter

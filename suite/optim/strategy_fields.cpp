@@ -21,7 +21,6 @@ const std::vector<StrategyField>& strategy_fields() {
       {"optimizer", "name", &S::name, "sgd | sam | asam | gnp | looksam | rst | nrs", {}, B::kSelector},
       {"rho", "rho", &S::rho, "ascent radius (SAM, ASAM, LookSAM, RST); GNP's finite-difference step r", kAscending},
       {"asam-eta", "asam_eta", &S::asam_eta, "ASAM: T = |w| + eta", {"asam"}},
-      {"dummy-knob", "dummy_knob", &S::dummy_knob, "dummy: a flag that changes nothing", {"sam"}},
       {"gnp-alpha", "gnp_alpha", &S::gnp_alpha, "GNP: weight of the perturbed gradient (1 = SAM)", {"gnp"}},
       {"gnp-mix", "gnp_mix", &S::gnp_mix, "GNP: first-gradient term normalized (official code) | raw (paper)", {"gnp"}},
       {"looksam-k", "looksam_k", &S::looksam_k, "LookSAM: a SAM step every k steps (1 = SAM)", {"looksam"}},
