@@ -3,6 +3,7 @@
 #include "models/registry.h"
 #include "suite/cli/cli_common.h"
 #include "suite/optim/step_strategy.h"
+#include "suite/run/run_fields.h"
 
 #include <iostream>
 
@@ -11,13 +12,18 @@ namespace nrs::cli {
 int cmd_list(const std::vector<std::string>& args) {
   std::string what = "all";
   po::options_description d("list options");
-  d.add_options()("what", po::value(&what)->default_value("all"), "all | models | datasets | optimizers");
+  d.add_options()("what", po::value(&what)->default_value("all"),
+                  "all | models | datasets | optimizers | flags (every run flag as docs/run-flags.md)");
   po::positional_options_description pos;
   pos.add("what", 1);
   po::variables_map vm;
-  if (!parse_or_help("list", "[models|datasets|optimizers]", d, args, vm, &pos)) return 0;
-  if (what != "all" && what != "models" && what != "datasets" && what != "optimizers")
-    throw UsageError("'" + what + "': expected all, models, datasets or optimizers");
+  if (!parse_or_help("list", "[models|datasets|optimizers|flags]", d, args, vm, &pos)) return 0;
+  if (what != "all" && what != "models" && what != "datasets" && what != "optimizers" && what != "flags")
+    throw UsageError("'" + what + "': expected all, models, datasets, optimizers or flags");
+  if (what == "flags") {
+    std::cout << run_flags_markdown();
+    return 0;
+  }
   if (what == "all" || what == "models") {
     std::cout << "models:\n";
     for (const auto& e : models::model_registry())

@@ -130,10 +130,10 @@ int run_protocol(const std::string& name, const std::string& out, const std::str
 
 int cmd_run(const std::vector<std::string>& args, const std::string& command_line) {
   RunConfig cfg;
-  std::string milestones, out, protocol, shard = "0/1", cells, seeds;
+  std::string out, protocol, shard = "0/1", cells, seeds;
   bool quiet = false, dry_run = false, no_checkpoint = false;
   po::options_description d("run options");
-  add_run_options(d, cfg, milestones);
+  add_run_options(d, cfg);
   po::options_description m("matrix options");
   // clang-format off
   m.add_options()
@@ -155,7 +155,6 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   if (!cells.empty() || !seeds.empty()) throw UsageError("--cells/--seeds: only with --protocol");
   if (vm.count("dry-run") && dry_run) throw UsageError("--dry-run: only with --protocol");
   if (!vm["shard"].defaulted()) throw UsageError("--shard: only with --protocol");
-  apply_milestones(cfg, milestones);
 
   if (out.empty()) out = default_out(cfg);
   if (!no_checkpoint && cfg.checkpoint.path.empty()) cfg.checkpoint.path = out + ".ckpt";

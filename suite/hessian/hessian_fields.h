@@ -17,6 +17,7 @@ struct HessianField {
   using Member = std::variant<int64_t HessianOptions::*, double HessianOptions::*, std::string HessianOptions::*,
                               bool HessianOptions::*>;
   std::string name;  // the flag without its prefix ("samples": --hessian-samples, --samples)
+  std::string key;   // its key in HessianOptions::to_json() (a result's config.hessian)
   Member member;
   std::string help;  // "{NAME}" stands for another field's flag, with the caller's prefix
 };

@@ -2,12 +2,6 @@
 
 namespace nrs::optim {
 
-nlohmann::json SgdOptions::to_json() const {
-  return {{"momentum", momentum},         {"dampening", dampening}, {"nesterov", nesterov},
-          {"weight_decay", weight_decay}, {"wd_mode", wd_mode},     {"wd_exclude_bn_bias", wd_exclude_bn_bias},
-          {"grad_clip", grad_clip}};
-}
-
 void SgdOptions::validate() const {
   if (momentum < 0) throw std::invalid_argument("--momentum: expected a value >= 0");
   if (weight_decay < 0) throw std::invalid_argument("--weight-decay: expected a value >= 0");

@@ -25,8 +25,7 @@ struct SgdOptions {
   std::string wd_mode = "optimizer";
   bool wd_exclude_bn_bias = false;  // no decay on 1-D tensors (biases, BN gamma/beta)
   double grad_clip = 0.0;           // global L2 norm clip of the final gradient; 0 = off
-  nlohmann::json to_json() const;
-  void validate() const;  // throws std::invalid_argument naming the flag
+  void validate() const;            // throws std::invalid_argument naming the flag
 };
 
 class BaseSgd {

@@ -5,11 +5,6 @@
 
 namespace nrs {
 
-nlohmann::json ScheduleOptions::to_json() const {
-  return {{"kind", kind},   {"base_lr", base_lr},  {"warmup_epochs", warmup_epochs}, {"milestones", milestones},
-          {"gamma", gamma}, {"final_lr", final_lr}};
-}
-
 void ScheduleOptions::validate() const {
   if (kind != "constant" && kind != "step" && kind != "cosine")
     throw std::invalid_argument("--schedule '" + kind + "': expected constant, step or cosine");

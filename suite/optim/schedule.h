@@ -13,7 +13,6 @@ struct ScheduleOptions {
   std::vector<double> milestones;  // step: epochs at which lr *= gamma (default 50%, 75% of training)
   double gamma = 0.1;
   double final_lr = 0.0;  // cosine floor
-  nlohmann::json to_json() const;
   void validate() const;  // throws std::invalid_argument naming the flag
 };
 

@@ -1,6 +1,7 @@
 #include "suite/run/cell_id.h"
 #include "datasets/sha256.h"
 #include "suite/run/run.h"
+#include "suite/run/run_fields.h"
 
 namespace nrs::matrix {
 using nlohmann::json;
@@ -33,9 +34,7 @@ json difference(const json& v, const json& d) {
 }  // namespace
 
 const std::vector<std::string>& id_excluded_fields() {
-  static const std::vector<std::string> f = {"seed",         "threads",          "data_dir",        "save_weights",
-                                             "checkpoint",   "checkpoint_every", "checkpoint_keep", "checkpoint_path",
-                                             "data_loading", "dist_timeout_s"};
+  static const std::vector<std::string> f = run_id_excluded_keys();
   return f;
 }
 

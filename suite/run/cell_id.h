@@ -22,7 +22,8 @@ namespace nrs::matrix {
 
 constexpr int kCellIdScheme = 2;
 
-// Fields of RunConfig::to_json() that never enter an id.
+// Fields of RunConfig::to_json() that never enter an id: the replicate and
+// operational ones of the run field table (run_fields.h), and retired keys.
 const std::vector<std::string>& id_excluded_fields();
 
 // `config` without excluded fields and without fields equal to `defaults`

@@ -10,6 +10,7 @@
 #include "suite/run/preemption.h"
 #include "suite/run/process_scope.h"
 #include "suite/run/replica_sync.h"
+#include "suite/run/run_fields.h"
 #include "suite/run/run_result.h"
 #include "suite/run/setup.h"
 
@@ -22,59 +23,7 @@
 
 namespace nrs {
 
-nlohmann::json RunConfig::to_json() const {
-  // hessian_top_k is the count; HessianOptions' own top_k is not used here.
-  nlohmann::json hessian_json = hessian.to_json();
-  hessian_json.erase("top_k");
-  // Off and at its defaults this equals RunConfig{}'s, so no cell id moves.
-  nlohmann::json landscape_json = landscape_opts.to_json();
-  landscape_json["enabled"] = landscape;
-  const nlohmann::json strat = optim::strategy_config_json(strategy);
-  nlohmann::json j = {
-      {"model", model},
-      {"dataset", dataset},
-      {"epochs", epochs},
-      {"batch_size", batch_size},
-      {"eval_batch_size", eval_batch_size},
-      {"schedule", schedule.to_json()},
-      {"sgd", sgd.to_json()},
-      {"optimizer", strat},
-      {"label_smoothing", label_smoothing},
-      {"seed", seed},
-      {"device", device},
-      {"threads", threads},
-      {"data_dir", data_dir},
-      {"val_split", val_split},
-      {"train_subset", train_subset},
-      {"test_subset", test_subset},
-      {"augment",
-       {{"mode", deterministic ? "none" : augment.mode},
-        {"pad", augment.pad},
-        {"pad_mode", augment.pad_mode},
-        {"flip", augment.flip},
-        {"cutout", augment.cutout},
-        {"cutout_mode", augment.cutout_mode}}},
-      {"deterministic", deterministic},
-      {"precision", precision},
-      {"channels_last", channels_last},
-      {"cudnn_benchmark", cudnn_benchmark},
-      {"flush_denormal", flush_denormal},
-      {"init_weights", init_weights},
-      {"save_weights", save_weights},
-      {"hessian_top_k", hessian_top_k},
-      {"hessian_every", hessian_every},
-      {"hessian", hessian_json},
-      {"zero_init_residual", zero_init_residual},
-      {"landscape", landscape_json},
-      {"data_loading", {{"decode_threads", decode_threads}, {"stream_prefetch_mb", stream_prefetch_mb}}},
-      {"checkpoint", {{"path", checkpoint.path}, {"every", checkpoint.every}, {"keep", checkpoint.keep}}},
-      {"drop_last", drop_last},
-      {"distributed", {{"nproc", nproc}}},
-      {"dist_timeout_s", dist_timeout_s}};
-  // Only fp16 runs scale their loss; no other configuration (or cell id) changes.
-  if (precision == "fp16") j["loss_scale"] = loss_scale.to_json();
-  return j;
-}
+nlohmann::json RunConfig::to_json() const { return run_config_json(*this); }
 
 void RunConfig::validate(bool check_device) const {
   if (epochs < 1) throw std::invalid_argument("--epochs: expected an integer >= 1");

@@ -19,6 +19,8 @@ class Communicator;
 
 namespace nrs {
 
+// Each field is declared once more, in the run field table (run_fields.cpp):
+// its flag, config key, help and role; to_json and the flags come from there.
 struct RunConfig {
   std::string model = "small-cnn";
   std::string dataset = "fashion-mnist";
@@ -78,7 +80,7 @@ struct RunConfig {
   // before every rank gives up with an error.
   double dist_timeout_s = 300.0;
 
-  nlohmann::json to_json() const;  // the fully resolved configuration
+  nlohmann::json to_json() const;  // the fully resolved configuration (run_config_json)
   // Throws std::invalid_argument naming the flag. check_device: also require
   // that a CUDA device asked for exists here (off when only planning runs).
   void validate(bool check_device = true) const;

@@ -1,6 +1,7 @@
-// The run flags (`nrsbench run --lr ...`) as one option table, shared by the
-// command line and by protocol files, whose cells are written in the same
-// flag names: one source for names, defaults, parsing and error messages.
+// The run flags (`nrsbench run --lr ...`), generated from the run field
+// table (run_fields.h) and shared by the command line and by protocol files,
+// whose cells are written in the same flag names: one source for names,
+// defaults, parsing and error messages.
 #pragma once
 #include "suite/run/run.h"
 
@@ -11,10 +12,10 @@
 
 namespace nrs {
 
-// Adds every RunConfig flag to `d`, bound to `c`; --milestones lands in
-// `milestones` (apply with apply_milestones after parsing).
-void add_run_options(boost::program_options::options_description& d, RunConfig& c, std::string& milestones);
-void apply_milestones(RunConfig& c, const std::string& milestones);  // throws std::invalid_argument
+// Adds every RunConfig flag of the run field table (run_fields.h) to `d`,
+// bound to `c`. A malformed --milestones list throws std::invalid_argument
+// from po::notify.
+void add_run_options(boost::program_options::options_description& d, RunConfig& c);
 
 // The Hessian settings of hessian/hessian_fields.h as --PREFIX-NAME flags
 // bound to `h`: "hessian-" for a run's final model, "" for `nrsbench hessian`.

@@ -53,6 +53,10 @@ TEST(HessianFields, EachFlagSetsItsOwnMemberUnderBothPrefixes) {
     HessianOptions expected;
     p.set(expected);
     ASSERT_NE(expected.to_json(), defaults.to_json()) << f.name << ": the probe is the default";
+    // The key the table gives is the one key of to_json() the member moves.
+    const nlohmann::json moved = expected.to_json(), unmoved = defaults.to_json();
+    for (const auto& [k, v] : moved.items())
+      EXPECT_EQ(v != unmoved[k], k == f.key) << f.name << " moves " << k << ", the table says " << f.key;
 
     std::vector<std::string> words = {"--" + f.name};
     if (!p.word.empty()) words.push_back(p.word);

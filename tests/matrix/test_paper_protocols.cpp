@@ -25,7 +25,7 @@ bool ends_with(const std::string& s, const std::string& t) {
 
 void expect_official(const Cell& c) {
   const auto& k = c.config;
-  EXPECT_EQ(k.sgd.to_json()["wd_mode"], "loss") << c.name;
+  EXPECT_EQ(k.sgd.wd_mode, "loss") << c.name;
   EXPECT_EQ(k.sgd.grad_clip, 5.0) << c.name;
   EXPECT_TRUE(k.drop_last) << c.name;
   EXPECT_TRUE(k.strategy.shared_gates) << c.name;
@@ -33,7 +33,7 @@ void expect_official(const Cell& c) {
 
 void expect_common(const Cell& c) {
   const auto& k = c.config;
-  EXPECT_EQ(k.sgd.to_json()["wd_mode"], "optimizer") << c.name;
+  EXPECT_EQ(k.sgd.wd_mode, "optimizer") << c.name;
   EXPECT_EQ(k.sgd.grad_clip, 0.0) << c.name;
   EXPECT_FALSE(k.drop_last) << c.name;
   EXPECT_FALSE(k.strategy.shared_gates) << c.name;
@@ -151,7 +151,7 @@ TEST(PaperProtocols, GnpCellsCarryTheOfficialRecipe) {
     EXPECT_EQ(k.schedule.kind, "cosine") << c.name;
     EXPECT_EQ(k.schedule.warmup_epochs, 0) << c.name;
     EXPECT_DOUBLE_EQ(k.sgd.weight_decay, 1e-3) << c.name;
-    EXPECT_EQ(k.sgd.to_json()["wd_mode"], "loss") << c.name;
+    EXPECT_EQ(k.sgd.wd_mode, "loss") << c.name;
     EXPECT_EQ(k.sgd.grad_clip, 5.0) << c.name;
     EXPECT_TRUE(k.sgd.nesterov) << c.name;
     EXPECT_DOUBLE_EQ(k.sgd.momentum, 0.9) << c.name;
