@@ -31,7 +31,6 @@ struct RunConfig {
   optim::SgdOptions sgd;
   optim::StrategyOptions strategy;
   double label_smoothing = 0.0;
-  int64_t dummy_knob = 0;
   uint64_t seed = 0;
   std::string device = "cpu";
   int threads = 0;  // 0 = all hardware threads

@@ -92,7 +92,6 @@ const std::vector<RunField>& run_fields() {
       F("gamma", "schedule.gamma", AT(schedule.gamma), "step schedule factor"),
       R("schedule.final_lr", AT(schedule.final_lr), "cosine schedule floor"),
       F("label-smoothing", "label_smoothing", AT(label_smoothing), "label smoothing"),
-      F("dummy-knob", "dummy_knob", AT(dummy_knob), "demonstration flag (#29)"),
       F("seed", "seed", AT(seed), "seed (init, data order, augmentation, neighbours)").replicate(),
       F("device", "device", AT(device), "cpu | cuda | cuda:N"),
       F("threads", "threads", AT(threads), "CPU threads (0 = all cores)").operational(),
