@@ -1,7 +1,7 @@
 # nrsbench_path_definitions(SOURCES s... DEFINITIONS NAME=value...)
 # Puts definitions that hold this checkout's absolute paths only on the
 # sources that use them, directly or through a header they include by a
-# relative path (the tests' util.h, also from another test directory):
+# relative path (beside it, or from the root: tests/support/*.h):
 # target-wide they would enter every object's ccache key, and two checkouts
 # could share no test or CLI object. Source properties are per directory:
 # call it where the target is defined.
@@ -15,10 +15,13 @@ function(nrsbench_path_definitions)
     file(STRINGS ${src_abs} includes REGEX "^#include \"[^\"]+\"")
     foreach(line ${includes})
       string(REGEX REPLACE "^#include \"([^\"]+)\".*" "\\1" rel "${line}")
-      if(EXISTS ${dir}/${rel})
-        file(READ ${dir}/${rel} htext)
-        string(APPEND text "${htext}")
-      endif()
+      foreach(base ${dir} ${CMAKE_SOURCE_DIR})  # "util.h" beside it, or "tests/support/x.h"
+        if(EXISTS ${base}/${rel})
+          file(READ ${base}/${rel} htext)
+          string(APPEND text "${htext}")
+          break()
+        endif()
+      endforeach()
     endforeach()
     foreach(def ${A_DEFINITIONS})
       string(REGEX MATCH "^[A-Za-z_0-9]+" name "${def}")

@@ -2,12 +2,14 @@
 // not weights at all, outputs that cannot be written, and a result another
 // live process is writing. Each gives one line naming the file and exit code 2,
 // and leaves no partial file behind.
-#include "../data/temp_dir.h"
-#include "../matrix/util.h"
+// CTest label: cli
 #include "models/registry.h"
 #include "suite/core/errors.h"
 #include "suite/io/file_lock.h"
 #include "suite/io/weights.h"
+#include "tests/support/result_files.h"
+#include "tests/support/run_binary.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <torch/serialize.h>

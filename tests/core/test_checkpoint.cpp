@@ -4,9 +4,11 @@
 // metric of its result identical except timings. Also: a checkpoint of
 // another configuration is refused; --keep-checkpoint; `run` and `hessian`
 // measure the Hessian on the same samples.
-#include "../matrix/util.h"
+// CTest label: cli
 #include "models/registry.h"
 #include "suite/io/weights.h"
+#include "tests/support/result_files.h"
+#include "tests/support/run_binary.h"
 
 #include <gtest/gtest.h>
 #include <torch/version.h>

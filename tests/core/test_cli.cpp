@@ -1,4 +1,5 @@
 // CLI: bad input gives one line naming the flag or file and exit code 2.
+// CTest label: cli
 #include "suite/io/results.h"
 
 #include <gtest/gtest.h>

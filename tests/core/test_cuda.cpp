@@ -1,5 +1,6 @@
 // The CUDA path. These run where LibTorch sees a GPU (scripts/gpu-check) and
 // skip elsewhere: a CPU-only LibTorch cannot exercise them.
+// CTest label: cuda
 #include "models/registry.h"
 #include "suite/optim/strategies.h"
 #include "suite/run/step_timer.h"

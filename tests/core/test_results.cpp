@@ -1,5 +1,6 @@
 // Results files: atomic writes survive a crash mid-write; runs are complete
 // and deterministic; saved weights reload bitwise.
+// CTest label: cli
 #include "datasets/registry.h"
 #include "models/registry.h"
 #include "suite/io/results.h"

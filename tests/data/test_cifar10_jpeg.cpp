@@ -1,7 +1,7 @@
 #include "datasets/cifar10_jpeg.h"
 #include "datasets/cifar_binary.h"
 #include "datasets/sha256.h"
-#include "tests/data/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include "datasets/cifar_binary.h"
 #include "datasets/registry.h"
-#include "tests/data/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include "datasets/dataset.h"
 #include "datasets/idx_reader.h"
-#include "tests/data/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>

@@ -1,6 +1,6 @@
 #include "datasets/image_folder.h"
 #include "datasets/image_header.h"
-#include "tests/data/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 #include "datasets/pipeline.h"
 #include "datasets/registry.h"
 #include "datasets/stream_source.h"
-#include "tests/data/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,9 @@
 // `nrsbench run` on a streamed image folder end to end: training, evaluation
 // and the Hessian read through the streaming source, and a run stopped by
 // SIGTERM mid-epoch resumes to the same numbers as an uninterrupted one.
-#include "../matrix/util.h"
+// CTest label: cli
+#include "tests/support/result_files.h"
+#include "tests/support/run_binary.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>

@@ -6,10 +6,11 @@
 //     each half-batch takes its step from its own gradients and the halves
 //     are averaged (autograd on the raw tensors, not the strategy code);
 //   - --sam-m 64 in one process = local SAM on 2 replicas.
-#include "../optim/fixtures.h"
+// CTest label: dist
 #include "spawn.h"
 #include "suite/dist/communicator.h"
 #include "suite/run/replica_sync.h"
+#include "tests/support/optim_fixtures.h"
 
 #include <gtest/gtest.h>
 

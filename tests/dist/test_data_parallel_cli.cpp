@@ -3,10 +3,12 @@
 // preempted 2-rank run resumes on 2 ranks (bitwise like an uninterrupted
 // one) and on 1 rank; the result is written once, by rank 0; mismatched
 // jobs and busy ports give one-line errors.
-#include "../matrix/util.h"
+// CTest label: dist
 #include "models/registry.h"
 #include "spawn.h"
 #include "suite/io/weights.h"
+#include "tests/support/result_files.h"
+#include "tests/support/run_binary.h"
 
 #include <gtest/gtest.h>
 

@@ -2,6 +2,7 @@
 // loss whose slices are closed-form polynomials in alpha, losses of the
 // unmoved models evaluated directly, BatchNorm statistics recomputed by hand,
 // and filter norms summed filter by filter.
+// CTest label: cli
 #include "datasets/registry.h"
 #include "models/registry.h"
 #include "suite/hessian/landscape.h"

@@ -2,6 +2,7 @@
 // another way: finite differences of the gradient, the closed-form logistic
 // regression Hessian, and eigvalsh of the explicit matrix; plus the report,
 // BatchNorm handling and the CLI.
+// CTest label: cli
 #include "datasets/registry.h"
 #include "models/registry.h"
 #include "suite/hessian/hutchinson.h"

@@ -3,6 +3,7 @@
 // eigenvalues, and eigvalsh (float64) of a tiny model's Hessian assembled by
 // double backprop; repeats against independent single computations on
 // subsets the test draws itself.
+// CTest label: cli
 #include "datasets/pipeline.h"
 #include "datasets/registry.h"
 #include "models/registry.h"

@@ -8,7 +8,7 @@
 #include "suite/matrix/runner.h"
 #include "suite/run/cell_id.h"
 #include "suite/run/run_options.h"
-#include "util.h"
+#include "tests/support/result_files.h"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,12 @@
 // Aggregation statistics and checker verdicts on hand-written results, where
 // every expected number is computed by hand here.
+// CTest label: cli
 #include "suite/core/errors.h"
 #include "suite/io/results.h"
 #include "suite/matrix/aggregate.h"
 #include "suite/matrix/check.h"
-#include "util.h"
+#include "tests/support/result_files.h"
+#include "tests/support/run_binary.h"
 
 #include <gtest/gtest.h>
 

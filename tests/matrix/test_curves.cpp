@@ -3,7 +3,7 @@
 // densities and loss slices.
 #include "suite/matrix/aggregate.h"
 #include "suite/matrix/curves.h"
-#include "util.h"
+#include "tests/support/result_files.h"
 
 #include <gtest/gtest.h>
 

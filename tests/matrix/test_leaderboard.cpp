@@ -1,9 +1,11 @@
 // Leaderboard JSON ranking and the HTML page, loaded in headless Chromium.
+// CTest label: cli
 #include "suite/core/errors.h"
 #include "suite/matrix/aggregate.h"
 #include "suite/matrix/check.h"
 #include "suite/matrix/leaderboard.h"
-#include "util.h"
+#include "tests/support/result_files.h"
+#include "tests/support/run_binary.h"
 
 #include <gtest/gtest.h>
 
@@ -207,6 +209,7 @@ std::map<std::string, int> chart_series(const std::string& dom) {
 
 }  // namespace
 
+// CTest label: browser for Leaderboard.PageIsSelfContainedAndRendersInChromium
 TEST(Leaderboard, PageIsSelfContainedAndRendersInChromium) {
   TempDir t;
   write_results(t / "r", true);

@@ -1,8 +1,10 @@
 // The matrix runner end to end through the real binary: resume after SIGKILL,
 // shards, concurrent processes, foreign files, diverged cells.
+// CTest label: e2e
 #include "suite/io/results.h"
 #include "suite/matrix/aggregate.h"
-#include "util.h"
+#include "tests/support/result_files.h"
+#include "tests/support/run_binary.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

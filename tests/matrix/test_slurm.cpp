@@ -1,6 +1,8 @@
 // sbatch job-array scripts: array range, per-task command line, options.
+// CTest label: cli
 #include "suite/matrix/slurm.h"
-#include "util.h"
+#include "tests/support/result_files.h"
+#include "tests/support/run_binary.h"
 
 #include <gtest/gtest.h>
 

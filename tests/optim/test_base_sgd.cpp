@@ -1,5 +1,5 @@
 // Base SGD update against hand-computed values (torch.optim.SGD semantics).
-#include "fixtures.h"
+#include "tests/support/optim_fixtures.h"
 
 using namespace nrs;
 using namespace nrs::testing;

@@ -1,7 +1,7 @@
 // bf16 autocast order on CPU: both passes under autocast, norms/KL in fp32,
 // exact restore, BN statistics advanced once.
-#include "fixtures.h"
 #include "models/registry.h"
+#include "tests/support/optim_fixtures.h"
 
 using namespace nrs;
 using namespace nrs::testing;

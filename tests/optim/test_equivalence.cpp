@@ -1,7 +1,7 @@
 // Degenerate settings must reproduce SGD bit for bit, and BatchNorm running
 // statistics must advance exactly once per step.
-#include "fixtures.h"
 #include "models/registry.h"
+#include "tests/support/optim_fixtures.h"
 
 using namespace nrs;
 using namespace nrs::testing;

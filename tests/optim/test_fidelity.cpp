@@ -1,10 +1,12 @@
 // Fidelity smoke test (issue #20): the official SAM code's semantics on one
 // process (docs/fidelity.md), each checked against an independent computation
 // (closed forms, or reference passes run here on separate model copies).
-#include "../matrix/util.h"
-#include "fixtures.h"
+// CTest label: cli
 #include "models/registry.h"
 #include "models/shakedrop.h"
+#include "tests/support/optim_fixtures.h"
+#include "tests/support/result_files.h"
+#include "tests/support/run_binary.h"
 
 #include <cmath>
 #include <map>

@@ -8,8 +8,8 @@
 //   - At a scale float16 cannot hold (2^40) the backward passes overflow for
 //     real: the steps are skipped with the weights unchanged bit for bit, the
 //     scale falls until they fit, and training then goes on.
-#include "fixtures.h"
 #include "suite/optim/loss_scale.h"
+#include "tests/support/optim_fixtures.h"
 
 #include <torch/version.h>
 

@@ -1,6 +1,6 @@
 // GNP (Zhao, Zhang & Hu, ICML 2022) against closed forms on a quadratic,
 // against SAM at alpha = 1, and under bf16 autocast.
-#include "fixtures.h"
+#include "tests/support/optim_fixtures.h"
 
 using namespace nrs;
 using namespace nrs::testing;

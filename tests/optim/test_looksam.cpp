@@ -1,6 +1,6 @@
 // LookSAM (Liu et al., CVPR 2022): a closed form over a full and a reuse step
 // on a quadratic, k = 1 against SAM, and the stored g_v across a restart.
-#include "fixtures.h"
+#include "tests/support/optim_fixtures.h"
 
 using namespace nrs;
 using namespace nrs::testing;

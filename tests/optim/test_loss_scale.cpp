@@ -5,8 +5,8 @@
 // strategy must take the same step, bit for bit, with no scaler, at scale 1
 // and at 2^16); and the state before a step, which a skipped step must leave
 // exactly as it was.
-#include "fixtures.h"
 #include "suite/optim/loss_scale.h"
+#include "tests/support/optim_fixtures.h"
 
 #include <cmath>
 #include <limits>

@@ -1,6 +1,6 @@
 // NRS on softmax regression in float64 against closed forms and finite
 // differences, and the neighbour radii of the random and filter variants.
-#include "fixtures.h"
+#include "tests/support/optim_fixtures.h"
 
 using namespace nrs;
 using namespace nrs::testing;

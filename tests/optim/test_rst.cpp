@@ -2,7 +2,7 @@
 // SGD's or SAM's closed-form step on a quadratic, chosen by the documented
 // draw; the SAM fraction follows the binomial law; p = 1 is SAM and p = 0
 // SGD bit for bit; the counts survive a restart.
-#include "fixtures.h"
+#include "tests/support/optim_fixtures.h"
 
 #include <cmath>
 

@@ -1,5 +1,5 @@
 // SAM and ASAM against closed forms and hand computations.
-#include "fixtures.h"
+#include "tests/support/optim_fixtures.h"
 
 using namespace nrs;
 using namespace nrs::testing;

@@ -1,6 +1,6 @@
 // Five SAM steps on a small MLP, checked against an independent float64
 // implementation written here with explicit matrix algebra (no autograd).
-#include "fixtures.h"
+#include "tests/support/optim_fixtures.h"
 
 using namespace nrs;
 using namespace nrs::testing;

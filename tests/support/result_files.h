@@ -1,36 +1,16 @@
-// Helpers for the matrix tests: running the real binary, writing protocol and
-// hand-made result files.
+// Result, step-cost and claim files written by hand for the checker,
+// leaderboard and runner tests, and reading results back.
 #pragma once
-#include "../data/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
-#include <sys/wait.h>
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace nrs::test {
-
-struct CmdOut {
-  int code = -1;
-  std::string text;
-};
-
-inline CmdOut run_cmd(const std::string& cmd) {
-  CmdOut o;
-  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
-  char buf[1024];
-  while (fgets(buf, sizeof buf, f)) o.text += buf;
-  const int st = pclose(f);
-  o.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return o;
-}
-
-inline CmdOut nrsbench(const std::string& args) { return run_cmd(std::string(NRSBENCH_BINARY) + " " + args); }
 
 inline void write_json(const std::string& path, const nlohmann::json& j) { write_bytes(path, j.dump(2)); }
 
