@@ -1,6 +1,7 @@
 #include "datasets/cifar10_jpeg.h"
 #include "datasets/cifar_binary.h"
 #include "datasets/image_header.h"
+#include "datasets/jpeg_decoder.h"
 #include "datasets/locate.h"
 #include "datasets/sha256.h"
 
@@ -15,11 +16,6 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
-
-#ifdef NRSBENCH_HAVE_OPENCV
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#endif
 
 namespace fs = std::filesystem;
 
@@ -72,30 +68,22 @@ std::string read_text(const fs::path& p) {
 
 // Decodes one 32x32 JPEG into its 3072-byte R, G, B plane record body.
 void decode_record(const std::string& path, uint8_t* dst) {
-#ifdef NRSBENCH_HAVE_OPENCV
   std::ifstream in(path, std::ios::binary);
-  const std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // The size from the header first: OpenCV would allocate whatever a corrupt
-  // header claims (image_header.h) before finding the data missing.
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The size from the header first: nothing is allocated for what a corrupt
+  // header claims (image_header.h).
   const auto dims = jpeg_or_png_size(bytes.data(), bytes.size());
   if (!dims) throw DataError(path + ": cannot decode image (not a JPEG or PNG, or its header is cut short)");
   if (dims->width != 32 || dims->height != 32)
     throw DataError(path + ": image is " + std::to_string(dims->width) + "x" + std::to_string(dims->height) +
                     ", expected 32x32");
-  cv::Mat img = cv::imdecode(bytes, cv::IMREAD_COLOR);
-  if (img.empty()) throw DataError(path + ": cannot decode image");
-  if (img.cols != 32 || img.rows != 32)
-    throw DataError(path + ": image is " + std::to_string(img.cols) + "x" + std::to_string(img.rows) +
+  const RgbImage img = decode_jpeg(bytes.data(), bytes.size(), path.c_str());
+  if (img.width != 32 || img.height != 32)
+    throw DataError(path + ": image is " + std::to_string(img.width) + "x" + std::to_string(img.height) +
                     ", expected 32x32");
-  for (int y = 0; y < 32; ++y) {
-    const uint8_t* row = img.ptr<uint8_t>(y);
+  for (int y = 0; y < 32; ++y)
     for (int x = 0; x < 32; ++x)
-      for (int c = 0; c < 3; ++c) dst[c * 1024 + y * 32 + x] = row[3 * x + (2 - c)];  // BGR -> R,G,B planes
-  }
-#else
-  (void)dst;
-  throw DataError(path + ": this build has no image decoder (OpenCV imgcodecs not found at configure time)");
-#endif
+      for (int c = 0; c < 3; ++c) dst[c * 1024 + y * 32 + x] = img.pixels[(y * 32 + x) * 3 + c];  // RGB -> planes
 }
 
 struct Sample {

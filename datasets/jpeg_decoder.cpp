@@ -1,0 +1,58 @@
+#include "datasets/jpeg_decoder.h"
+#include "datasets/dataset.h"
+#include "datasets/image_header.h"
+
+#include <turbojpeg.h>
+
+#include <memory>
+#include <string>
+
+namespace nrs::data {
+namespace {
+
+struct TjHandle {
+  tjhandle h = tjInitDecompress();
+  ~TjHandle() {
+    if (h) tjDestroy(h);
+  }
+};
+
+// One decompressor per thread: TurboJPEG handles are not shared across
+// threads, and creating one per image costs more than a 32x32 decode.
+tjhandle thread_decompressor() {
+  thread_local TjHandle handle;
+  if (!handle.h) throw DataError(std::string("TurboJPEG: cannot create a decompressor: ") + tjGetErrorStr());
+  return handle.h;
+}
+
+}  // namespace
+
+int jpeg_scale_denominator(int width, int height, int min_side) {
+  int denom = 1;
+  while (min_side > 0 && denom < 8 && width / (2 * denom) >= min_side && height / (2 * denom) >= min_side) denom *= 2;
+  return denom;
+}
+
+RgbImage decode_jpeg(const uint8_t* data, size_t size, const char* what, int min_side) {
+  tjhandle tj = thread_decompressor();
+  int width = 0, height = 0, subsamp = 0, colorspace = 0;
+  if (tjDecompressHeader3(tj, data, static_cast<unsigned long>(size), &width, &height, &subsamp, &colorspace) != 0)
+    throw DataError(std::string(what) + ": not a JPEG TurboJPEG can read (" + tjGetErrorStr2(tj) + ")");
+  if (width <= 0 || height <= 0 || !within_pixel_limit(ImageSize{width, height}))
+    throw DataError(std::string(what) + ": JPEG header claims " + std::to_string(width) + "x" + std::to_string(height) +
+                    " pixels (limit 2^26)");
+  const int denom = jpeg_scale_denominator(width, height, min_side);
+  RgbImage img;
+  img.width = TJSCALED(width, (tjscalingfactor{1, denom}));
+  img.height = TJSCALED(height, (tjscalingfactor{1, denom}));
+  img.pixels.resize(static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 3);
+  // TJFLAG_ACCURATEDCT: the integer IDCT (libjpeg's JDCT_ISLOW, Pillow's
+  // default); fancy upsampling stays on (no TJFLAG_FASTUPSAMPLE), as in Pillow.
+  if (tjDecompress2(tj, data, static_cast<unsigned long>(size), img.pixels.data(), img.width, 0, img.height, TJPF_RGB,
+                    TJFLAG_ACCURATEDCT) != 0 &&
+      tjGetErrorCode(tj) == TJERR_FATAL)
+    throw DataError(std::string(what) + ": cannot decode JPEG (" + tjGetErrorStr2(tj) + ")");
+  return img;
+}
+
+}  // namespace nrs::data
