@@ -1,4 +1,5 @@
 #include "suite/core/build_info.h"
+#include "suite/core/cpu_features.h"
 
 #include "datasets/sha256.h"
 #include "nrsbench/build_info.h"
@@ -71,6 +72,7 @@ nlohmann::json version_json() {
                       {"cuda_device_count", static_cast<int64_t>(torch::cuda::device_count())},
                       {"cpu_model", cpu_model()},
                       {"hardware_threads", std::thread::hardware_concurrency()},
+                      {"cpu_features", cpu_features_json()},
                       {"torch_parallel_info", at::get_parallel_info()}};
   if (cuda_available()) j["gpu"] = gpu_name(0);
   if (torch::cuda::cudnn_is_available()) j["cudnn_version"] = at::detail::getCUDAHooks().versionCuDNN();

@@ -1,6 +1,7 @@
 #include "suite/io/results.h"
 #include "datasets/sha256.h"
 #include "suite/core/build_info.h"
+#include "suite/core/cpu_features.h"
 #include "suite/core/errors.h"
 
 #include <fcntl.h>
@@ -179,7 +180,8 @@ nlohmann::json environment_info(const std::string& device) {
                       {"build_type", build_type()},
                       {"hostname", host},
                       {"cpu_model", cpu_model()},
-                      {"hardware_threads", std::thread::hardware_concurrency()}};
+                      {"hardware_threads", std::thread::hardware_concurrency()},
+                      {"cpu_features", cpu_features_json()}};
   if (device.rfind("cuda", 0) == 0) {
     const int idx = device.size() > 5 ? std::stoi(device.substr(5)) : 0;
     j["gpu"] = gpu_name(idx);

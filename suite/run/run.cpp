@@ -1,5 +1,6 @@
 #include "suite/run/run.h"
 #include "suite/core/build_info.h"
+#include "suite/core/cpu_features.h"
 #include "suite/dist/communicator.h"
 #include "suite/io/results.h"
 #include "suite/io/weights.h"
@@ -225,6 +226,11 @@ nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out, dist::Co
                                 ": this process is not one of the job's ranks (start it with nrsbench run --nproc, "
                                 "torchrun or srun)");
   const bool writer = comm == nullptr || comm->rank() == 0;
+  if (writer && cfg.precision == "bf16" && cfg.device == "cpu" && cpu_features().bf16_unit() == "none")
+    std::fprintf(stderr,
+                 "nrsbench run: note: --precision bf16 on a CPU with neither AMX nor AVX512-BF16 (%s): bf16 is "
+                 "emulated and slower than fp32 here; the result records environment.cpu_features\n",
+                 cpu_model().c_str());
   RunClock clock;
   PreemptionHandlers handlers;
   ProcessScope scope(process_settings(cfg, comm));
