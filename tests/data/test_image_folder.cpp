@@ -1,11 +1,14 @@
 #include "datasets/image_folder.h"
+#include "datasets/jpeg_decoder.h"
 #include "datasets/registry.h"
 #include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 
 #if __has_include(<opencv2/imgcodecs.hpp>)  // OpenCV found at configure time
+#include <turbojpeg.h>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 using namespace nrs::data;
 using nrs::test::TempDir;
@@ -121,6 +124,52 @@ TEST(ImageFolder, EvalTransformCentreCropsAfterResize) {
   EXPECT_EQ((*img)[2][8][0].item<int>(), 0);
   EXPECT_EQ((*img)[2][8][15].item<int>(), 255);
   EXPECT_FALSE(load_image(d / "missing.png", t, 0).has_value());
+}
+
+TEST(ImageFolder, JpegThroughTurboJpegIsOpenCvsResizedCrop) {
+  // A 48x40 photograph-like JPEG: decoded, resized (INTER_AREA: shorter side
+  // 40 -> 20) and centre-cropped to 16x16 by OpenCV alone, in RGB order, must
+  // be what load_image gives by way of TurboJPEG.
+  TempDir d;
+  cv::Mat m(40, 48, CV_8UC3);
+  for (int y = 0; y < 40; ++y)
+    for (int x = 0; x < 48; ++x) m.at<cv::Vec3b>(y, x) = cv::Vec3b((x * 5) % 256, (y * 7) % 256, (x * y) % 256);
+  ASSERT_TRUE(cv::imwrite(d / "p.jpg", m));
+  cv::Mat ref = cv::imread(d / "p.jpg", cv::IMREAD_COLOR), resized, crop;
+  cv::resize(ref, resized, cv::Size(24, 20), 0, 0, cv::INTER_AREA);
+  cv::cvtColor(resized(cv::Rect(4, 2, 16, 16)), crop, cv::COLOR_BGR2RGB);
+  ImageTransform t;
+  t.size = 16;
+  t.resize = 20;
+  const auto img = load_image(d / "p.jpg", t, 0);
+  ASSERT_TRUE(img.has_value());
+  const auto expected = torch::from_blob(crop.clone().data, {16, 16, 3}, torch::kUInt8).permute({2, 0, 1});
+  EXPECT_TRUE(torch::equal(*img, expected));
+}
+
+TEST(ImageFolder, CmykJpegFallsBackToOpenCv) {
+  // TurboJPEG gives no RGB from a CMYK JPEG (ImageNet holds a few); OpenCV
+  // converts it, so such a file is loaded, not skipped.
+  TempDir d;
+  std::vector<uint8_t> cmyk(24 * 24 * 4, 0);
+  for (size_t i = 0; i < cmyk.size(); i += 4) cmyk[i + 1] = 200;  // one ink
+  tjhandle tj = tjInitCompress();
+  unsigned char* out = nullptr;
+  unsigned long size = 0;
+  ASSERT_EQ(tjCompress2(tj, cmyk.data(), 24, 0, 24, TJPF_CMYK, &out, &size, TJSAMP_444, 90, 0), 0);
+  write_bytes(d / "m.jpg", std::string(reinterpret_cast<const char*>(out), size));
+  EXPECT_THROW(decode_jpeg(out, size, "m.jpg"), DataError);
+  tjFree(out);
+  tjDestroy(tj);
+  ImageTransform t;
+  t.size = 16;
+  t.resize = 16;
+  const auto img = load_image(d / "m.jpg", t, 0);
+  ASSERT_TRUE(img.has_value());
+  cv::Mat ref = cv::imread(d / "m.jpg", cv::IMREAD_COLOR), resized, rgb;
+  cv::resize(ref, resized, cv::Size(16, 16), 0, 0, cv::INTER_AREA);
+  cv::cvtColor(resized, rgb, cv::COLOR_BGR2RGB);
+  EXPECT_TRUE(torch::equal(*img, torch::from_blob(rgb.data, {16, 16, 3}, torch::kUInt8).permute({2, 0, 1})));
 }
 
 TEST(ImageFolder, ValClassMissingFromTrainIsAnError) {
