@@ -187,9 +187,10 @@ json run_config_json(const RunConfig& c) {
   for (const auto& f : run_fields()) {
     switch (f.block) {
       case Block::kStrategySelector:
+        j[f.key] = optim::strategy_config_json(c.strategy);  // the whole strategy table, once
+        continue;
       case Block::kStrategyMethod:
       case Block::kStrategyOfficial:
-        j[f.key] = optim::strategy_config_json(c.strategy);
         continue;
       case Block::kHessian:
         // hessian_top_k says how many; HessianOptions' own top_k is not used by a run.
