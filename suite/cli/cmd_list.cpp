@@ -2,6 +2,7 @@
 #include "datasets/registry.h"
 #include "models/registry.h"
 #include "suite/cli/cli_common.h"
+#include "suite/io/run_result.h"
 #include "suite/optim/step_strategy.h"
 #include "suite/run/run_fields.h"
 
@@ -13,15 +14,21 @@ int cmd_list(const std::vector<std::string>& args) {
   std::string what = "all";
   po::options_description d("list options");
   d.add_options()("what", po::value(&what)->default_value("all"),
-                  "all | models | datasets | optimizers | flags (every run flag as docs/run-flags.md)");
+                  "all | models | datasets | optimizers | flags (every run flag as docs/run-flags.md) | result-keys (every "
+                  "key of a result file, the table of docs/results-schema.md)");
   po::positional_options_description pos;
   pos.add("what", 1);
   po::variables_map vm;
-  if (!parse_or_help("list", "[models|datasets|optimizers|flags]", d, args, vm, &pos)) return 0;
-  if (what != "all" && what != "models" && what != "datasets" && what != "optimizers" && what != "flags")
-    throw UsageError("'" + what + "': expected all, models, datasets, optimizers or flags");
+  if (!parse_or_help("list", "[models|datasets|optimizers|flags|result-keys]", d, args, vm, &pos)) return 0;
+  if (what != "all" && what != "models" && what != "datasets" && what != "optimizers" && what != "flags" &&
+      what != "result-keys")
+    throw UsageError("'" + what + "': expected all, models, datasets, optimizers, flags or result-keys");
   if (what == "flags") {
     std::cout << run_flags_markdown();
+    return 0;
+  }
+  if (what == "result-keys") {
+    std::cout << result_keys_markdown();
     return 0;
   }
   if (what == "all" || what == "models") {

@@ -189,8 +189,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   if (env.distributed())
     comm = dist::Communicator::connect(env, cfg.device,
                                        std::chrono::milliseconds(static_cast<int64_t>(cfg.dist_timeout_s * 1000)));
-  RunOutput ro{command_line, Progress{static_cast<bool>(::isatty(2)), quiet}, out, nlohmann::json::object()};
-  nlohmann::json result;
+  RunOutput ro{command_line, Progress{static_cast<bool>(::isatty(2)), quiet}, out, std::nullopt};
+  RunResult result;
   try {
     result = run_training(cfg, ro, comm.get());
   } catch (const Preempted& p) {
@@ -199,22 +199,23 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
                    p.checkpoint.empty() ? "(none: checkpoints are off)" : p.checkpoint.c_str());
     return kExitPreempted;
   }
-  if (env.rank != 0) return result["status"] == "ok" ? 0 : 1;  // rank 0 reports and writes
+  if (env.rank != 0) return result.ok() ? 0 : 1;  // rank 0 reports and writes
 
-  const auto& f = result["final"];
+  const ResultFinal f = result.final.value_or(ResultFinal{});
   std::printf("\n%-14s %-14s %-22s %9s %9s %10s %9s\n", "dataset", "model", "variant", "test_acc", "test_loss", "img/s",
               "wall_s");
   std::printf("%-14s %-14s %-22s %9.4f %9.4f %10.1f %9.1f\n", cfg.dataset.c_str(), cfg.model.c_str(),
-              result["variant"].get<std::string>().c_str(), f.value("test_acc", std::nan("")),
-              f.value("test_loss", std::nan("")), result["throughput"]["train_images_per_s"].get<double>(),
-              result["wall_time_s"].get<double>());
-  if (result.contains("hessian") && result["hessian"].contains("eigenvalues")) {
-    std::printf("hessian top-%zu:", result["hessian"]["eigenvalues"].size());
-    for (const auto& e : result["hessian"]["eigenvalues"]) std::printf(" %.4g", e.get<double>());
+              result.variant.c_str(), f.test_acc.value_or(std::nan("")), f.test_loss.value_or(std::nan("")),
+              result.throughput ? result.throughput->train_images_per_s : std::nan(""),
+              result.wall_time_s.value_or(std::nan("")));
+  if (result.hessian && result.hessian->contains("eigenvalues")) {
+    const auto& eig = (*result.hessian)["eigenvalues"];
+    std::printf("hessian top-%zu:", eig.size());
+    for (const auto& e : eig) std::printf(" %.4g", e.get<double>());
     std::printf("\n");
   }
-  std::printf("status: %s   results: %s\n", result["status"].get<std::string>().c_str(), out.c_str());
-  return result["status"] == "ok" ? 0 : 1;
+  std::printf("status: %s   results: %s\n", to_string(result.status), out.c_str());
+  return result.ok() ? 0 : 1;
 }
 
 }  // namespace nrs::cli

@@ -146,21 +146,6 @@ nlohmann::json upgrade_result(nlohmann::json r) {
   return r;
 }
 
-const std::vector<std::string>& required_result_keys() {
-  static const std::vector<std::string> keys = {
-      "schema_version", "suite_version", "git_commit",  "command_line", "config",     "seed",
-      "variant",        "device",        "environment", "threads",      "start_time", "end_time",
-      "history",        "final",         "throughput",  "wall_time_s",  "status"};
-  return keys;
-}
-
-const std::vector<std::string>& required_failed_result_keys() {
-  static const std::vector<std::string> keys = {"schema_version", "suite_version", "git_commit", "command_line",
-                                                "config",         "seed",          "variant",    "environment",
-                                                "end_time",       "status",        "reason"};
-  return keys;
-}
-
 std::string iso8601_now() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);

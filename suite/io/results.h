@@ -36,13 +36,6 @@ void write_text_atomic(const std::string& path, const std::string& text);
 // Reads a JSON file; throws std::runtime_error naming the file on failure.
 nlohmann::json read_json_file(const std::string& path);
 
-// Keys every finished (ok or diverged) results file carries (README
-// documents each); the writers produce them and the readers
-// (matrix/run_record.h) require them. A failed cell's result carries fewer:
-// it has no training history, final numbers or throughput.
-const std::vector<std::string>& required_result_keys();
-const std::vector<std::string>& required_failed_result_keys();
-
 // Provenance shared by results and reports: suite version, git commit,
 // LibTorch version, build type, host, CPU model, GPU name when used.
 nlohmann::json environment_info(const std::string& device);

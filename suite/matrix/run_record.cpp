@@ -1,6 +1,7 @@
 #include "suite/matrix/run_record.h"
 #include "suite/core/errors.h"
 #include "suite/io/results.h"
+#include "suite/io/run_result.h"
 #include "suite/run/cell_id.h"
 
 #include <cmath>
@@ -66,77 +67,72 @@ std::vector<double> numbers(const json& j, const char* key) {
 
 }  // namespace
 
-RunRecord read_run_record(const json& r, const std::string& file) {
-  if (!r.is_object()) throw InputError(file + ": not an nrsbench result (expected a JSON object)");
+RunRecord read_run_record(const json& j, const std::string& file) {
+  if (!j.is_object()) throw InputError(file + ": not an nrsbench result (expected a JSON object)");
   for (const char* k : {"config", "seed", "status"})
-    if (!r.contains(k))
+    if (!j.contains(k))
       throw InputError(file + ": not an nrsbench result (needs schema_version, config, seed, status)");
+  // Every key checked, with its type, against the one schema (io/run_result.h).
+  const RunResult r = read_run_result(j, file);
   RunRecord rec;
   rec.file = file;
-  rec.status = text(r, {"status"}, "", file);
-  // The keys every result of the current schema carries (results.h), so
-  // that the schema is defined in one place for writers and readers.
-  for (const auto& k : rec.status == "failed" ? required_failed_result_keys() : required_result_keys())
-    if (!r.contains(k))
-      throw InputError(file + ": a " + rec.status + " result of schema " + std::to_string(kResultsSchemaVersion) +
-                       " needs \"" + k + "\"");
-  if (!r["seed"].is_number_unsigned()) throw InputError(file + ": \"seed\" must be an integer >= 0");
-  rec.seed = r["seed"].get<uint64_t>();
-  if (!r["config"].is_object()) throw InputError(file + ": \"config\" must be an object");
-  rec.config = r["config"];
+  rec.status = to_string(r.status);
+  rec.seed = r.seed;
+  rec.config = r.config;
   try {
     rec.cell_id = config_id(rec.config);
   } catch (const std::exception& e) {
     throw InputError(file + ": its configuration has no cell id (" + e.what() + ")");
   }
-  rec.dataset = text(r, {"config", "dataset"}, "", file);
-  rec.model = text(r, {"config", "model"}, "", file);
-  rec.optimizer = text(r, {"config", "optimizer", "name"}, "", file);
+  rec.dataset = text(rec.config, {"dataset"}, "", file + ": config");
+  rec.model = text(rec.config, {"model"}, "", file + ": config");
+  rec.optimizer = text(rec.config, {"optimizer", "name"}, "", file + ": config");
   if (rec.dataset.empty() || rec.model.empty() || rec.optimizer.empty())
     throw InputError(file + ": config needs \"dataset\", \"model\" and \"optimizer.name\"");
-  if (r.contains("matrix") && !r["matrix"].is_object()) throw InputError(file + ": \"matrix\" must be an object");
-  const std::string variant = text(r, {"variant"}, "", file);
-  rec.label = text(r, {"matrix", "label"}, variant.empty() ? rec.optimizer : variant, file);
+  const std::string& variant = r.variant;
+  rec.label = r.matrix ? r.matrix->label : variant.empty() ? rec.optimizer : variant;
   rec.variant = variant.empty() ? rec.label : variant;
-  rec.cell_name = text(r, {"matrix", "cell"}, rec.dataset + "/" + rec.model + "/" + rec.label, file);
-  rec.group = text(r, {"matrix", "group"}, "", file);
-  rec.protocol = text(r, {"matrix", "protocol"}, "", file);
-  rec.git_commit = text(r, {"git_commit"}, "", file);
-  rec.device = text(r, {"device"}, "", file);
+  rec.cell_name = r.matrix ? r.matrix->cell : rec.dataset + "/" + rec.model + "/" + rec.label;
+  rec.group = r.matrix ? r.matrix->group : "";
+  rec.protocol = r.matrix ? r.matrix->protocol : "";
+  rec.git_commit = r.git_commit;
+  rec.device = r.device.value_or("");
 
-  rec.test_acc = number(r, {"final", "test_acc"}, file);
-  rec.test_loss = number(r, {"final", "test_loss"}, file);
-  rec.val_acc = number(r, {"final", "val_acc"}, file);
-  rec.train_loss = number(r, {"final", "train_loss"}, file);
-  rec.train_eval_acc = number(r, {"final", "train_eval_acc"}, file);
+  const double nan = std::nan("");
+  const ResultFinal f = r.final.value_or(ResultFinal{});
+  rec.test_acc = f.test_acc.value_or(nan);
+  rec.test_loss = f.test_loss.value_or(nan);
+  rec.val_acc = f.val_acc.value_or(nan);
+  rec.train_loss = f.train_loss.value_or(nan);
+  rec.train_eval_acc = f.train_eval_acc.value_or(nan);
   // lambda_max: the mean over the R disjoint Hessian sample subsets when the
   // run has them (--hessian-repeats), the least noisy estimate of the model's
   // value; else the one subset's. Their spread is sampling noise, apart from
   // seed noise.
-  rec.lambda_max_first_subset = number(r, {"hessian", "lambda_max"}, file);
-  rec.lambda_max_subsets = number(r, {"hessian", "repeats", "R"}, file);
-  rec.lambda_max_sampling_sd = number(r, {"hessian", "repeats", "lambda_max", "sd"}, file);
-  const double subset_mean = number(r, {"hessian", "repeats", "lambda_max", "mean"}, file);
+  // The Hessian and landscape reports and the epoch rows are documents in
+  // RunResult; their numbers are read here from the file as written (the
+  // schema upgrade touches neither).
+  rec.lambda_max_first_subset = number(j, {"hessian", "lambda_max"}, file);
+  rec.lambda_max_subsets = number(j, {"hessian", "repeats", "R"}, file);
+  rec.lambda_max_sampling_sd = number(j, {"hessian", "repeats", "lambda_max", "sd"}, file);
+  const double subset_mean = number(j, {"hessian", "repeats", "lambda_max", "mean"}, file);
   rec.lambda_max = std::isfinite(subset_mean) ? subset_mean : rec.lambda_max_first_subset;
-  rec.lambda_max_over_lambda_5 = number(r, {"hessian", "lambda_max_over_lambda_5"}, file);
-  rec.trace = number(r, {"hessian", "trace", "estimate"}, file);
-  rec.train_images_per_s = number(r, {"throughput", "train_images_per_s"}, file);
-  rec.ms_per_step = number(r, {"throughput", "ms_per_step"}, file);
-  rec.steps = number(r, {"throughput", "steps"}, file);
-  rec.wall_time_s = number(r, {"wall_time_s"}, file);
+  rec.lambda_max_over_lambda_5 = number(j, {"hessian", "lambda_max_over_lambda_5"}, file);
+  rec.trace = number(j, {"hessian", "trace", "estimate"}, file);
+  rec.train_images_per_s = r.throughput ? r.throughput->train_images_per_s : nan;
+  rec.ms_per_step = r.throughput ? r.throughput->ms_per_step : nan;
+  rec.steps = r.throughput ? static_cast<double>(r.throughput->steps) : nan;
+  rec.wall_time_s = r.wall_time_s.value_or(nan);
 
-  if (r.contains("history")) {
-    if (!r["history"].is_array()) throw InputError(file + ": \"history\" must be a list of epochs");
+  if (r.history) {
     rec.has_history = true;
-    for (const auto& e : r["history"]) {
-      if (!e.is_object()) throw InputError(file + ": \"history\" must hold objects");
+    for (const auto& e : *r.history)
       rec.history.push_back({number(e, {"epoch"}, file + ": history"), number(e, {"test_acc"}, file + ": history"),
                              number(e, {"epoch_time_s"}, file + ": history")});
-    }
   }
-  const json& d = at(r, {"hessian", "density"});
+  const json& d = at(j, {"hessian", "density"});
   if (!d.is_null()) rec.density = GridCurve{numbers(d, "grid"), numbers(d, "density")};
-  const json& slices = at(r, {"landscape", "slices"});
+  const json& slices = at(j, {"landscape", "slices"});
   if (slices.is_array())
     for (const auto& s : slices)
       if (s.is_object() && s.contains("kind") && s["kind"].is_string())

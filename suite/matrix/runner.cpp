@@ -44,20 +44,22 @@ void remove_stale_temporaries(const std::string& path, bool lock_held) {
     }
 }
 
-json failed_result(const Cell& c, uint64_t seed, const std::string& command_line, const std::string& reason) {
+RunResult failed_result(const Cell& c, uint64_t seed, const std::string& command_line, const std::string& reason) {
   auto cfg = c.config;
   cfg.seed = seed;
-  return {{"schema_version", kResultsSchemaVersion},
-          {"suite_version", suite_version()},
-          {"git_commit", git_commit()},
-          {"command_line", command_line},
-          {"config", cfg.to_json()},
-          {"seed", seed},
-          {"variant", optim::variant_name(cfg.strategy)},
-          {"environment", environment_info(cfg.device)},
-          {"end_time", iso8601_now()},
-          {"status", "failed"},
-          {"reason", reason}};
+  RunResult r;
+  r.schema_version = kResultsSchemaVersion;
+  r.suite_version = suite_version();
+  r.git_commit = git_commit();
+  r.command_line = command_line;
+  r.config = cfg.to_json();
+  r.seed = seed;
+  r.variant = optim::variant_name(cfg.strategy);
+  r.environment = environment_info(cfg.device);
+  r.end_time = iso8601_now();
+  r.status = RunStatus::kFailed;
+  r.reason = reason;
+  return r;
 }
 
 // "42 s" under 90 seconds, "7 min" above.
@@ -197,17 +199,18 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
     auto cfg = c.config;
     cfg.seed = it.seed;
     if (cfg.checkpoint.path.empty()) cfg.checkpoint.path = path + ".ckpt";
-    const json matrix_block = {{"protocol", p.name},
-                               {"protocol_sha256", p.sha256},
-                               {"protocol_path", p.path},
-                               {"cell", c.name},
-                               {"cell_id", c.id},
-                               {"cell_id_scheme", kCellIdScheme},
-                               {"label", c.label},
-                               {"group", c.group},
-                               {"flags", c.flags},
-                               {"shard", std::to_string(opts.shard.index) + "/" + std::to_string(opts.shard.count)}};
-    json result;
+    ResultMatrix matrix_block;
+    matrix_block.protocol = p.name;
+    matrix_block.protocol_sha256 = p.sha256;
+    matrix_block.protocol_path = p.path;
+    matrix_block.cell = c.name;
+    matrix_block.cell_id = c.id;
+    matrix_block.cell_id_scheme = kCellIdScheme;
+    matrix_block.label = c.label;
+    matrix_block.group = c.group;
+    matrix_block.flags = c.flags;
+    matrix_block.shard = std::to_string(opts.shard.index) + "/" + std::to_string(opts.shard.count);
+    RunResult result;
     if (!rank_mode && cfg.nproc > 1) {
       // A data-parallel cell: its ranks are copies of this command limited
       // to this item; they write the result (rank 0) or stop at a checkpoint.
@@ -235,14 +238,14 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
         --remaining;
         continue;
       }
-      result = read_json_file(path);
+      result = read_run_result(read_json_file(path), path);
     } else {
       try {
         result = run_training(cfg,
                               RunOutput{opts.command_line,
                                         Progress{opts.tty && writer, opts.quiet || !writer},
                                         writer ? path : "",
-                                        {{"matrix", matrix_block}}},
+                                        matrix_block},
                               opts.comm);
       } catch (const Preempted& e) {
         // The checkpoint is written; the lock goes with this scope. The next
@@ -263,7 +266,7 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
         std::fprintf(stderr, "[matrix] %s s%llu failed: %s\n", c.name.c_str(), static_cast<unsigned long long>(it.seed),
                      msg.c_str());
         result = failed_result(c, it.seed, opts.command_line, msg);
-        result["matrix"] = matrix_block;
+        result.matrix = matrix_block;
         if (writer) write_result_atomic(path, result);
       }
     }
@@ -272,12 +275,12 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
     ++sum.ran;
     ++done;
     --remaining;
-    const auto status = result["status"].get<std::string>();
-    (status == "ok" ? sum.ok : status == "diverged" ? sum.diverged : sum.failed)++;
-    const double acc = result.contains("final") ? result["final"].value("test_acc", std::nan("")) : std::nan("");
+    (result.status == RunStatus::kOk ? sum.ok : result.status == RunStatus::kDiverged ? sum.diverged : sum.failed)++;
+    const double acc =
+        result.final && result.final->test_acc ? *result.final->test_acc : std::nan("");
     if (report)
       std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu: %s, test_acc %.4f, %s; ETA %s\n", done, items.size(),
-                   c.name.c_str(), static_cast<unsigned long long>(it.seed), status.c_str(), acc,
+                   c.name.c_str(), static_cast<unsigned long long>(it.seed), to_string(result.status), acc,
                    duration_text(dt).c_str(),
                    duration_text(spent / static_cast<double>(sum.ran) * static_cast<double>(remaining)).c_str());
   }

@@ -12,7 +12,7 @@
 #include "suite/run/process_scope.h"
 #include "suite/run/replica_sync.h"
 #include "suite/run/run_fields.h"
-#include "suite/run/run_result.h"
+#include "suite/run/result_builder.h"
 #include "suite/run/setup.h"
 
 #include <torch/version.h>
@@ -216,7 +216,7 @@ nlohmann::json final_landscape(TrainState& s) {
 
 }  // namespace
 
-nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out, dist::Communicator* comm) {
+RunResult run_training(const RunConfig& cfg, const RunOutput& out, dist::Communicator* comm) {
   cfg.validate();
   if (comm != nullptr && comm->world() != cfg.nproc)
     throw std::invalid_argument("--nproc " + std::to_string(cfg.nproc) + ": the job has " +
@@ -294,7 +294,11 @@ nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out, dist::Co
       if (comm != nullptr) keep_sums_on_rank0(*comm, s.progress.sums, s.device);
     };
   train_epochs(s, lo);
-  if (!writer) return {{"status", s.progress.status}, {"rank", comm->rank()}};
+  if (!writer) {  // rank 0 reports and writes
+    RunResult status_only;
+    status_only.status = parse_run_status(s.progress.status);
+    return status_only;
+  }
 
   // Weights first: a Hessian that fails or is killed must not cost them.
   if (s.progress.status == "ok" && !cfg.save_weights.empty()) save_weights(*s.model, cfg.save_weights);
@@ -305,9 +309,9 @@ nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out, dist::Co
   if (s.progress.status == "ok" && cfg.landscape) landscape = final_landscape(s);
 
   auto result = build_result(s, hessian, ckpt_log, clock, out.command_line);
-  if (!landscape.is_null()) result["landscape"] = landscape;
-  result["distributed"] = distributed_record(s, comm);
-  for (const auto& [k, v] : out.extra.items()) result[k] = v;
+  if (!landscape.is_null()) result.landscape = landscape;
+  result.distributed = distributed_record(s, comm);
+  result.matrix = out.matrix;
   if (!out.path.empty()) write_result_atomic(out.path, result);
   if (!ckpt.empty() && !cfg.checkpoint.keep) {
     std::error_code ec;

@@ -2,11 +2,12 @@
 // defines the run lands in the results file) and run_training, which strings
 // the phases together: process scope (suite/run/process_scope.h), setup
 // (suite/run/setup.h, train_state.h), checkpoint resume (checkpoint.h), the
-// epoch loop (epoch_loop.h), weights, Hessian, and the result (run_result.h).
+// epoch loop (epoch_loop.h), weights, Hessian, and the result (result_builder.h).
 #pragma once
 #include "datasets/pipeline.h"
 #include "suite/hessian/landscape.h"
 #include "suite/hessian/spectrum.h"
+#include "suite/io/run_result.h"
 #include "suite/optim/loss_scale.h"
 #include "suite/optim/schedule.h"
 #include "suite/optim/step_strategy.h"
@@ -96,7 +97,7 @@ struct RunOutput {
   std::string command_line;
   Progress progress;
   std::string path;                                 // the result JSON, written atomically
-  nlohmann::json extra = nlohmann::json::object();  // merged into the result (the matrix block)
+  std::optional<ResultMatrix> matrix;               // protocol runs: the runner's block
 };
 
 // Runs the cell (resuming from cfg.checkpoint.path when that file exists),
@@ -108,8 +109,8 @@ struct RunOutput {
 // With `comm` (a data-parallel rank, cfg.nproc == comm->world()) every rank
 // trains its rows of each global batch; only rank 0 writes checkpoints,
 // weights and the result, and computes the final Hessian and landscape. The
-// other ranks return {"status", "rank"} after training.
-nlohmann::json run_training(const RunConfig& cfg, const RunOutput& out, dist::Communicator* comm = nullptr);
+// other ranks return a result with only its status set after training.
+RunResult run_training(const RunConfig& cfg, const RunOutput& out, dist::Communicator* comm = nullptr);
 
 // --precision (and, for fp16, the loss scale) on `device`: shared by run and
 // step-cost. Throws std::invalid_argument naming the flag.

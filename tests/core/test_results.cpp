@@ -4,6 +4,7 @@
 #include "datasets/registry.h"
 #include "models/registry.h"
 #include "suite/io/results.h"
+#include "suite/io/run_result.h"
 #include "suite/io/weights.h"
 #include "suite/run/run.h"
 
@@ -47,7 +48,7 @@ nrs::RunConfig tiny_run(uint64_t seed) {
 
 // In memory only: no result file, no checkpoint.
 nlohmann::json run(const nrs::RunConfig& c) {
-  return nrs::run_training(c, nrs::RunOutput{"test", {false, true}, "", {}});
+  return nrs::run_training(c, nrs::RunOutput{"test", {false, true}, "", std::nullopt}).to_json();
 }
 
 }  // namespace

@@ -38,7 +38,18 @@ inline nlohmann::json fake_result(const std::string& optimizer, uint64_t seed, d
           {"final", {{"test_acc", test_acc}}},
           {"hessian", {{"lambda_max", 10.0 + test_acc}}},
           {"history", {{{"epoch", 1}, {"test_acc", test_acc}, {"epoch_time_s", 1.5}}}},
-          {"throughput", {{"ms_per_step", 5.0}, {"train_images_per_s", 200.0}, {"steps", 100}}}};
+          {"optimizer", {{"name", optimizer}, {"variant", optimizer}}},
+          {"model", {{"name", "small-cnn"}, {"trainable_parameters", 1000}}},
+          {"dataset",
+           {{"name", "fashion-mnist"},
+            {"source", "fuzz"},
+            {"train_size", 1000},
+            {"val_size", 0},
+            {"test_size", 1000},
+            {"num_classes", 10},
+            {"shape", {1, 28, 28}}}},
+          {"throughput",
+           {{"ms_per_step", 5.0}, {"train_images_per_s", 200.0}, {"train_time_s", 0.5}, {"steps", 100}, {"timing", "fuzz"}}}};
 }
 
 }  // namespace nrs::fuzz

@@ -3,6 +3,7 @@
 // CTest label: cli
 #include "suite/core/errors.h"
 #include "suite/io/results.h"
+#include "suite/io/run_result.h"
 #include "suite/matrix/aggregate.h"
 #include "suite/matrix/check.h"
 #include "tests/support/result_files.h"

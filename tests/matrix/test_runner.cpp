@@ -2,6 +2,7 @@
 // shards, concurrent processes, foreign files, diverged cells.
 // CTest label: e2e
 #include "suite/io/results.h"
+#include "suite/io/run_result.h"
 #include "suite/matrix/aggregate.h"
 #include "tests/support/result_files.h"
 #include "tests/support/run_binary.h"

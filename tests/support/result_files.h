@@ -37,7 +37,8 @@ inline nlohmann::json read_json(const std::string& path) {
   return nlohmann::json::parse(in);
 }
 
-// A minimal schema-1 result with every required key (results.h), for checker tests.
+// A minimal schema-1 result with every key a finished result must carry
+// (suite/io/run_result.h), for checker tests.
 inline nlohmann::json fake_result(const std::string& dataset, const std::string& model, const std::string& optimizer,
                                   uint64_t seed, double test_acc, double lambda_max, double ms_per_step,
                                   int epochs = 200, const std::string& augment = "basic") {
@@ -68,7 +69,22 @@ inline nlohmann::json fake_result(const std::string& dataset, const std::string&
           {"device", "cpu: test"},
           {"final", {{"test_acc", test_acc}}},
           {"hessian", {{"lambda_max", lambda_max}}},
-          {"throughput", {{"ms_per_step", ms_per_step}, {"train_images_per_s", 1000.0 / ms_per_step}}}};
+          {"optimizer", {{"name", optimizer}, {"variant", optimizer}}},
+          {"model", {{"name", model}, {"trainable_parameters", 1000}}},
+          {"dataset",
+           {{"name", dataset},
+            {"source", "test"},
+            {"train_size", 1000},
+            {"val_size", 0},
+            {"test_size", 1000},
+            {"num_classes", 10},
+            {"shape", {1, 28, 28}}}},
+          {"throughput",
+           {{"ms_per_step", ms_per_step},
+            {"train_images_per_s", 1000.0 / ms_per_step},
+            {"train_time_s", ms_per_step},
+            {"steps", 1000},
+            {"timing", "test"}}}};
 }
 
 // A step-cost report as `nrsbench step-cost --out` writes it (step_cost.cpp):

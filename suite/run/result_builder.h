@@ -1,6 +1,7 @@
-// The result phase: the schema result JSON of a finished (or diverged) run,
-// built from its TrainState. README "Results" documents every field.
+// The result phase: the typed result of a finished (or diverged) run, built
+// from its TrainState (docs/results-schema.md documents every field).
 #pragma once
+#include "suite/io/run_result.h"
 #include "suite/run/checkpoint.h"
 #include "suite/run/train_state.h"
 
@@ -22,10 +23,10 @@ struct CheckpointLog {
   int64_t written = 0, last_bytes = 0;
   double total_write_s = 0.0, max_write_s = 0.0;
   void add(const CheckpointWrite& w);
-  nlohmann::json to_json() const;
+  ResultCheckpoints record() const;
 };
 
-nlohmann::json build_result(const TrainState& s, const nlohmann::json& hessian, const CheckpointLog& ckpt,
+RunResult build_result(const TrainState& s, const nlohmann::json& hessian, const CheckpointLog& ckpt,
                             const RunClock& clock, const std::string& command_line);
 
 }  // namespace nrs
