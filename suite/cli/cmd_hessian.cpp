@@ -2,6 +2,7 @@
 #include "models/registry.h"
 #include "suite/cli/cli_common.h"
 #include "suite/cli/saved_model_options.h"
+#include "suite/hessian/hessian_fields.h"
 #include "suite/hessian/spectrum.h"
 #include "suite/io/results.h"
 #include "suite/run/process_scope.h"
@@ -21,31 +22,29 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
   in.add_to(d, "weights file (nrsbench run --save-weights, or torch.save of a state dict); required");
   // clang-format off
   d.add_options()
-    ("top-k", po::value(&h.top_k)->default_value(h.top_k), "number of eigenvalues");
+    ("hessian-top-k", po::value(&h.top_k)->default_value(h.top_k), "number of eigenvalues");
   // clang-format on
-  add_hessian_flags(d, h, "");  // the settings a run's --hessian-X flags take (hessian/hessian_fields.h)
-  // clang-format off
-  d.add_options()
-    ("seed", po::value(&h.seed)->default_value(h.seed), "sample subset, start vectors, trace probes")
-    ("out", po::value(&out), "results JSON path (default results/hessian/<dataset>/<model>.json)");
-  // clang-format on
+  add_hessian_flags(d, h, "hessian-");  // the run's --hessian-X flags (hessian/hessian_fields.h)
+  d.add_options()("out", po::value(&out), "results JSON path (default results/hessian/<dataset>/<model>.json)");
+  std::vector<RenamedFlag> renamed = {{"--top-k", "--hessian-top-k"}, {"--data-seed", "--seed"}};
+  for (const auto& f : hessian::hessian_fields())  // --seed is now the run's (see the note below)
+    if (f.name != "seed") renamed.push_back({"--" + f.name, "--hessian-" + f.name});
+  refuse_renamed_flags(args, renamed, "hessian");
   po::variables_map vm;
   if (!parse_or_help("hessian", "--model M --dataset D --weights FILE [options]", d, args, vm)) return 0;
   in.validate("hessian");
-  // Options and report name `run`'s flags (--hessian-X); this command calls them --X.
-  auto usage_error = [](const std::invalid_argument& e) {
-    std::string m = e.what();
-    const std::string p = "--hessian-";
-    if (m.rfind(p, 0) == 0) m = "--" + m.substr(p.size());
-    return UsageError(m);
-  };
+  if (!vm["seed"].defaulted() && vm["hessian-seed"].defaulted())
+    std::fprintf(stderr,
+                 "nrsbench hessian: note: --seed is the training run's seed (its --val-split and --train-subset), as "
+                 "in nrsbench run; the sample subset's seed is --hessian-seed (here %llu)\n",
+                 static_cast<unsigned long long>(h.seed));
   try {
     h.validate();
   } catch (const std::invalid_argument& e) {
-    throw usage_error(e);
+    throw UsageError(e.what());
   }
-  const torch::Device device(in.device);
-  ProcessScope scope({in.threads, h.seed, /*flush_denormal=*/true, /*cudnn_benchmark=*/false, device.is_cuda()});
+  const torch::Device device(in.run.device);
+  ProcessScope scope({in.run.threads, h.seed, /*flush_denormal=*/true, /*cudnn_benchmark=*/false, device.is_cuda()});
 
   // The same selection as `nrsbench run`: the samples the model trained on.
   const auto data = in.load_data();
@@ -55,25 +54,25 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
   try {
     report = hessian::hessian_report(*model, data.hessian_split(h.samples * h.repeats, h.seed), data.info, h, device);
   } catch (const std::invalid_argument& e) {
-    throw usage_error(e);
+    throw UsageError(e.what());
   }
   nlohmann::json result;
   result["schema_version"] = kResultsSchemaVersion;
   result["kind"] = "hessian";
   result["command_line"] = command_line;
-  result["model"] = {{"name", in.model}, {"trainable_parameters", models::count_trainable_parameters(*model)}};
+  result["model"] = {{"name", in.run.model}, {"trainable_parameters", models::count_trainable_parameters(*model)}};
   result["dataset"] = {{"name", data.info.name},
                        {"source", data.info.source},
                        {"train_size", data.train_size()},
                        {"train_sha256", data.train_fingerprint()}};
   result["weights"] = in.weights;
-  result["environment"] = environment_info(in.device);
+  result["environment"] = environment_info(in.run.device);
   result["start_time"] = iso8601_now();
   result["hessian"] = report;
-  if (out.empty()) out = "results/hessian/" + in.dataset + "/" + in.model + ".json";
+  if (out.empty()) out = "results/hessian/" + in.run.dataset + "/" + in.run.model + ".json";
   write_json_atomic(out, result);
 
-  std::printf("hessian %s on %s (%lld samples, %s, bn %s):", in.model.c_str(), in.dataset.c_str(),
+  std::printf("hessian %s on %s (%lld samples, %s, bn %s):", in.run.model.c_str(), in.run.dataset.c_str(),
               static_cast<long long>(report["samples_used"].get<int64_t>()), h.method.c_str(), h.bn_mode.c_str());
   for (const auto& e : report["eigenpairs"])
     std::printf(" %.6g%s", e["value"].get<double>(), e["converged"].get<bool>() ? "" : "(not converged)");

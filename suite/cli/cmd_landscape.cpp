@@ -6,6 +6,7 @@
 #include "suite/hessian/spectrum.h"
 #include "suite/io/results.h"
 #include "suite/run/process_scope.h"
+#include "suite/run/run_options.h"
 #include "suite/run/setup.h"
 
 #include <cstdio>
@@ -14,17 +15,16 @@ namespace nrs::cli {
 
 int cmd_landscape(const std::vector<std::string>& args, const std::string& command_line) {
   hessian::LandscapeOptions lo;
+  hessian::HessianOptions sample;  // only its seed: the Hessian's sample subset
   SavedModelInputs in;
   std::string to, out;
-  uint64_t seed = 0, sample_seed = 0;
   po::options_description d("landscape options");
   in.add_to(d, "weights file (nrsbench run --save-weights); required");
+  add_hessian_flags(d, sample, "hessian-", {"seed"});
   // clang-format off
   d.add_options()
     ("to", po::value(&to), "second weights file: also the interpolation (1 - t) w + t w2, t in [0, 1]")
-    ("seed", po::value(&seed)->default_value(seed), "random directions (and the eigenvector's Lanczos start)")
-    ("landscape-samples", po::value(&lo.samples)->default_value(lo.samples), "training samples: the Hessian's subset for the same --sample-seed")
-    ("sample-seed", po::value(&sample_seed)->default_value(sample_seed), "the sample subset's seed (as nrsbench hessian --seed)")
+    ("landscape-samples", po::value(&lo.samples)->default_value(lo.samples), "training samples: the Hessian's subset for the same --hessian-seed")
     ("landscape-bn", po::value(&lo.bn)->default_value(lo.bn), "BatchNorm: eval (stored running stats) | recompute (re-estimated on the samples at each point)")
     ("landscape-points", po::value(&lo.points)->default_value(lo.points), "points per 1-D slice")
     ("landscape-range", po::value(&lo.range)->default_value(lo.range), "1-D and 2-D alphas span [-range, range]")
@@ -33,16 +33,23 @@ int cmd_landscape(const std::vector<std::string>& args, const std::string& comma
     ("no-eigenvector", po::bool_switch()->notifier([&lo](bool off) { if (off) lo.top_eigenvector = false; }), "skip the top-Hessian-eigenvector slice")
     ("out", po::value(&out), "results JSON path (default results/landscape/<dataset>/<model>.json)");
   // clang-format on
+  refuse_renamed_flags(args, {{"--sample-seed", "--hessian-seed"}, {"--data-seed", "--seed"}}, "landscape");
   po::variables_map vm;
-  if (!parse_or_help("landscape", "--model M --dataset D --weights FILE [--to FILE2] [options]", d, args, vm)) return 0;
+  if (!parse_or_help("landscape",
+                     "--model M --dataset D --weights FILE [--to FILE2] [options]\n"
+                     "--seed is the training run's, as in nrsbench run: it selects its samples and draws the random "
+                     "directions (as run --landscape does)",
+                     d, args, vm))
+    return 0;
   in.validate("landscape");
   try {
     lo.validate();
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  const torch::Device device(in.device);
-  ProcessScope scope({in.threads, seed, /*flush_denormal=*/true, /*cudnn_benchmark=*/false, device.is_cuda()});
+  const uint64_t seed = in.run.seed, sample_seed = sample.seed;
+  const torch::Device device(in.run.device);
+  ProcessScope scope({in.run.threads, seed, /*flush_denormal=*/true, /*cudnn_benchmark=*/false, device.is_cuda()});
 
   const auto data = in.load_data();
   auto model = in.load_model(data, in.weights);
@@ -58,15 +65,16 @@ int cmd_landscape(const std::vector<std::string>& args, const std::string& comma
       {"schema", 1},
       {"weights", in.weights},
       {"command_line", command_line},
-      {"model", {{"name", in.model}}},
+      {"model", {{"name", in.run.model}}},
       {"dataset",
        {{"name", data.info.name}, {"train_size", data.train_size()}, {"train_sha256", data.train_fingerprint()}}},
+      {"seed", seed},
       {"sample_seed", sample_seed},
-      {"environment", environment_info(in.device)},
+      {"environment", environment_info(in.run.device)},
       {"start_time", iso8601_now()}};
   if (!to.empty()) result["to"] = to;
   for (const auto& [k, v] : land.items()) result[k] = v;
-  if (out.empty()) out = "results/landscape/" + in.dataset + "/" + in.model + ".json";
+  if (out.empty()) out = "results/landscape/" + in.run.dataset + "/" + in.run.model + ".json";
   write_json_atomic(out, result);
 
   for (const auto& s : land["slices"]) {

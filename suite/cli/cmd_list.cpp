@@ -13,9 +13,10 @@ namespace nrs::cli {
 int cmd_list(const std::vector<std::string>& args) {
   std::string what = "all";
   po::options_description d("list options");
-  d.add_options()("what", po::value(&what)->default_value("all"),
-                  "all | models | datasets | optimizers | flags (every run flag as docs/run-flags.md) | result-keys (every "
-                  "key of a result file, the table of docs/results-schema.md)");
+  d.add_options()(
+      "what", po::value(&what)->default_value("all"),
+      "all | models | datasets | optimizers | flags (every run flag as docs/run-flags.md) | result-keys (every "
+      "key of a result file, the table of docs/results-schema.md)");
   po::positional_options_description pos;
   pos.add("what", 1);
   po::variables_map vm;

@@ -6,6 +6,8 @@ const std::vector<HessianField>& hessian_fields() {
   using H = HessianOptions;
   static const std::vector<HessianField> f = {
       {"samples", "samples", &H::samples, "training samples (a fixed, seeded subset; 4096+ recommended on GPU)"},
+      {"seed", "seed", &H::seed,
+       "the sample subset's seed (the landscape's too); for the spectrum also its start vectors and probes"},
       {"method", "method", &H::method, "lanczos | power"},
       {"which", "which", &H::which, "largest_algebraic | largest_magnitude"},
       {"tol", "tol", &H::tol, "relative tolerance: change AND residual"},

@@ -209,7 +209,8 @@ class ObjectReader {
   // Every key of the object was read: anything else is misspelt or unknown.
   void done() const {
     for (const auto& [k, v] : j_.items())
-      if (seen_.count(k) == 0) fail(name(k.c_str()), "is not a key of this schema (misspelt, or from a newer nrsbench?)");
+      if (seen_.count(k) == 0)
+        fail(name(k.c_str()), "is not a key of this schema (misspelt, or from a newer nrsbench?)");
   }
 
   [[noreturn]] void fail(const std::string& what, const std::string& why) const {
@@ -287,8 +288,7 @@ ResultThroughput read_throughput(ObjectReader r) {
 }
 
 ResultCheckpoints read_checkpoints(ObjectReader r) {
-  ResultCheckpoints c{r.integer("written"), r.integer("last_bytes"), r.number("mean_write_s"),
-                      r.number("max_write_s")};
+  ResultCheckpoints c{r.integer("written"), r.integer("last_bytes"), r.number("mean_write_s"), r.number("max_write_s")};
   r.done();
   return c;
 }
@@ -318,12 +318,8 @@ void put(json& j, const char* k, const std::optional<T>& v) {
 }
 
 json to_json(const ResultDataset& d) {
-  json j = {{"name", d.name},
-            {"source", d.source},
-            {"train_size", d.train_size},
-            {"val_size", d.val_size},
-            {"test_size", d.test_size},
-            {"num_classes", d.num_classes},
+  json j = {{"name", d.name},         {"source", d.source},       {"train_size", d.train_size},
+            {"val_size", d.val_size}, {"test_size", d.test_size}, {"num_classes", d.num_classes},
             {"shape", d.shape}};
   put(j, "streamed", d.streamed);
   put(j, "train_sha256", d.train_sha256);
@@ -357,11 +353,16 @@ json to_json(const ResultThroughput& t) {
 }
 
 json to_json(const ResultMatrix& m) {
-  json j = {{"protocol", m.protocol}, {"protocol_sha256", m.protocol_sha256},
-            {"protocol_path", m.protocol_path}, {"cell", m.cell},
-            {"cell_id", m.cell_id}, {"cell_id_scheme", m.cell_id_scheme},
-            {"label", m.label}, {"group", m.group},
-            {"flags", m.flags}, {"shard", m.shard}};
+  json j = {{"protocol", m.protocol},
+            {"protocol_sha256", m.protocol_sha256},
+            {"protocol_path", m.protocol_path},
+            {"cell", m.cell},
+            {"cell_id", m.cell_id},
+            {"cell_id_scheme", m.cell_id_scheme},
+            {"label", m.label},
+            {"group", m.group},
+            {"flags", m.flags},
+            {"shard", m.shard}};
   put(j, "cell_id_v1", m.cell_id_v1);
   return j;
 }
@@ -481,8 +482,8 @@ RunResult result_from_json(const json& j, const std::string& file) {
     std::vector<ResultSegment> out;
     for (const auto& e : r.objects(k)) {
       auto s = r.element(e, k);
-      out.push_back({s.integer_or_null("from_global_step"), s.text_or_null("git_commit"),
-                     s.text_or_null("binary_sha256")});
+      out.push_back(
+          {s.integer_or_null("from_global_step"), s.text_or_null("git_commit"), s.text_or_null("binary_sha256")});
       s.done();
     }
     return out;

@@ -54,15 +54,14 @@ struct ResultDataset {
   std::string name, source;
   std::optional<bool> streamed;  // older results lack it
   int64_t train_size = 0, val_size = 0, test_size = 0, num_classes = 0;
-  std::vector<int64_t> shape;                // channels, height, width
+  std::vector<int64_t> shape;               // channels, height, width
   std::optional<std::string> train_sha256;  // schema 2
 };
 
 // The last epoch's numbers (never the best epoch's). Each is absent when the
 // last epoch did not measure it (no validation split, streamed training data).
 struct ResultFinal {
-  std::optional<double> train_loss, train_acc, train_eval_loss, train_eval_acc, val_loss, val_acc, test_loss,
-      test_acc;
+  std::optional<double> train_loss, train_acc, train_eval_loss, train_eval_acc, val_loss, val_acc, test_loss, test_acc;
   std::optional<int64_t> epochs_completed;
 };
 

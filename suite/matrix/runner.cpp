@@ -242,10 +242,8 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
     } else {
       try {
         result = run_training(cfg,
-                              RunOutput{opts.command_line,
-                                        Progress{opts.tty && writer, opts.quiet || !writer},
-                                        writer ? path : "",
-                                        matrix_block},
+                              RunOutput{opts.command_line, Progress{opts.tty && writer, opts.quiet || !writer},
+                                        writer ? path : "", matrix_block},
                               opts.comm);
       } catch (const Preempted& e) {
         // The checkpoint is written; the lock goes with this scope. The next
@@ -276,8 +274,7 @@ RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
     ++done;
     --remaining;
     (result.status == RunStatus::kOk ? sum.ok : result.status == RunStatus::kDiverged ? sum.diverged : sum.failed)++;
-    const double acc =
-        result.final && result.final->test_acc ? *result.final->test_acc : std::nan("");
+    const double acc = result.final && result.final->test_acc ? *result.final->test_acc : std::nan("");
     if (report)
       std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu: %s, test_acc %.4f, %s; ETA %s\n", done, items.size(),
                    c.name.c_str(), static_cast<unsigned long long>(it.seed), to_string(result.status), acc,

@@ -27,6 +27,6 @@ struct CheckpointLog {
 };
 
 RunResult build_result(const TrainState& s, const nlohmann::json& hessian, const CheckpointLog& ckpt,
-                            const RunClock& clock, const std::string& command_line);
+                       const RunClock& clock, const std::string& command_line);
 
 }  // namespace nrs

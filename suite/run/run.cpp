@@ -11,8 +11,8 @@
 #include "suite/run/preemption.h"
 #include "suite/run/process_scope.h"
 #include "suite/run/replica_sync.h"
-#include "suite/run/run_fields.h"
 #include "suite/run/result_builder.h"
+#include "suite/run/run_fields.h"
 #include "suite/run/setup.h"
 
 #include <torch/version.h>

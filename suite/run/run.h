@@ -96,8 +96,8 @@ struct Progress {
 struct RunOutput {
   std::string command_line;
   Progress progress;
-  std::string path;                                 // the result JSON, written atomically
-  std::optional<ResultMatrix> matrix;               // protocol runs: the runner's block
+  std::string path;                    // the result JSON, written atomically
+  std::optional<ResultMatrix> matrix;  // protocol runs: the runner's block
 };
 
 // Runs the cell (resuming from cfg.checkpoint.path when that file exists),

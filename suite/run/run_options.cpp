@@ -3,6 +3,7 @@
 #include "suite/optim/strategy_fields.h"
 #include "suite/run/run_fields.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace nrs {
@@ -70,10 +71,12 @@ std::vector<std::string> given_strategy_flags(const po::variables_map& vm) {
   return given;
 }
 
-void add_hessian_flags(po::options_description& d, hessian::HessianOptions& h, const std::string& prefix) {
+void add_hessian_flags(po::options_description& d, hessian::HessianOptions& h, const std::string& prefix,
+                       const std::vector<std::string>& only) {
   for (const auto& f : hessian::hessian_fields())
-    std::visit([&](auto m) { add_field_flag(d, prefix + f.name, &(h.*m), hessian::hessian_field_help(f, prefix)); },
-               f.member);
+    if (only.empty() || std::find(only.begin(), only.end(), f.name) != only.end())
+      std::visit([&](auto m) { add_field_flag(d, prefix + f.name, &(h.*m), hessian::hessian_field_help(f, prefix)); },
+                 f.member);
 }
 
 namespace {
@@ -129,6 +132,10 @@ void add_precision_flags(po::options_description& d, std::string& precision, opt
   add_field_flag(d, "loss-scale-init", &loss_scale.init, run_field("loss-scale-init").help);
   add_field_flag(d, "loss-scale-growth-interval", &loss_scale.growth_interval,
                  run_field("loss-scale-growth-interval").help);
+}
+
+void add_run_flags(po::options_description& d, RunConfig& c, const std::vector<std::string>& flags) {
+  for (const auto& flag : flags) add_run_field_flag(d, run_field(flag), c);
 }
 
 void add_run_options(po::options_description& d, RunConfig& c) {

@@ -17,10 +17,17 @@ namespace nrs {
 // from po::notify.
 void add_run_options(boost::program_options::options_description& d, RunConfig& c);
 
+// Only the run flags named in `flags` (without "--"), bound to `c`, with the
+// run's names, defaults and help: the block `hessian` and `landscape` share
+// to select the samples a run trained on. Throws std::logic_error for a name
+// the table does not have.
+void add_run_flags(boost::program_options::options_description& d, RunConfig& c, const std::vector<std::string>& flags);
+
 // The Hessian settings of hessian/hessian_fields.h as --PREFIX-NAME flags
-// bound to `h`: "hessian-" for a run's final model, "" for `nrsbench hessian`.
+// bound to `h` (`run` and `hessian` use "hessian-"); with `only`, just those
+// names ("seed" for `landscape`).
 void add_hessian_flags(boost::program_options::options_description& d, hessian::HessianOptions& h,
-                       const std::string& prefix);
+                       const std::string& prefix, const std::vector<std::string>& only = {});
 
 // --precision and fp16's --loss-scale-* flags (run and step-cost).
 void add_precision_flags(boost::program_options::options_description& d, std::string& precision,

@@ -11,7 +11,9 @@
 #include "tests/support/run_binary.h"
 
 #include <gtest/gtest.h>
+
 #include <torch/version.h>
+#include <tuple>
 
 #include <filesystem>
 #include <fstream>
@@ -196,24 +198,49 @@ TEST(Checkpoint, BadEveryIsAOneLineError) {
   EXPECT_NE(r.text.find("--checkpoint-every '2h'"), std::string::npos) << r.text;
 }
 
-// The Hessian of `run` and of `nrsbench hessian` on the saved weights: the
+// The Hessian and the landscape of `run` and of `nrsbench hessian` and
+// `nrsbench landscape` on the saved weights, given the run's own flags: the
 // same fixed random training subset, the same samples, the same numbers.
-TEST(SharedSetup, RunAndHessianSeeTheSameSamples) {
+TEST(SharedSetup, RunHessianAndLandscapeTakeTheSameFlagsAndSeeTheSameSamples) {
   nrs::test::TempDir d;
   const std::string common =
-      "--model small-cnn-mini --dataset synthetic-1x8x8-3 --threads 1 --train-subset 300 --val-split 100";
-  auto r = nrsbench("run " + common +
-                    " --epochs 1 --batch-size 32 --seed 4 --hessian-top-k 2 --hessian-samples 150 "
-                    "--quiet --no-checkpoint --save-weights " +
-                    d / "w.pt" + " --out " + d / "r.json");
+      "--model small-cnn-mini --dataset synthetic-1x8x8-3 --threads 1 --train-subset 300 --val-split 100 --seed 4";
+  const std::string hessian = " --hessian-top-k 2 --hessian-samples 150";
+  const std::string landscape = " --landscape-samples 32 --landscape-points 3";
+  auto r = nrsbench("run " + common + hessian + " --landscape" + landscape +
+                    " --epochs 1 --batch-size 32 --quiet --no-checkpoint --save-weights " + d / "w.pt" + " --out " +
+                    d / "r.json");
   ASSERT_EQ(r.code, 0) << r.text;
-  auto h = nrsbench("hessian " + common + " --data-seed 4 --samples 150 --top-k 2 --weights " + d / "w.pt" + " --out " +
-                    d / "h.json");
+  auto h = nrsbench("hessian " + common + hessian + " --weights " + d / "w.pt" + " --out " + d / "h.json");
   ASSERT_EQ(h.code, 0) << h.text;
-  const json run = read_json(d / "r.json"), hess = read_json(d / "h.json");
+  auto l = nrsbench("landscape " + common + landscape + " --weights " + d / "w.pt" + " --out " + d / "l.json");
+  ASSERT_EQ(l.code, 0) << l.text;
+  const json run = read_json(d / "r.json"), hess = read_json(d / "h.json"), land = read_json(d / "l.json");
   EXPECT_EQ(run["dataset"]["train_sha256"], hess["dataset"]["train_sha256"]);
+  EXPECT_EQ(run["dataset"]["train_sha256"], land["dataset"]["train_sha256"]);
   EXPECT_EQ(run["dataset"]["train_size"], 300);  // the subset of what the 100 held out left
   EXPECT_EQ(run["hessian"]["eigenvalues"], hess["hessian"]["eigenvalues"]);
+  ASSERT_EQ(run["landscape"]["slices"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& a = run["landscape"]["slices"][i];
+    const auto& b = land["slices"][i];
+    EXPECT_EQ(a["kind"], b["kind"]);
+    EXPECT_EQ(a["train_loss"], b["train_loss"]) << a["kind"];
+  }
+
+  // The flags these commands took before they took the run's refuse to mean
+  // something else: each names its replacement.
+  for (const auto& [cmd, old_flag, new_flag] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"hessian", "--samples 150", "--hessian-samples"},
+           {"hessian", "--top-k 2", "--hessian-top-k"},
+           {"hessian", "--data-seed 4", "--seed"},
+           {"landscape", "--sample-seed 1", "--hessian-seed"},
+           {"landscape", "--data-seed=4", "--seed"}}) {
+    auto bad = nrsbench(cmd + " " + common + " " + old_flag + " --weights " + d / "w.pt" + " --out " + d / "x.json");
+    EXPECT_EQ(bad.code, 2) << cmd << " " << old_flag;
+    EXPECT_NE(bad.text.find("now takes " + new_flag + ","), std::string::npos) << bad.text;
+    EXPECT_FALSE(std::filesystem::exists(d / "x.json"));
+  }
 }
 
 }  // namespace

@@ -108,16 +108,18 @@ TEST(RunResult, MissingMisspeltAndMistypedKeysAreNamed) {
             std::string::npos);
   EXPECT_NE(with([](json& j) { j["throughput"].erase("steps"); }).find("\"throughput.steps\" is missing"),
             std::string::npos);
-  EXPECT_NE(with([](json& j) { j["segments"][0]["git_commit"] = 7; }).find("\"segments[].git_commit\" must be a string"),
-            std::string::npos);
+  EXPECT_NE(
+      with([](json& j) { j["segments"][0]["git_commit"] = 7; }).find("\"segments[].git_commit\" must be a string"),
+      std::string::npos);
   EXPECT_NE(with([](json& j) { j["seed"] = -1; }).find("\"seed\" must be an integer >= 0"), std::string::npos);
   EXPECT_NE(with([](json& j) { j["status"] = "done"; }).find("expected ok, diverged or failed"), std::string::npos);
   EXPECT_NE(with([](json& j) { j.erase("history"); }).find("a ok result of schema 2 needs \"history\""),
             std::string::npos);
   // A failed result needs its reason, and not the training's keys.
-  json failed = {{"schema_version", 2}, {"suite_version", "t"}, {"git_commit", "t"},     {"command_line", "t"},
-                 {"config", good["config"]}, {"seed", uint64_t{0}},        {"variant", "sgd"},     {"environment", json::object()},
-                 {"end_time", "t"},          {"status", "failed"}, {"reason", "no data"}};
+  json failed = {
+      {"schema_version", 2},      {"suite_version", "t"}, {"git_commit", "t"},  {"command_line", "t"},
+      {"config", good["config"]}, {"seed", uint64_t{0}},  {"variant", "sgd"},   {"environment", json::object()},
+      {"end_time", "t"},          {"status", "failed"},   {"reason", "no data"}};
   EXPECT_EQ(what_of(failed), "");
   failed.erase("reason");
   EXPECT_NE(what_of(failed).find("needs \"reason\""), std::string::npos);
@@ -138,10 +140,10 @@ TEST(RunResult, RequiredKeysComeFromTheTable) {
   // The lists the writers and readers used before the table (commit 430ef96's
   // suite/io/results.cpp), plus optimizer, model and dataset, which every
   // finished result has carried since schema 1.
-  const std::set<std::string> finished = {
-      "schema_version", "suite_version", "git_commit", "command_line", "config",      "seed",     "variant",
-      "device",         "environment",   "threads",    "start_time",   "end_time",    "history",  "final",
-      "throughput",     "wall_time_s",   "status",     "optimizer",    "model",       "dataset"};
+  const std::set<std::string> finished = {"schema_version", "suite_version", "git_commit", "command_line", "config",
+                                          "seed",           "variant",       "device",     "environment",  "threads",
+                                          "start_time",     "end_time",      "history",    "final",        "throughput",
+                                          "wall_time_s",    "status",        "optimizer",  "model",        "dataset"};
   const std::set<std::string> failed = {"schema_version", "suite_version", "git_commit", "command_line",
                                         "config",         "seed",          "variant",    "environment",
                                         "end_time",       "status",        "reason"};

@@ -49,7 +49,11 @@ inline nlohmann::json fake_result(const std::string& optimizer, uint64_t seed, d
             {"num_classes", 10},
             {"shape", {1, 28, 28}}}},
           {"throughput",
-           {{"ms_per_step", 5.0}, {"train_images_per_s", 200.0}, {"train_time_s", 0.5}, {"steps", 100}, {"timing", "fuzz"}}}};
+           {{"ms_per_step", 5.0},
+            {"train_images_per_s", 200.0},
+            {"train_time_s", 0.5},
+            {"steps", 100},
+            {"timing", "fuzz"}}}};
 }
 
 }  // namespace nrs::fuzz

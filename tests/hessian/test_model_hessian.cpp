@@ -305,16 +305,16 @@ TEST(Cli, HessianCommandWritesJsonAndRefusesBadFlags) {
   save_weights(*net, w);
   const std::string base = std::string(NRSBENCH_BINARY) +
                            " hessian --model small-cnn-mini --dataset synthetic --weights " + w +
-                           " --samples 64 --top-k 2 --threads 1";
-  ASSERT_EQ(std::system((base + " --trace-probes 3 --out " + out + " > /dev/null").c_str()), 0);
+                           " --hessian-samples 64 --hessian-top-k 2 --threads 1";
+  ASSERT_EQ(std::system((base + " --hessian-trace-probes 3 --out " + out + " > /dev/null").c_str()), 0);
   auto j = read_json_file(out);
   EXPECT_EQ(j["hessian"]["eigenvalues"].size(), 2u);
   EXPECT_EQ(j["hessian"]["settings"]["samples"], 64);
   EXPECT_EQ(j["hessian"]["trace"]["probes"], 3);
   EXPECT_EQ(j["model"]["name"], "small-cnn-mini");
   auto exit_code = [](int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; };
-  EXPECT_EQ(exit_code(std::system((base + " --bn train --batch-size 16 2>/dev/null").c_str())), 2);
-  EXPECT_EQ(exit_code(std::system((base + " --method qr 2>/dev/null").c_str())), 2);
+  EXPECT_EQ(exit_code(std::system((base + " --hessian-bn train --hessian-batch-size 16 2>/dev/null").c_str())), 2);
+  EXPECT_EQ(exit_code(std::system((base + " --hessian-method qr 2>/dev/null").c_str())), 2);
   EXPECT_EQ(exit_code(std::system((std::string(NRSBENCH_BINARY) + " hessian --model mlp 2>/dev/null").c_str())), 2);
   std::filesystem::remove_all(dir);
 }

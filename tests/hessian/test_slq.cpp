@@ -325,10 +325,12 @@ TEST(Cli, HessianDensityAndRepeatsFlags) {
   save_weights(*net, w);
   const std::string base = std::string(NRSBENCH_BINARY) +
                            " hessian --model small-cnn-mini --dataset synthetic --weights " + w +
-                           " --samples 32 --top-k 1 --threads 1";
+                           " --hessian-samples 32 --hessian-top-k 1 --threads 1";
   ASSERT_EQ(
       std::system(
-          (base + " --density --density-probes 2 --density-steps 8 --repeats 2 --out " + out + " > /dev/null").c_str()),
+          (base + " --hessian-density --hessian-density-probes 2 --hessian-density-steps 8 --hessian-repeats 2 --out " +
+           out + " > /dev/null")
+              .c_str()),
       0);
   auto j = read_json_file(out);
   EXPECT_EQ(j["hessian"]["density"]["probes"], 2);
@@ -336,15 +338,17 @@ TEST(Cli, HessianDensityAndRepeatsFlags) {
   EXPECT_GT(j["hessian"]["density"]["seconds_per_probe"].get<double>(), 0.0);
   EXPECT_EQ(j["hessian"]["repeats"]["lambda_max"]["values"].size(), 2u);
   auto exit_code = [](int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; };
-  EXPECT_EQ(exit_code(std::system((base + " --repeats 100000 2>/dev/null").c_str())), 2);
+  EXPECT_EQ(exit_code(std::system((base + " --hessian-repeats 100000 2>/dev/null").c_str())), 2);
   // small-cnn-mini on 3x32x32: 133,906 parameters, 1.07 MB a vector. 10 MB
   // hold the top-1 Lanczos vectors but not the 42 that 40 SLQ steps need.
   const auto err = (dir / "err.txt").string();
-  EXPECT_EQ(exit_code(std::system((base + " --density --memory-mb 10 --density-steps 40 2>" + err).c_str())), 2);
+  EXPECT_EQ(exit_code(std::system(
+                (base + " --hessian-density --hessian-memory-mb 10 --hessian-density-steps 40 2>" + err).c_str())),
+            2);
   std::ifstream ef(err);
   const std::string line((std::istreambuf_iterator<char>(ef)), std::istreambuf_iterator<char>());
-  EXPECT_NE(line.find("--memory-mb"), std::string::npos) << line;
+  EXPECT_NE(line.find("--hessian-memory-mb"), std::string::npos) << line;
   EXPECT_NE(line.find("density"), std::string::npos) << line;
-  EXPECT_EQ(exit_code(std::system((base + " --density --density-probes 0 2>/dev/null").c_str())), 2);
+  EXPECT_EQ(exit_code(std::system((base + " --hessian-density --hessian-density-probes 0 2>/dev/null").c_str())), 2);
   std::filesystem::remove_all(dir);
 }
