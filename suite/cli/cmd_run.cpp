@@ -93,7 +93,7 @@ int run_protocol(const std::string& name, const std::string& out, const std::str
     }
     return 0;
   }
-  matrix::RunnerOptions ro{out, shard, command_line, quiet, static_cast<bool>(::isatty(2))};
+  matrix::RunnerOptions ro{run_training, out, shard, command_line, quiet, static_cast<bool>(::isatty(2))};
   ro.relaunch_args = args;
   // A rank of a data-parallel job (srun --ntasks N, or the ranks this
   // command starts for a cell with nproc > 1): see matrix/runner.h.

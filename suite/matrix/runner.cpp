@@ -5,6 +5,7 @@
 #include "suite/dist/launcher.h"
 #include "suite/io/file_lock.h"
 #include "suite/io/results.h"
+#include "suite/io/run_result.h"
 #include "suite/optim/step_strategy.h"
 #include "suite/run/preemption.h"
 
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 namespace nrs::matrix {
 namespace fs = std::filesystem;
@@ -113,175 +115,235 @@ ItemState item_state(const std::string& path, const Cell& cell, uint64_t seed) {
   return status == "ok" || status == "diverged" ? ItemState::kFinished : ItemState::kFailed;
 }
 
-RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) {
-  const auto all = work_items(p);
-  auto items = select_shard(all, opts.shard);
-  const bool rank_mode = opts.comm != nullptr;
-  const bool writer = !rank_mode || opts.comm->rank() == 0;
-  if (!opts.only_item.empty()) {  // the ranks of one launched cell
-    std::vector<WorkItem> one;
-    for (const auto& it : items)
-      if (p.cells[it.cell].name + "#" + std::to_string(it.seed) == opts.only_item) one.push_back(it);
-    if (one.size() != 1) throw std::invalid_argument("matrix item '" + opts.only_item + "': not in this shard");
-    items = one;
+namespace {
+
+// One pass of a protocol through its results directory, in four phases:
+// plan (this shard's items, and which are finished already), then for each
+// item claim (its lock, and a last look at its file), execute (train it here
+// or as its nproc ranks) and record (the tally and the progress line). With
+// ranks, rank 0 claims and records; every rank executes.
+class MatrixPass {
+ public:
+  MatrixPass(const Protocol& p, const RunnerOptions& opts)
+      : p_(p),
+        o_(opts),
+        rank_mode_(opts.comm != nullptr),
+        writer_(!rank_mode_ || opts.comm->rank() == 0),
+        report_(writer_ && opts.only_item.empty()) {}
+
+  RunnerSummary run() {
+    if (!o_.train) throw std::logic_error("run_matrix: RunnerOptions::train is not set");
+    PreemptionHandlers handlers;  // a signal between cells stops before the next one
+    const auto items = plan();
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (finished_[i]) continue;
+      const int sig = rank_mode_ ? static_cast<int>(o_.comm->max_value(preemption_signal())) : preemption_signal();
+      if (sig != 0) {
+        sum_.preempted = true;
+        sum_.preempted_reason = "stopped by " + signal_name(sig) + " between cells";
+        return sum_;
+      }
+      const auto& it = items[i];
+      const auto path = result_path(o_.out_dir, p_.cells[it.cell], it.seed);
+      std::unique_ptr<FileLock> lock;  // held until the item is recorded
+      if (!claim(it, path, lock)) continue;
+      const auto t0 = std::chrono::steady_clock::now();
+      const auto result = execute(it, path);
+      if (sum_.preempted) return sum_;
+      if (result) record(it, *result, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return sum_;
   }
-  if (rank_mode)
-    for (const auto& it : items)
-      if (p.cells[it.cell].config.nproc != opts.comm->world())
-        throw std::invalid_argument("cell " + p.cells[it.cell].name + ": nproc " +
-                                    std::to_string(p.cells[it.cell].config.nproc) + ", but this job has " +
-                                    std::to_string(opts.comm->world()) +
-                                    " ranks; run each cell with as many tasks as its nproc");
-  RunnerSummary sum;
-  sum.total = items.size();
-  PreemptionHandlers handlers;  // a signal between cells stops before the next one
-  if (writer && opts.only_item.empty()) {
-    const auto manifest = (fs::path(opts.out_dir) / ("protocol-" + p.name + ".json")).string();
-    write_json_atomic(manifest, protocol_manifest(p));
-    remove_stale_temporaries(manifest, /*lock_held=*/false);
-  }
+
+ private:
   // Rank 0's yes/no for every rank (a lock taken, an item finished).
-  auto decide = [&](bool mine) { return rank_mode ? opts.comm->broadcast_value(mine ? 1.0 : 0.0) > 0 : mine; };
+  bool decide(bool mine) const { return rank_mode_ ? o_.comm->broadcast_value(mine ? 1.0 : 0.0) > 0 : mine; }
 
-  // Check every existing file first: a foreign or stale file stops the run
-  // before hours are spent, not in the middle.
-  std::vector<bool> todo(items.size(), true);
-  for (size_t i = 0; i < items.size(); ++i) {
-    const auto& c = p.cells[items[i].cell];
-    if (decide(writer &&
-               item_state(result_path(opts.out_dir, c, items[i].seed), c, items[i].seed) == ItemState::kFinished)) {
-      todo[i] = false;
-      ++sum.already_done;
-    }
+  bool is_finished(const WorkItem& it) const {
+    const auto& c = p_.cells[it.cell];
+    return decide(writer_ && item_state(result_path(o_.out_dir, c, it.seed), c, it.seed) == ItemState::kFinished);
   }
-  size_t remaining = items.size() - sum.already_done;
-  if (writer && opts.only_item.empty())
-    std::fprintf(stderr, "[matrix] %s: %zu cells x %zu seeds = %zu runs; shard %d/%d: %zu runs, %zu already done\n",
-                 p.name.c_str(), p.cells.size(), p.seeds.size(), all.size(), opts.shard.index, opts.shard.count,
-                 items.size(), sum.already_done);
 
-  double spent = 0.0;
-  size_t done = sum.already_done;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (!todo[i]) continue;
-    const int sig = rank_mode ? static_cast<int>(opts.comm->max_value(preemption_signal())) : preemption_signal();
-    if (sig != 0) {
-      sum.preempted = true;
-      sum.preempted_reason = "stopped by " + signal_name(sig) + " between cells";
-      return sum;
+  // Plan: this shard's items (or the one item a launched cell's ranks run),
+  // the manifest, and every existing file checked first, so that a foreign
+  // or stale file stops the run before hours are spent, not in the middle.
+  std::vector<WorkItem> plan() {
+    const auto all = work_items(p_);
+    auto items = select_shard(all, o_.shard);
+    if (!o_.only_item.empty()) {  // the ranks of one launched cell
+      std::vector<WorkItem> one;
+      for (const auto& it : items)
+        if (p_.cells[it.cell].name + "#" + std::to_string(it.seed) == o_.only_item) one.push_back(it);
+      if (one.size() != 1) throw std::invalid_argument("matrix item '" + o_.only_item + "': not in this shard");
+      items = one;
     }
-    const auto& it = items[i];
-    const auto& c = p.cells[it.cell];
-    const auto path = result_path(opts.out_dir, c, it.seed);
-    // OUT/<cell>-s<seed>.json.lock: taken by rank 0 (or held by the parent
-    // that launched this cell's ranks).
-    std::unique_ptr<FileLock> lock;
-    if (writer && opts.only_item.empty()) lock = std::make_unique<FileLock>(path + ".lock");
+    if (rank_mode_)
+      for (const auto& it : items)
+        if (p_.cells[it.cell].config.nproc != o_.comm->world())
+          throw std::invalid_argument("cell " + p_.cells[it.cell].name + ": nproc " +
+                                      std::to_string(p_.cells[it.cell].config.nproc) + ", but this job has " +
+                                      std::to_string(o_.comm->world()) +
+                                      " ranks; run each cell with as many tasks as its nproc");
+    sum_.total = items.size();
+    if (report_) {
+      const auto manifest = (fs::path(o_.out_dir) / ("protocol-" + p_.name + ".json")).string();
+      write_json_atomic(manifest, protocol_manifest(p_));
+      remove_stale_temporaries(manifest, /*lock_held=*/false);
+    }
+    finished_.assign(items.size(), false);
+    for (size_t i = 0; i < items.size(); ++i)
+      if (is_finished(items[i])) {
+        finished_[i] = true;
+        ++sum_.already_done;
+      }
+    remaining_ = items.size() - sum_.already_done;
+    done_ = sum_.already_done;
+    if (report_)
+      std::fprintf(stderr, "[matrix] %s: %zu cells x %zu seeds = %zu runs; shard %d/%d: %zu runs, %zu already done\n",
+                   p_.name.c_str(), p_.cells.size(), p_.seeds.size(), all.size(), o_.shard.index, o_.shard.count,
+                   items.size(), sum_.already_done);
+    items_ = items.size();
+    return items;
+  }
+
+  // Claim: OUT/<cell>-s<seed>.json.lock, taken by rank 0 (or held by the
+  // parent that launched this cell's ranks), and a last look at the file.
+  // False when another process runs the item or it finished meanwhile.
+  bool claim(const WorkItem& it, const std::string& path, std::unique_ptr<FileLock>& lock) {
+    const auto& c = p_.cells[it.cell];
+    if (report_) lock = std::make_unique<FileLock>(path + ".lock");
     if (!decide(lock == nullptr || lock->held())) {
-      ++sum.busy;
-      --remaining;
+      ++sum_.busy;
+      --remaining_;
       std::fprintf(stderr, "[matrix] %s s%llu: running in another process, skipped\n", c.name.c_str(),
                    static_cast<unsigned long long>(it.seed));
-      continue;
+      return false;
     }
-    if (decide(writer && item_state(path, c, it.seed) == ItemState::kFinished)) {  // finished while we waited
-      ++sum.already_done;
-      ++done;
-      --remaining;
-      continue;
+    if (is_finished(it)) {  // finished while we waited
+      ++sum_.already_done;
+      ++done_;
+      --remaining_;
+      return false;
     }
-    if (writer) remove_stale_temporaries(path, /*lock_held=*/true);
-    const bool report = writer && opts.only_item.empty();  // a launched cell's parent reports it
-    if (report)
-      std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu (cell %s)\n", done + 1, items.size(), c.name.c_str(),
+    if (writer_) remove_stale_temporaries(path, /*lock_held=*/true);
+    if (report_)
+      std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu (cell %s)\n", done_ + 1, items_, c.name.c_str(),
                    static_cast<unsigned long long>(it.seed), c.id.c_str());
-    const auto t0 = std::chrono::steady_clock::now();
+    return true;
+  }
+
+  ResultMatrix matrix_block(const Cell& c) const {
+    ResultMatrix m;
+    m.protocol = p_.name;
+    m.protocol_sha256 = p_.sha256;
+    m.protocol_path = p_.path;
+    m.cell = c.name;
+    m.cell_id = c.id;
+    m.cell_id_scheme = kCellIdScheme;
+    m.label = c.label;
+    m.group = c.group;
+    m.flags = c.flags;
+    m.shard = std::to_string(o_.shard.index) + "/" + std::to_string(o_.shard.count);
+    return m;
+  }
+
+  // Execute: the item's result, or none when it stopped at its checkpoint
+  // (sum_.preempted) or its ranks left no result (counted as failed and left
+  // unfinished, resumable).
+  std::optional<RunResult> execute(const WorkItem& it, const std::string& path) {
+    const auto& c = p_.cells[it.cell];
     auto cfg = c.config;
     cfg.seed = it.seed;
     if (cfg.checkpoint.path.empty()) cfg.checkpoint.path = path + ".ckpt";
-    ResultMatrix matrix_block;
-    matrix_block.protocol = p.name;
-    matrix_block.protocol_sha256 = p.sha256;
-    matrix_block.protocol_path = p.path;
-    matrix_block.cell = c.name;
-    matrix_block.cell_id = c.id;
-    matrix_block.cell_id_scheme = kCellIdScheme;
-    matrix_block.label = c.label;
-    matrix_block.group = c.group;
-    matrix_block.flags = c.flags;
-    matrix_block.shard = std::to_string(opts.shard.index) + "/" + std::to_string(opts.shard.count);
-    RunResult result;
-    if (!rank_mode && cfg.nproc > 1) {
-      // A data-parallel cell: its ranks are copies of this command limited
-      // to this item; they write the result (rank 0) or stop at a checkpoint.
-      dist::LaunchOptions lo;
-      lo.nproc = static_cast<int>(cfg.nproc);
-      lo.argv = {"nrsbench", "run"};
-      lo.argv.insert(lo.argv.end(), opts.relaunch_args.begin(), opts.relaunch_args.end());
-      lo.env = {{dist::kParentLockVar, "1"}, {"NRSBENCH_MATRIX_ITEM", c.name + "#" + std::to_string(it.seed)}};
-      lo.who = "[matrix] " + c.name + " s" + std::to_string(it.seed);
-      const int rc = dist::launch_local_ranks(lo);
-      if (rc == kExitPreempted) {
-        sum.preempted = true;
-        sum.preempted_reason =
-            c.name + " s" + std::to_string(it.seed) + " stopped at its checkpoint " + cfg.checkpoint.path;
-        return sum;
-      }
-      if (rc != 0 || item_state(path, c, it.seed) == ItemState::kMissing) {
-        // No result: the item stays unfinished (and resumable from its
-        // checkpoint); the ranks said why.
-        std::fprintf(stderr, "[matrix] %s s%llu: its %lld ranks exited with status %d and no result; left unfinished\n",
-                     c.name.c_str(), static_cast<unsigned long long>(it.seed), static_cast<long long>(cfg.nproc), rc);
-        ++sum.ran;
-        ++sum.failed;
-        ++done;
-        --remaining;
-        continue;
-      }
-      result = read_run_result(read_json_file(path), path);
-    } else {
-      try {
-        result = run_training(cfg,
-                              RunOutput{opts.command_line, Progress{opts.tty && writer, opts.quiet || !writer},
-                                        writer ? path : "", matrix_block},
-                              opts.comm);
-      } catch (const Preempted& e) {
-        // The checkpoint is written; the lock goes with this scope. The next
-        // run of the same command resumes this item first.
-        sum.preempted = true;
-        sum.preempted_reason =
-            c.name + " s" + std::to_string(it.seed) + " stopped by " + e.what() + "; checkpoint " + e.checkpoint;
-        return sum;
-      } catch (const OutputError&) {
-        // A full disk or a directory that turned unwritable is not this
-        // cell's failure: stop, leaving it unfinished (and resumable).
-        throw;
-      } catch (const dist::DistError&) {
-        throw;  // a peer rank is gone: the job cannot go on
-      } catch (const std::exception& e) {
-        std::string msg = e.what();
-        msg = msg.substr(0, msg.find('\n'));
-        std::fprintf(stderr, "[matrix] %s s%llu failed: %s\n", c.name.c_str(), static_cast<unsigned long long>(it.seed),
-                     msg.c_str());
-        result = failed_result(c, it.seed, opts.command_line, msg);
-        result.matrix = matrix_block;
-        if (writer) write_result_atomic(path, result);
-      }
+    if (!rank_mode_ && cfg.nproc > 1) return execute_ranks(it, path, cfg);
+    try {
+      return o_.train(cfg,
+                      RunOutput{o_.command_line, Progress{o_.tty && writer_, o_.quiet || !writer_}, writer_ ? path : "",
+                                matrix_block(c)},
+                      o_.comm);
+    } catch (const Preempted& e) {
+      // The checkpoint is written; the lock goes with the caller's scope. The
+      // next run of the same command resumes this item first.
+      sum_.preempted = true;
+      sum_.preempted_reason =
+          c.name + " s" + std::to_string(it.seed) + " stopped by " + e.what() + "; checkpoint " + e.checkpoint;
+      return std::nullopt;
+    } catch (const OutputError&) {
+      // A full disk or a directory that turned unwritable is not this
+      // cell's failure: stop, leaving it unfinished (and resumable).
+      throw;
+    } catch (const dist::DistError&) {
+      throw;  // a peer rank is gone: the job cannot go on
+    } catch (const std::exception& e) {
+      std::string msg = e.what();
+      msg = msg.substr(0, msg.find('\n'));
+      std::fprintf(stderr, "[matrix] %s s%llu failed: %s\n", c.name.c_str(), static_cast<unsigned long long>(it.seed),
+                   msg.c_str());
+      auto failed = failed_result(c, it.seed, o_.command_line, msg);
+      failed.matrix = matrix_block(c);
+      if (writer_) write_result_atomic(path, failed);
+      return failed;
     }
-    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    spent += dt;
-    ++sum.ran;
-    ++done;
-    --remaining;
-    (result.status == RunStatus::kOk ? sum.ok : result.status == RunStatus::kDiverged ? sum.diverged : sum.failed)++;
-    const double acc = result.final && result.final->test_acc ? *result.final->test_acc : std::nan("");
-    if (report)
-      std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu: %s, test_acc %.4f, %s; ETA %s\n", done, items.size(),
-                   c.name.c_str(), static_cast<unsigned long long>(it.seed), to_string(result.status), acc,
-                   duration_text(dt).c_str(),
-                   duration_text(spent / static_cast<double>(sum.ran) * static_cast<double>(remaining)).c_str());
   }
-  return sum;
-}
+
+  // A data-parallel cell: its ranks are copies of this command limited to
+  // this item; they write the result (rank 0) or stop at a checkpoint.
+  std::optional<RunResult> execute_ranks(const WorkItem& it, const std::string& path, const RunConfig& cfg) {
+    const auto& c = p_.cells[it.cell];
+    dist::LaunchOptions lo;
+    lo.nproc = static_cast<int>(cfg.nproc);
+    lo.argv = {"nrsbench", "run"};
+    lo.argv.insert(lo.argv.end(), o_.relaunch_args.begin(), o_.relaunch_args.end());
+    lo.env = {{dist::kParentLockVar, "1"}, {"NRSBENCH_MATRIX_ITEM", c.name + "#" + std::to_string(it.seed)}};
+    lo.who = "[matrix] " + c.name + " s" + std::to_string(it.seed);
+    const int rc = dist::launch_local_ranks(lo);
+    if (rc == kExitPreempted) {
+      sum_.preempted = true;
+      sum_.preempted_reason =
+          c.name + " s" + std::to_string(it.seed) + " stopped at its checkpoint " + cfg.checkpoint.path;
+      return std::nullopt;
+    }
+    if (rc != 0 || item_state(path, c, it.seed) == ItemState::kMissing) {
+      // No result: the item stays unfinished (and resumable from its
+      // checkpoint); the ranks said why.
+      std::fprintf(stderr, "[matrix] %s s%llu: its %lld ranks exited with status %d and no result; left unfinished\n",
+                   c.name.c_str(), static_cast<unsigned long long>(it.seed), static_cast<long long>(cfg.nproc), rc);
+      ++sum_.ran;
+      ++sum_.failed;
+      ++done_;
+      --remaining_;
+      return std::nullopt;
+    }
+    return read_run_result(read_json_file(path), path);
+  }
+
+  // Record: the tally, and the progress line with the time left.
+  void record(const WorkItem& it, const RunResult& result, double seconds) {
+    const auto& c = p_.cells[it.cell];
+    spent_ += seconds;
+    ++sum_.ran;
+    ++done_;
+    --remaining_;
+    (result.status == RunStatus::kOk ? sum_.ok : result.status == RunStatus::kDiverged ? sum_.diverged : sum_.failed)++;
+    const double acc = result.final && result.final->test_acc ? *result.final->test_acc : std::nan("");
+    if (report_)
+      std::fprintf(stderr, "[matrix %zu/%zu] %s s%llu: %s, test_acc %.4f, %s; ETA %s\n", done_, items_, c.name.c_str(),
+                   static_cast<unsigned long long>(it.seed), to_string(result.status), acc,
+                   duration_text(seconds).c_str(),
+                   duration_text(spent_ / static_cast<double>(sum_.ran) * static_cast<double>(remaining_)).c_str());
+  }
+
+  const Protocol& p_;
+  const RunnerOptions& o_;
+  const bool rank_mode_, writer_, report_;
+  RunnerSummary sum_;
+  std::vector<bool> finished_;  // by plan(): finished before this process
+  size_t items_ = 0, done_ = 0, remaining_ = 0;
+  double spent_ = 0.0;
+};
+
+}  // namespace
+
+RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts) { return MatrixPass(p, opts).run(); }
 
 }  // namespace nrs::matrix

@@ -2,8 +2,10 @@
 // cell-seed, written atomically; finished ones are skipped (resume); a lock
 // per cell-seed keeps concurrent processes (shards, Slurm tasks) apart.
 #pragma once
+#include "suite/io/run_result.h"
 #include "suite/matrix/protocol.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,7 +15,13 @@ class Communicator;
 
 namespace nrs::matrix {
 
+// Trains one cell and returns its result: run_training (suite/run/run.h), or
+// what a test puts in its place. The runner decides which cells run, where
+// their results go and what they are recorded as; the trainer only trains.
+using CellTrainer = std::function<RunResult(const RunConfig&, const RunOutput&, dist::Communicator*)>;
+
 struct RunnerOptions {
+  CellTrainer train;
   std::string out_dir;
   Shard shard;
   std::string command_line;
@@ -46,7 +54,9 @@ enum class ItemState { kMissing, kFinished, kFailed };
 ItemState item_state(const std::string& path, const Cell& cell, uint64_t seed);
 
 // Writes OUT/protocol-<name>.json (the expanded cells, for aggregation and
-// for knowing what is missing), then runs this shard's items in order.
+// for knowing what is missing), then runs this shard's items in order: plan,
+// then for each item claim (its lock), execute (opts.train, or its ranks) and
+// record (runner.cpp, MatrixPass).
 RunnerSummary run_matrix(const Protocol& p, const RunnerOptions& opts);
 
 // The manifest run_matrix writes.
