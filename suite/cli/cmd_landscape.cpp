@@ -21,15 +21,11 @@ int cmd_landscape(const std::vector<std::string>& args, const std::string& comma
   po::options_description d("landscape options");
   in.add_to(d, "weights file (nrsbench run --save-weights); required");
   add_hessian_flags(d, sample, "hessian-", {"seed"});
+  add_landscape_flags(d, lo);  // the run's --landscape-X flags (hessian/landscape_fields.h)
   // clang-format off
   d.add_options()
     ("to", po::value(&to), "second weights file: also the interpolation (1 - t) w + t w2, t in [0, 1]")
-    ("landscape-samples", po::value(&lo.samples)->default_value(lo.samples), "training samples: the Hessian's subset for the same --hessian-seed")
-    ("landscape-bn", po::value(&lo.bn)->default_value(lo.bn), "BatchNorm: eval (stored running stats) | recompute (re-estimated on the samples at each point)")
-    ("landscape-points", po::value(&lo.points)->default_value(lo.points), "points per 1-D slice")
-    ("landscape-range", po::value(&lo.range)->default_value(lo.range), "1-D and 2-D alphas span [-range, range]")
     ("grid2d", po::value(&lo.grid2d)->default_value(lo.grid2d), "also an N x N grid over two filter-normalised directions (0 = off)")
-    ("landscape-batch-size", po::value(&lo.batch_size)->default_value(lo.batch_size), "evaluation batch size")
     ("no-eigenvector", po::bool_switch()->notifier([&lo](bool off) { if (off) lo.top_eigenvector = false; }), "skip the top-Hessian-eigenvector slice")
     ("out", po::value(&out), "results JSON path (default results/landscape/<dataset>/<model>.json)");
   // clang-format on

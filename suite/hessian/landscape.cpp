@@ -1,4 +1,5 @@
 #include "suite/hessian/landscape.h"
+#include "suite/hessian/landscape_fields.h"
 
 #include "suite/hessian/lanczos.h"
 
@@ -46,15 +47,9 @@ nlohmann::json slice_json(const std::string& kind, const std::vector<double>& al
 }  // namespace
 
 nlohmann::json LandscapeOptions::to_json() const {
-  return {{"samples", samples},
-          {"bn", bn},
-          {"points", points},
-          {"range", range},
-          {"grid2d", grid2d},
-          {"batch_size", batch_size},
-          {"top_eigenvector", top_eigenvector},
-          {"eig_max_iter", eig_max_iter},
-          {"eig_tol", eig_tol}};
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& f : landscape_fields()) std::visit([&](auto m) { j[f.key] = this->*m; }, f.member);
+  return j;
 }
 
 void LandscapeOptions::validate() const {

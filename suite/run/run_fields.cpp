@@ -1,5 +1,6 @@
 #include "suite/run/run_fields.h"
 #include "suite/hessian/hessian_fields.h"
+#include "suite/hessian/landscape_fields.h"
 #include "suite/optim/strategy_fields.h"
 
 #include <algorithm>
@@ -32,7 +33,7 @@ RunField R(std::string key, RunField::Ref ref, std::string help) { return F("", 
 RunField B(Block block) {
   RunField f;
   f.block = block;
-  f.key = block == Block::kHessian ? "hessian" : "optimizer";
+  f.key = block == Block::kHessian ? "hessian" : block == Block::kLandscape ? "landscape" : "optimizer";
   return f;
 }
 
@@ -128,17 +129,7 @@ const std::vector<RunField>& run_fields() {
       F("landscape", "landscape.enabled", AT(landscape),
         "final model: loss-landscape slices along a filter-normalised random direction and the top Hessian "
         "eigenvector"),
-      F("landscape-samples", "landscape.samples", AT(landscape_opts.samples),
-        "landscape: training samples (the Hessian's subset)"),
-      F("landscape-bn", "landscape.bn", AT(landscape_opts.bn),
-        "landscape: BatchNorm eval (stored running stats) | recompute (re-estimated at each point)"),
-      F("landscape-points", "landscape.points", AT(landscape_opts.points), "landscape: points per slice"),
-      F("landscape-range", "landscape.range", AT(landscape_opts.range), "landscape: alphas span [-range, range]"),
-      R("landscape.grid2d", AT(landscape_opts.grid2d), "landscape: N x N 2-D grid (0 = none; nrsbench landscape)"),
-      R("landscape.batch_size", AT(landscape_opts.batch_size), "landscape: evaluation batch size"),
-      R("landscape.top_eigenvector", AT(landscape_opts.top_eigenvector), "landscape: also the top-eigenvector slice"),
-      R("landscape.eig_max_iter", AT(landscape_opts.eig_max_iter), "landscape: Lanczos steps for that eigenvector"),
-      R("landscape.eig_tol", AT(landscape_opts.eig_tol), "landscape: its Lanczos tolerance"),
+      B(Block::kLandscape),
       F("decode-threads", "data_loading.decode_threads", AT(decode_threads),
         "image decoding workers (image folders, the cifar10-jpeg cache)")
           .operational(),
@@ -197,6 +188,10 @@ json run_config_json(const RunConfig& c) {
         j[f.key] = c.hessian.to_json();
         j[f.key].erase("top_k");
         continue;
+      case Block::kLandscape:
+        // Beside landscape.enabled, a leaf of this table.
+        j[f.key].update(c.landscape_opts.to_json());
+        continue;
       case Block::kLeaf:
         break;
     }
@@ -247,9 +242,10 @@ std::string run_flags_markdown() {
   std::ostringstream md;
   md << "# `nrsbench run` flags\n\n"
         "Generated from the field tables (suite/run/run_fields.cpp, suite/optim/strategy_fields.cpp,\n"
-        "suite/hessian/hessian_fields.cpp) by `nrsbench list flags`; a test fails when this file is\n"
-        "not what that command prints. *Role*: `cell` fields define a cell (its id, docs/checking.md),\n"
-        "`replicate` picks one of its seeds, `operational` says how or where it runs.\n\n"
+        "suite/hessian/hessian_fields.cpp, suite/hessian/landscape_fields.cpp) by `nrsbench list\n"
+        "flags`; a test fails when this file is not what that command prints. *Role*: `cell` fields\n"
+        "define a cell (its id, docs/checking.md), `replicate` picks one of its seeds, `operational`\n"
+        "says how or where it runs.\n\n"
         "| flag | config key | default | role | meaning |\n|---|---|---|---|---|\n";
   auto row = [&](const std::string& flag, const std::string& key, const std::string& def, const char* role,
                  const std::string& help) {
@@ -261,6 +257,20 @@ std::string run_flags_markdown() {
   for (const auto& f : run_fields()) {
     if (f.block == Block::kLeaf) {
       row(f.flag, f.key, run_field_default_text(f), role_text(f.role), f.help);
+    } else if (f.block == Block::kLandscape) {
+      const hessian::LandscapeOptions defaults;
+      for (const auto& lf : hessian::landscape_fields()) {
+        std::ostringstream def;  // as a leaf's default prints
+        std::visit(
+            [&](auto m) {
+              if constexpr (std::is_same_v<std::decay_t<decltype(defaults.*m)>, bool>)
+                def << (defaults.*m ? "on" : "off");
+              else
+                def << defaults.*m;
+            },
+            lf.member);
+        row(lf.flag, "landscape." + lf.key, def.str(), "cell", lf.help);
+      }
     } else if (f.block == Block::kHessian) {
       const json defaults = hessian::HessianOptions{}.to_json();
       for (const auto& hf : hessian::hessian_fields()) {

@@ -5,9 +5,10 @@
 //   - RunConfig::to_json, the `config` every result and checkpoint records;
 //   - the fields a cell id leaves out (cell_id.cpp), by role, not by a list;
 //   - docs/run-flags.md (`nrsbench list flags`, checked by a test).
-// The strategy and Hessian fields have tables of their own
-// (optim/strategy_fields.h, hessian/hessian_fields.h); this table places their
-// flag blocks and records them under "optimizer" and "hessian".
+// The strategy, Hessian and landscape fields have tables of their own
+// (optim/strategy_fields.h, hessian/hessian_fields.h, hessian/
+// landscape_fields.h); this table places their flag blocks and records them
+// under "optimizer", "hessian" and "landscape".
 // So a new run flag is one member, one entry here, and its use.
 #pragma once
 #include "suite/run/run.h"
@@ -33,8 +34,8 @@ struct RunField {
   // paths, checkpointing, timeouts). Only kCell fields enter a cell id.
   enum class Role { kCell, kReplicate, kOperational };
   // A leaf of the configuration, or the place of another table's flags
-  // (recorded under "optimizer" or "hessian").
-  enum class Block { kLeaf, kStrategySelector, kStrategyMethod, kStrategyOfficial, kHessian };
+  // (recorded under "optimizer", "hessian" or "landscape").
+  enum class Block { kLeaf, kStrategySelector, kStrategyMethod, kStrategyOfficial, kHessian, kLandscape };
 
   std::string flag;  // without "--"; empty: recorded only (no flag sets it)
   std::string key;   // path in config, dot-separated ("schedule.base_lr")

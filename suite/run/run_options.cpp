@@ -1,5 +1,6 @@
 #include "suite/run/run_options.h"
 #include "suite/hessian/hessian_fields.h"
+#include "suite/hessian/landscape_fields.h"
 #include "suite/optim/strategy_fields.h"
 #include "suite/run/run_fields.h"
 
@@ -79,6 +80,11 @@ void add_hessian_flags(po::options_description& d, hessian::HessianOptions& h, c
                  f.member);
 }
 
+void add_landscape_flags(po::options_description& d, hessian::LandscapeOptions& o) {
+  for (const auto& f : hessian::landscape_fields())
+    if (!f.flag.empty()) std::visit([&](auto m) { add_field_flag(d, f.flag, &(o.*m), f.help); }, f.member);
+}
+
 namespace {
 
 // The boost value of each kind of run field.
@@ -154,6 +160,9 @@ void add_run_options(po::options_description& d, RunConfig& c) {
         break;
       case B::kHessian:
         add_hessian_flags(d, c.hessian, "hessian-");
+        break;
+      case B::kLandscape:
+        add_landscape_flags(d, c.landscape_opts);
         break;
       case B::kLeaf:
         if (!f.flag.empty()) add_run_field_flag(d, f, c);

@@ -29,6 +29,10 @@ void add_run_flags(boost::program_options::options_description& d, RunConfig& c,
 void add_hessian_flags(boost::program_options::options_description& d, hessian::HessianOptions& h,
                        const std::string& prefix, const std::vector<std::string>& only = {});
 
+// The landscape settings of hessian/landscape_fields.h that have a flag
+// (--landscape-samples, ...), bound to `o`: `run` and `landscape` take them.
+void add_landscape_flags(boost::program_options::options_description& d, hessian::LandscapeOptions& o);
+
 // --precision and fp16's --loss-scale-* flags (run and step-cost).
 void add_precision_flags(boost::program_options::options_description& d, std::string& precision,
                          optim::LossScaleOptions& loss_scale);

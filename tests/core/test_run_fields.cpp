@@ -4,6 +4,7 @@
 // scheme 2 promised, the flags boost actually registers, and the committed
 // docs/run-flags.md.
 #include "suite/hessian/hessian_fields.h"
+#include "suite/hessian/landscape_fields.h"
 #include "suite/optim/strategy_fields.h"
 #include "suite/run/cell_id.h"
 #include "suite/run/run_fields.h"
@@ -138,6 +139,9 @@ TEST(RunFields, BoostRegistersEveryFlagOfTheTablesAndNoOther) {
     if (f.block == RunField::Block::kLeaf && !f.flag.empty()) declared.insert(f.flag);
     if (f.block == RunField::Block::kHessian)
       for (const auto& h : nrs::hessian::hessian_fields()) declared.insert("hessian-" + h.name);
+    if (f.block == RunField::Block::kLandscape)
+      for (const auto& l : nrs::hessian::landscape_fields())
+        if (!l.flag.empty()) declared.insert(l.flag);
   }
   for (const auto& s : nrs::optim::strategy_fields()) declared.insert(s.flag);
   EXPECT_EQ(registered, declared);
@@ -159,4 +163,32 @@ TEST(RunFields, LandscapeRecordAgreesWithTheLandscapeReportsSettings) {
 TEST(RunFields, DocsRunFlagsIsWhatListFlagsPrints) {
   EXPECT_EQ(read_file(std::string(NRSBENCH_SOURCE_DIR) + "/docs/run-flags.md"), nrs::run_flags_markdown())
       << "regenerate: nrsbench list flags > docs/run-flags.md";
+}
+
+// Each landscape flag moves its own key of config.landscape and no other, and
+// the key is the landscape report's (LandscapeOptions::to_json).
+TEST(RunFields, EachLandscapeFlagMovesItsOwnKey) {
+  const json base = nrs::config_from_flags(json::object(), "test").to_json();
+  int flags = 0;
+  for (const auto& f : nrs::hessian::landscape_fields()) {
+    EXPECT_TRUE(base["landscape"].contains(f.key)) << f.key;
+    if (f.flag.empty()) continue;
+    ++flags;
+    const json value = std::visit(
+        [](auto m) -> json {
+          using T = std::decay_t<decltype(nrs::hessian::LandscapeOptions{}.*m)>;
+          if constexpr (std::is_same_v<T, std::string>) return "recompute";
+          if constexpr (std::is_same_v<T, double>) return 0.375;
+          return 7;
+        },
+        f.member);
+    const json moved = nrs::config_from_flags(json{{f.flag, value}}, "test").to_json();
+    for (const auto& [k, v] : moved["landscape"].items())
+      EXPECT_EQ(v != base["landscape"][k], k == f.key) << "--" << f.flag << " moves landscape." << k;
+    json rest = moved, base_rest = base;
+    rest.erase("landscape");
+    base_rest.erase("landscape");
+    EXPECT_EQ(rest, base_rest) << "--" << f.flag;
+  }
+  EXPECT_EQ(flags, 5);
 }
