@@ -99,6 +99,18 @@ const std::vector<ResultKey>& result_keys() {
   return keys;
 }
 
+const std::vector<FinalMetric>& final_metrics() {
+  static const std::vector<FinalMetric> m = {{"train_loss", &ResultFinal::train_loss},
+                                             {"train_acc", &ResultFinal::train_acc},
+                                             {"train_eval_loss", &ResultFinal::train_eval_loss},
+                                             {"train_eval_acc", &ResultFinal::train_eval_acc},
+                                             {"val_loss", &ResultFinal::val_loss},
+                                             {"val_acc", &ResultFinal::val_acc},
+                                             {"test_loss", &ResultFinal::test_loss},
+                                             {"test_acc", &ResultFinal::test_acc}};
+  return m;
+}
+
 std::string result_keys_markdown() {
   std::string md = "| key | in | meaning |\n|---|---|---|\n";
   for (const auto& k : result_keys()) {
@@ -259,15 +271,7 @@ ResultDataset read_dataset(ObjectReader r) {
 
 ResultFinal read_final(ObjectReader r) {
   ResultFinal f;
-  auto num = [&](const char* k) { return r.optional(k, [&](const char* key) { return r.number(key); }); };
-  f.train_loss = num("train_loss");
-  f.train_acc = num("train_acc");
-  f.train_eval_loss = num("train_eval_loss");
-  f.train_eval_acc = num("train_eval_acc");
-  f.val_loss = num("val_loss");
-  f.val_acc = num("val_acc");
-  f.test_loss = num("test_loss");
-  f.test_acc = num("test_acc");
+  for (const auto& m : final_metrics()) f.*m.member = r.optional(m.key, [&](const char* k) { return r.number(k); });
   f.epochs_completed = r.optional("epochs_completed", [&](const char* k) { return r.integer(k); });
   r.done();
   return f;
@@ -328,14 +332,7 @@ json to_json(const ResultDataset& d) {
 
 json to_json(const ResultFinal& f) {
   json j = json::object();
-  put(j, "train_loss", f.train_loss);
-  put(j, "train_acc", f.train_acc);
-  put(j, "train_eval_loss", f.train_eval_loss);
-  put(j, "train_eval_acc", f.train_eval_acc);
-  put(j, "val_loss", f.val_loss);
-  put(j, "val_acc", f.val_acc);
-  put(j, "test_loss", f.test_loss);
-  put(j, "test_acc", f.test_acc);
+  for (const auto& m : final_metrics()) put(j, m.key, f.*m.member);
   put(j, "epochs_completed", f.epochs_completed);
   return j;
 }

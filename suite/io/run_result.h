@@ -64,6 +64,13 @@ struct ResultFinal {
   std::optional<double> train_loss, train_acc, train_eval_loss, train_eval_acc, val_loss, val_acc, test_loss, test_acc;
   std::optional<int64_t> epochs_completed;
 };
+// Its numbers by key, the same key as in a history row: the writer, the
+// reader and the trainer's builder walk this list.
+struct FinalMetric {
+  const char* key;
+  std::optional<double> ResultFinal::*member;
+};
+const std::vector<FinalMetric>& final_metrics();
 
 struct ResultThroughput {
   double train_images_per_s = 0, ms_per_step = 0, train_time_s = 0;

@@ -1,13 +1,12 @@
 #include "suite/matrix/runner.h"
-#include "suite/core/build_info.h"
 #include "suite/core/errors.h"
 #include "suite/dist/communicator.h"
 #include "suite/dist/launcher.h"
 #include "suite/io/file_lock.h"
 #include "suite/io/results.h"
 #include "suite/io/run_result.h"
-#include "suite/optim/step_strategy.h"
 #include "suite/run/preemption.h"
+#include "suite/run/result_builder.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -49,15 +48,7 @@ void remove_stale_temporaries(const std::string& path, bool lock_held) {
 RunResult failed_result(const Cell& c, uint64_t seed, const std::string& command_line, const std::string& reason) {
   auto cfg = c.config;
   cfg.seed = seed;
-  RunResult r;
-  r.schema_version = kResultsSchemaVersion;
-  r.suite_version = suite_version();
-  r.git_commit = git_commit();
-  r.command_line = command_line;
-  r.config = cfg.to_json();
-  r.seed = seed;
-  r.variant = optim::variant_name(cfg.strategy);
-  r.environment = environment_info(cfg.device);
+  RunResult r = result_header(cfg, command_line);
   r.end_time = iso8601_now();
   r.status = RunStatus::kFailed;
   r.reason = reason;

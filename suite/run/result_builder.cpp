@@ -2,6 +2,7 @@
 #include "models/registry.h"
 #include "suite/core/build_info.h"
 #include "suite/io/results.h"
+#include "suite/optim/step_strategy.h"
 #include "suite/run/setup.h"
 
 #include <sys/resource.h>
@@ -53,22 +54,12 @@ double peak_rss_mb() {
 
 // The last epoch's numbers, as its history row recorded them (null, a NaN,
 // stays NaN).
-ResultFinal final_metrics(const json& history) {
+ResultFinal last_epoch(const json& history) {
   ResultFinal f;
   if (history.empty()) return f;
   const auto& last = history.back();
-  auto take = [&](const char* k) -> std::optional<double> {
-    if (!last.contains(k)) return std::nullopt;
-    return last[k].is_null() ? std::nan("") : last[k].get<double>();
-  };
-  f.train_loss = take("train_loss");
-  f.train_acc = take("train_acc");
-  f.train_eval_loss = take("train_eval_loss");
-  f.train_eval_acc = take("train_eval_acc");
-  f.val_loss = take("val_loss");
-  f.val_acc = take("val_acc");
-  f.test_loss = take("test_loss");
-  f.test_acc = take("test_acc");
+  for (const auto& m : final_metrics())
+    if (last.contains(m.key)) f.*m.member = last[m.key].is_null() ? std::nan("") : last[m.key].get<double>();
   f.epochs_completed = last["epoch"].get<int64_t>();
   return f;
 }
@@ -98,18 +89,25 @@ std::optional<int64_t> integer_or_null(const json& j, const char* k) {
 
 }  // namespace
 
-RunResult build_result(const TrainState& s, const json& hessian, const CheckpointLog& ckpt, const RunClock& clock,
-                       const std::string& command_line) {
-  const auto& cfg = s.cfg;
-  const auto& P = s.progress;
+RunResult result_header(const RunConfig& cfg, const std::string& command_line) {
   RunResult r;
   r.schema_version = kResultsSchemaVersion;
   r.suite_version = suite_version();
   r.git_commit = git_commit();
   r.command_line = command_line;
   r.config = cfg.to_json();
-  r.config["threads"] = s.threads;
   r.seed = cfg.seed;
+  r.variant = optim::variant_name(cfg.strategy);
+  r.environment = environment_info(cfg.device);
+  return r;
+}
+
+RunResult build_result(const TrainState& s, const json& hessian, const CheckpointLog& ckpt, const RunClock& clock,
+                       const std::string& command_line) {
+  const auto& cfg = s.cfg;
+  const auto& P = s.progress;
+  RunResult r = result_header(cfg, command_line);
+  r.config["threads"] = s.threads;
   r.optimizer = s.strategy->describe();
   r.variant = (*r.optimizer)["variant"].get<std::string>();
   if (auto summary = s.strategy->summary(); !summary.is_null()) r.optimizer_summary = std::move(summary);
@@ -117,11 +115,10 @@ RunResult build_result(const TrainState& s, const json& hessian, const Checkpoin
   r.model = ResultModel{cfg.model, models::count_trainable_parameters(*s.model)};
   r.dataset = dataset_record(s.data);
   r.device = s.device.is_cuda() ? gpu_name(s.device.has_index() ? s.device.index() : 0) : "cpu: " + cpu_model();
-  r.environment = environment_info(cfg.device);
   r.threads = s.threads;
   r.start_time = P.start_time;
   r.history = P.history.get<std::vector<json>>();
-  r.final = final_metrics(P.history);
+  r.final = last_epoch(P.history);
   r.throughput = throughput_record(P.timings, P.global_step);
   if (!hessian.is_null()) {
     r.hessian = hessian;

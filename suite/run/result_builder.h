@@ -26,6 +26,12 @@ struct CheckpointLog {
   ResultCheckpoints record() const;
 };
 
+// What every result of `cfg` starts with, finished or failed: the schema,
+// this binary's version and commit, the command, the configuration, the seed,
+// the variant and the environment.
+RunResult result_header(const RunConfig& cfg, const std::string& command_line);
+
+// A finished (or diverged) run's result.
 RunResult build_result(const TrainState& s, const nlohmann::json& hessian, const CheckpointLog& ckpt,
                        const RunClock& clock, const std::string& command_line);
 
