@@ -2,13 +2,17 @@
 // skip elsewhere: a CPU-only LibTorch cannot exercise them.
 // CTest label: cuda
 #include "models/registry.h"
+#include "suite/dist/communicator.h"
 #include "suite/optim/strategies.h"
 #include "suite/run/step_timer.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 using namespace nrs;
@@ -87,10 +91,17 @@ TEST(Cuda, StepTimerUsesCudaEvents) {
   EXPECT_NE(t.method().find("CUDA events"), std::string::npos) << t.method();
 }
 
+// The binary this build made, or the one NRSBENCH_BINARY names: the GPU pack
+// carries this test executable to a machine where the build path is not.
+static std::string binary() {
+  const char* e = std::getenv("NRSBENCH_BINARY");
+  return e != nullptr && *e != 0 ? e : NRSBENCH_BINARY;
+}
+
 TEST(Cuda, RunOnTheGpuWithBf16AndChannelsLast) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device in this LibTorch/machine";
   const std::string out = ::testing::TempDir() + "/cuda-run.json";
-  const std::string cmd = std::string(NRSBENCH_BINARY) +
+  const std::string cmd = binary() +
                           " run --quiet --dataset synthetic --model resnet18-mini --optimizer nrs --device cuda"
                           " --precision bf16 --channels-last --cudnn-benchmark --epochs 2 --hessian-top-k 2"
                           " --hessian-samples 128 --out " +
@@ -102,4 +113,19 @@ TEST(Cuda, RunOnTheGpuWithBf16AndChannelsLast) {
   EXPECT_GT(j["final"]["test_acc"].get<double>(), 0.5);
   EXPECT_NE(j["throughput"]["timing"].get<std::string>().find("CUDA events"), std::string::npos);
   EXPECT_GT(j["throughput"]["steady_images_per_s"].get<double>(), 0.0);
+}
+
+// A one-rank NCCL process group (c10d's ProcessGroupNCCL, as a data-parallel
+// run on GPUs makes it): collectives on the GPU give the one rank's values.
+TEST(Cuda, OneRankNcclProcessGroupReduces) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device in this LibTorch/machine";
+  dist::DistEnv env;
+  env.master_port = 29600 + static_cast<int>(::getpid() % 300);
+  auto comm = dist::Communicator::connect(env, "cuda", std::chrono::milliseconds(60000));
+  EXPECT_EQ(comm->backend(), "nccl");
+  auto t = torch::arange(4, torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA));
+  comm->all_reduce_sum({t});
+  EXPECT_TRUE(torch::equal(t.cpu(), torch::arange(4, torch::kFloat32)));
+  EXPECT_EQ(comm->broadcast_value(2.5), 2.5);
+  comm->barrier();
 }
