@@ -18,11 +18,12 @@ std::function<bool(const std::string&)> exactly(std::string n) {
 const std::vector<DatasetEntry>& dataset_registry() {
   static const std::vector<DatasetEntry> entries = {
       {"fashion-mnist", "Fashion-MNIST 28x28x1, 10 classes, 60k/10k (IDX; Debian dataset-fashion-mnist)",
-       exactly("fashion-mnist"), [](const std::string&, const DatasetOptions& o) { return load_fashion_mnist(o); }},
+       exactly("fashion-mnist"), [](const std::string&, const DatasetOptions& o) { return load_fashion_mnist(o); },
+       60000, 10000},
       {"mnist", "MNIST 28x28x1, 10 classes, 60k/10k (IDX files under --data-dir)", exactly("mnist"),
-       [](const std::string&, const DatasetOptions& o) { return load_mnist(o); }},
+       [](const std::string&, const DatasetOptions& o) { return load_mnist(o); }, 60000, 10000},
       {"cifar10", "CIFAR-10 32x32x3, 10 classes, 50k/10k (official binary files under --data-dir)", exactly("cifar10"),
-       [](const std::string&, const DatasetOptions& o) { return load_cifar10(o); }},
+       [](const std::string&, const DatasetOptions& o) { return load_cifar10(o); }, 50000, 10000},
       {"cifar100[-fine|-coarse]",
        "CIFAR-100 32x32x3, 100 fine or 20 coarse classes, 50k/10k (official binary; default --cifar100-labels)",
        [](const std::string& n) { return n == "cifar100" || n == "cifar100-fine" || n == "cifar100-coarse"; },
@@ -30,10 +31,12 @@ const std::vector<DatasetEntry>& dataset_registry() {
          // A suffix in the name wins over the option so a name alone fixes the task.
          const std::string labels = n == "cifar100" ? o.cifar100_labels : n.substr(9);
          return load_cifar100(o, labels);
-       }},
+       },
+       50000, 10000},
       {"cifar10-jpeg",
        "CIFAR-10 JPEG q75 copy from ../shared/data/cifar10-jpeg, decoded once into a cache (lossy: not cifar10)",
-       exactly("cifar10-jpeg"), [](const std::string&, const DatasetOptions& o) { return load_cifar10_jpeg(o); }},
+       exactly("cifar10-jpeg"), [](const std::string&, const DatasetOptions& o) { return load_cifar10_jpeg(o); }, 50000,
+       10000},
       {"imagefolder[-SIZE]",
        "DIR/{train,val}/<class>/<image> JPEG/PNG from --data-dir, decoded once at SIZE (default 224)",
        [](const std::string& n) { return parse_image_folder_name(n, nullptr); },
@@ -59,7 +62,8 @@ const std::vector<DatasetEntry>& dataset_registry() {
          auto ds = make_synthetic(spec);
          if (o.val_split > 0) carve_validation(ds, o.val_split, o.seed);
          return ds;
-       }},
+       },
+       DatasetOptions{}.synthetic_train, DatasetOptions{}.synthetic_test},
   };
   return entries;
 }
@@ -70,12 +74,16 @@ bool has_dataset(const std::string& name) {
   return false;
 }
 
-Dataset make_dataset(const std::string& name, const DatasetOptions& opts) {
+const DatasetEntry& dataset_entry(const std::string& name) {
   for (const auto& e : dataset_registry())
-    if (e.matches(name)) return e.make(name, opts);
+    if (e.matches(name)) return e;
   std::string names;
   for (const auto& e : dataset_registry()) names += (names.empty() ? "" : ", ") + e.pattern;
   throw DataError("--dataset '" + name + "': unknown dataset (expected one of: " + names + ")");
+}
+
+Dataset make_dataset(const std::string& name, const DatasetOptions& opts) {
+  return dataset_entry(name).make(name, opts);
 }
 
 }  // namespace nrs::data

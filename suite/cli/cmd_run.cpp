@@ -5,6 +5,7 @@
 #include "suite/dist/launcher.h"
 #include "suite/io/file_lock.h"
 #include "suite/io/results.h"
+#include "suite/matrix/compute_budget.h"
 #include "suite/matrix/runner.h"
 #include "suite/optim/step_strategy.h"
 #include "suite/run/preemption.h"
@@ -66,14 +67,53 @@ void select_seeds(matrix::Protocol& p, const std::string& text) {
   p.seeds = keep;
 }
 
+// What --dry-run --step-cost prints: device-hours per cell and in total.
+struct BudgetRequest {
+  std::string step_cost, json_out;
+  matrix::BudgetOptions options;
+};
+
+void print_budget(const matrix::Protocol& p, const BudgetRequest& req) {
+  const auto reports = matrix::read_step_cost_reports(req.step_cost);
+  const auto b = matrix::estimate_budget(p, reports, req.options);
+  std::printf("%s: %zu cells x %zu seeds; step costs from %s\n", p.name.c_str(), p.cells.size(), p.seeds.size(),
+              req.step_cost.c_str());
+  std::printf("  %-44s %8s %6s %5s %10s %12s\n", "cell", "steps/ep", "epochs", "dev", "ms/step", "device-h");
+  for (const auto& c : b.cells) {
+    if (c.ms_per_step)
+      std::printf("  %-44s %8lld %6lld %5lld %10.2f %12.3f\n", c.cell.c_str(),
+                  static_cast<long long>(c.steps_per_epoch), static_cast<long long>(c.epochs),
+                  static_cast<long long>(c.devices), *c.ms_per_step, c.hours());
+    else
+      std::printf("  %-44s %8lld %6lld %5lld %10s %12s  no report for %s\n", c.cell.c_str(),
+                  static_cast<long long>(c.steps_per_epoch), static_cast<long long>(c.epochs),
+                  static_cast<long long>(c.devices), "-", "-", c.missing.c_str());
+  }
+  std::printf("total: %.3f device-hours over %zu seeds (training %.3f, evaluation %.3f)%s\n", b.hours(), p.seeds.size(),
+              b.train_hours, b.eval_hours,
+              b.unpriced > 0 ? (", " + std::to_string(b.unpriced) + " cells unpriced and not counted").c_str() : "");
+  std::printf(
+      "priced: training steps at the reports' ms per step (per image where the batch differs), evaluation forward "
+      "passes at 1/3 of SGD's per-image cost; not priced: Hessians, landscapes, data loading, checkpoints, "
+      "communication\n");
+  if (!req.json_out.empty()) write_json_atomic(req.json_out, matrix::budget_json(p, b));
+}
+
 int run_protocol(const std::string& name, const std::string& out, const std::string& shard_text,
                  const std::string& cells, const std::string& seeds, bool quiet, bool dry_run,
-                 const nlohmann::json& flags, const std::string& command_line, const std::vector<std::string>& args) {
+                 const BudgetRequest& budget, const nlohmann::json& flags, const std::string& command_line,
+                 const std::vector<std::string>& args) {
   auto p = matrix::load_protocol(matrix::find_protocol(name));
   if (!cells.empty()) matrix::select_cells(p, cells);  // by the protocol's own names, before the flags below
   if (!seeds.empty()) select_seeds(p, seeds);
   matrix::apply_flags(p, flags);
   const auto shard = matrix::parse_shard(shard_text);
+  if (!budget.json_out.empty() && budget.step_cost.empty()) throw UsageError("--budget-json: only with --step-cost");
+  if (!budget.step_cost.empty() && !dry_run) throw UsageError("--step-cost: only with --dry-run");
+  if (!budget.step_cost.empty()) {  // a plan: no results directory involved
+    print_budget(p, budget);
+    return 0;
+  }
   if (out.empty()) throw UsageError("--out: with --protocol, give the results directory");
   if (std::filesystem::exists(out) && !std::filesystem::is_directory(out))
     throw UsageError("--out '" + out + "': with --protocol, expected a directory");
@@ -131,6 +171,7 @@ int run_protocol(const std::string& name, const std::string& out, const std::str
 int cmd_run(const std::vector<std::string>& args, const std::string& command_line) {
   RunConfig cfg;
   std::string out, protocol, shard = "0/1", cells, seeds;
+  BudgetRequest budget;
   bool quiet = false, dry_run = false, no_checkpoint = false;
   po::options_description d("run options");
   add_run_options(d, cfg);
@@ -144,15 +185,20 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
     ("shard", po::value(&shard)->default_value(shard), "with --protocol: run shard i of n (i/n, 0-based; items round-robin)")
     ("dry-run", po::bool_switch(&dry_run), "with --protocol: list the cells and their state, run nothing")
     ("seeds", po::value(&seeds), "with --protocol: only these of its seeds (comma-separated)")
+    ("step-cost", po::value(&budget.step_cost), "with --dry-run: price every cell from these step-cost reports (comma-separated files of nrsbench step-cost --out) and print device-hours per cell and in total")
+    ("budget-json", po::value(&budget.json_out), "with --step-cost: also write the estimate here as JSON")
+    ("train-images", po::value(&budget.options.train_images)->default_value(0), "with --step-cost: the training split's size, for datasets without a published one (image folders)")
+    ("test-images", po::value(&budget.options.test_images)->default_value(0), "with --step-cost: the test split's size, likewise")
     ("cells", po::value(&cells), "with --protocol: only the cells whose protocol name matches this regex (e.g. '^cifar10/wrn-28-10/200ep-basic/sam$'); the manifest lists those");
   // clang-format on
   d.add(m);
   po::variables_map vm;
   if (!parse_or_help("run", "[options]  |  --protocol P --out DIR [--shard i/n] [run flags]", d, args, vm)) return 0;
   if (!protocol.empty())
-    return run_protocol(protocol, out, shard, cells, seeds, quiet, dry_run, explicit_run_flags(args, d, m),
+    return run_protocol(protocol, out, shard, cells, seeds, quiet, dry_run, budget, explicit_run_flags(args, d, m),
                         command_line, args);
   if (!cells.empty() || !seeds.empty()) throw UsageError("--cells/--seeds: only with --protocol");
+  if (!budget.step_cost.empty()) throw UsageError("--step-cost: only with --protocol and --dry-run");
   if (vm.count("dry-run") && dry_run) throw UsageError("--dry-run: only with --protocol");
   if (!vm["shard"].defaulted()) throw UsageError("--shard: only with --protocol");
 

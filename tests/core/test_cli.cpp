@@ -7,6 +7,8 @@
 #include <torch/version.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -160,4 +162,40 @@ TEST(Cli, StepCostInFp16RecordsEachVariantsScaler) {
 }
 TEST(Cli, StepCostBadMethodFlagValue) {
   expect_usage_error("step-cost --model mlp-mini --shape 1x8x8 --optimizers sgd,looksam --looksam-k 0", "--looksam-k");
+}
+
+TEST(Cli, DryRunPricesAProtocolFromAStepCostReport) {
+  const std::string dir = ::testing::TempDir() + "/budget";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream(dir + "/p.json") << R"({"name": "p", "seeds": [0, 1, 2],
+      "defaults": {"dataset": "synthetic-1x8x8", "epochs": 4, "batch-size": 16, "train-subset": 160,
+                   "test-subset": 32},
+      "models": ["mlp-mini"],
+      "optimizers": ["sgd", "sam"]})";
+  }
+  auto o =
+      run("step-cost --model mlp-mini --shape 1x8x8 --batch-size 16 --steps 2 --rounds 2 --warmup 1 "
+          "--optimizers sgd,sam --threads 1 --out " +
+          dir + "/sc.json");
+  ASSERT_EQ(o.code, 0) << o.text;
+  o = run("run --protocol " + dir + "/p.json --threads 1 --dry-run --step-cost " + dir + "/sc.json --budget-json " +
+          dir + "/budget.json");
+  ASSERT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("device-hours over 3 seeds"), std::string::npos) << o.text;
+  const auto sc = nrs::read_json_file(dir + "/sc.json");
+  const auto b = nrs::read_json_file(dir + "/budget.json");
+  ASSERT_EQ(b["cells"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    // 160 / 16 = 10 steps an epoch x 4 epochs x 3 seeds.
+    EXPECT_EQ(b["cells"][i]["steps_per_epoch"], 10);
+    EXPECT_NEAR(b["cells"][i]["train_device_hours"].get<double>(),
+                120 * sc["results"][i]["ms_per_step"].get<double>() / 3.6e6, 1e-12);
+  }
+  expect_usage_error("run --protocol " + dir + "/p.json --out " + dir + "/r --step-cost " + dir + "/sc.json",
+                     "--step-cost: only with --dry-run");
+  expect_usage_error("run --protocol " + dir + "/p.json --dry-run --step-cost " + dir + "/missing.json",
+                     "missing.json");
+  expect_usage_error("run --protocol " + dir + "/p.json --dry-run --step-cost " + dir + "/p.json",
+                     "p.json: not a step-cost report");
 }
