@@ -3,6 +3,7 @@
 #include "suite/core/build_info.h"
 #include "suite/core/cpu_features.h"
 #include "suite/core/errors.h"
+#include "suite/core/fault_points.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -41,29 +42,8 @@ DigestCheck check_digest(const nlohmann::json& result) {
   return d.is_string() && d.get<std::string>() == result_digest(result) ? DigestCheck::kMatches : DigestCheck::kDiffers;
 }
 
-namespace {
-
-// Test hook for the preemption soak (ci/check-soak):
-// NRSBENCH_TEST_KILL_AT_WRITE="N:half" SIGKILLs this process in its N-th
-// atomic write (1-based) with half the bytes in the temporary file;
-// "N:rename", with the temporary file complete, just before the rename.
-enum class KillPoint { kNone, kHalf, kRename };
-KillPoint kill_point_for_this_write() {
-  static const auto spec = []() -> std::pair<long, KillPoint> {
-    const char* v = std::getenv("NRSBENCH_TEST_KILL_AT_WRITE");
-    if (v == nullptr) return {0, KillPoint::kNone};
-    const char* colon = std::strchr(v, ':');
-    const bool rename = colon != nullptr && std::strcmp(colon + 1, "rename") == 0;
-    return {std::atol(v), rename ? KillPoint::kRename : KillPoint::kHalf};
-  }();
-  static long writes = 0;
-  return ++writes == spec.first ? spec.second : KillPoint::kNone;
-}
-
-}  // namespace
-
 void write_text_atomic(const std::string& path, const std::string& text) {
-  const KillPoint kill = kill_point_for_this_write();
+  const faults::WriteFault fault = faults::at_atomic_write();  // nothing outside nrsbench-faults
   const fs::path target(path);
   std::error_code ec;
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
@@ -91,10 +71,10 @@ void write_text_atomic(const std::string& path, const std::string& text) {
     }
   };
   write_to(text.size() / 2);
-  if (kill == KillPoint::kHalf) ::raise(SIGKILL);
+  if (fault == faults::WriteFault::kKillHalfWritten) ::raise(SIGKILL);
   write_to(text.size());
   if (::fsync(fd) != 0) fail("fsync failed");
-  if (kill == KillPoint::kRename) ::raise(SIGKILL);
+  if (fault == faults::WriteFault::kKillBeforeRename) ::raise(SIGKILL);
   if (::close(fd) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(tmp.c_str());

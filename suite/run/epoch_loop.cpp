@@ -1,4 +1,5 @@
 #include "suite/run/epoch_loop.h"
+#include "suite/core/fault_points.h"
 #include "suite/hessian/spectrum.h"
 #include "suite/run/preemption.h"
 #include "suite/run/replica_sync.h"
@@ -181,7 +182,7 @@ void train_epochs(TrainState& s, const LoopOptions& o) {
           std::fflush(stderr);
         }
       }
-      maybe_raise_test_signal(P.global_step);
+      faults::after_step(P.global_step);  // nothing outside nrsbench-faults
       sig = preemption_signal();
       bool due = o.checkpoint_every_seconds > 0 &&
                  std::chrono::duration<double>(Clock::now() - last_checkpoint).count() >= o.checkpoint_every_seconds;

@@ -2,8 +2,6 @@
 
 #include <atomic>
 #include <csignal>
-#include <cstdlib>
-#include <cstring>
 
 namespace nrs {
 namespace {
@@ -14,23 +12,6 @@ struct sigaction g_previous[3];
 int g_depth = 0;
 
 extern "C" void on_signal(int sig) { g_signal.store(sig); }
-
-struct TestHook {
-  int64_t step = -1;
-  int sig = 0;
-  TestHook() {
-    const char* v = std::getenv("NRSBENCH_TEST_SIGNAL_AT_STEP");
-    if (!v) return;
-    // NRSBENCH_TEST_SIGNAL_RANK=R: only rank R of a data-parallel job.
-    const char* only = std::getenv("NRSBENCH_TEST_SIGNAL_RANK");
-    const char* rank = std::getenv("RANK");
-    if (only != nullptr && std::atoi(only) != (rank != nullptr ? std::atoi(rank) : 0)) return;
-    const char* colon = std::strchr(v, ':');
-    step = std::atoll(v);
-    const std::string name = colon ? colon + 1 : "TERM";
-    sig = name == "KILL" ? SIGKILL : name == "USR1" ? SIGUSR1 : name == "INT" ? SIGINT : SIGTERM;
-  }
-};
 
 }  // namespace
 
@@ -61,11 +42,6 @@ std::string signal_name(int sig) {
     default:
       return "signal " + std::to_string(sig);
   }
-}
-
-void maybe_raise_test_signal(int64_t global_step) {
-  static const TestHook hook;
-  if (hook.step == global_step) std::raise(hook.sig);
 }
 
 }  // namespace nrs

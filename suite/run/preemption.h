@@ -33,10 +33,4 @@ int preemption_signal();
 std::string signal_name(int sig);
 void clear_preemption();
 
-// Test hook: NRSBENCH_TEST_SIGNAL_AT_STEP="N:TERM" (or USR1, KILL) raises
-// that signal after global step N, so tests interrupt runs at an exact step
-// through the real signal path; NRSBENCH_TEST_SIGNAL_RANK=R limits it to rank
-// R of a data-parallel job. Unset in normal use; costs one compare.
-void maybe_raise_test_signal(int64_t global_step);
-
 }  // namespace nrs

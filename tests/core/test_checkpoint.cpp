@@ -73,7 +73,7 @@ TEST_P(Resume, InterruptedRunsEndBitwiseLikeUninterruptedOnes) {
   auto interrupt_and_resume = [&](const std::string& tag, const std::string& signal, int at) {
     const std::string cmd = args + " --save-weights " + d / (tag + ".pt") + " --out " + d / (tag + ".json");
     auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=" + std::to_string(at) + ":" + signal + " " +
-                           std::string(NRSBENCH_BINARY) + " " + cmd);
+                           std::string(NRSBENCH_FAULTS_BINARY) + " " + cmd);
     if (signal == "KILL") {
       EXPECT_NE(stopped.code, 0) << stopped.text;
     } else {
@@ -98,17 +98,19 @@ TEST_P(Resume, InterruptedRunsEndBitwiseLikeUninterruptedOnes) {
   EXPECT_EQ(ra["resumes"][0]["from_global_step"], 100);
   EXPECT_EQ(ra["resumes"][0]["from_epoch"], 1);      // 0-based epoch in progress
   EXPECT_EQ(ra["resumes"][0]["step_in_epoch"], 36);  // 100 - 64
-  // Both segments name the binary that ran them: its commit (as `nrsbench
+  // Each segment names the binary that ran it: its commit (as `nrsbench
   // version` prints it) and its SHA-256 as coreutils' sha256sum computes it.
-  const auto sum = run_cmd("sha256sum " + std::string(NRSBENCH_BINARY));
-  const std::string binary_hash = sum.text.substr(0, 64);
+  // The first ran in nrsbench-faults (which raised the signal), the second in
+  // nrsbench.
+  const std::string binary_hash = run_cmd("sha256sum " + std::string(NRSBENCH_BINARY)).text.substr(0, 64);
+  const std::string faults_hash = run_cmd("sha256sum " + std::string(NRSBENCH_FAULTS_BINARY)).text.substr(0, 64);
+  ASSERT_NE(binary_hash, faults_hash);
   const json version = json::parse(nrsbench("version --json").text);
   ASSERT_EQ(ra["segments"].size(), 2u);
   EXPECT_EQ(ra["segments"][1]["from_global_step"], 100);
-  for (const auto& seg : ra["segments"]) {
-    EXPECT_EQ(seg["binary_sha256"], binary_hash) << seg;
-    EXPECT_EQ(seg["git_commit"], version["git_commit"]) << seg;
-  }
+  EXPECT_EQ(ra["segments"][0]["binary_sha256"], faults_hash) << ra["segments"][0];
+  EXPECT_EQ(ra["segments"][1]["binary_sha256"], binary_hash) << ra["segments"][1];
+  for (const auto& seg : ra["segments"]) EXPECT_EQ(seg["git_commit"], version["git_commit"]) << seg;
   EXPECT_EQ(ra["binary_sha256"], binary_hash);
 
   // SIGKILL after step 150: the epoch-2 checkpoint (step 128) is the last one.
@@ -134,7 +136,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Checkpoint, AnotherConfigurationIsRefusedAndKeepKeepsIt) {
   nrs::test::TempDir d;
   const std::string args = run_args("--optimizer sgd") + " --checkpoint " + d / "c.ckpt";
-  auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=10:USR1 " + std::string(NRSBENCH_BINARY) + " " + args +
+  auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=10:USR1 " + std::string(NRSBENCH_FAULTS_BINARY) + " " + args +
                          " --out " + d / "c.json");
   ASSERT_EQ(stopped.code, 75) << stopped.text;
   auto other = nrsbench(args + " --momentum 0.5 --out " + d / "c.json");
@@ -162,7 +164,7 @@ TEST(Checkpoint, DamagedCheckpointIsRefusedAndAnIntactCopyResumes) {
   const std::string args = run_args("--optimizer sgd") + " --checkpoint " + d / "c.ckpt";
   auto ref = nrsbench(run_args("--optimizer sgd") + " --no-checkpoint --out " + d / "ref.json");
   ASSERT_EQ(ref.code, 0) << ref.text;
-  auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=70:TERM " + std::string(NRSBENCH_BINARY) + " " + args +
+  auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=70:TERM " + std::string(NRSBENCH_FAULTS_BINARY) + " " + args +
                          " --out " + d / "c.json");
   ASSERT_EQ(stopped.code, 75) << stopped.text;
   fs::copy_file(d / "c.ckpt", d / "intact.ckpt");
@@ -267,3 +269,30 @@ TEST(Checkpoint, FailedHessianIsRecordedAndWeightsAreKept) {
 }
 
 }  // namespace
+
+// The fault points (suite/core/fault_points.h) exist in nrsbench-faults only:
+// the product binary holds none of their variables' names and runs through a
+// step at which nrsbench-faults stops.
+TEST(FaultPoints, OnlyTheTestsBinaryHasThem) {
+  const auto holds = [](const std::string& binary, const std::string& text) {
+    std::ifstream f(binary, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    return bytes.find(text) != std::string::npos;
+  };
+  for (const char* var : {"NRSBENCH_TEST_SIGNAL_AT_STEP", "NRSBENCH_TEST_SIGNAL_RANK", "NRSBENCH_TEST_KILL_AT_WRITE"}) {
+    EXPECT_FALSE(holds(NRSBENCH_BINARY, var)) << var;
+    EXPECT_TRUE(holds(NRSBENCH_FAULTS_BINARY, var)) << var;
+  }
+  nrs::test::TempDir d;
+  const std::string args =
+      "run --model mlp-mini --dataset synthetic-1x8x8-3 --train-subset 256 --epochs 1 "
+      "--batch-size 32 --threads 1 --quiet --out ";
+  const auto product =
+      run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=3:TERM " + std::string(NRSBENCH_BINARY) + " " + args + d / "p.json");
+  EXPECT_EQ(product.code, 0) << product.text;
+  EXPECT_TRUE(fs::exists(d / "p.json"));
+  const auto faults =
+      run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=3:TERM " + std::string(NRSBENCH_FAULTS_BINARY) + " " + args + d / "f.json");
+  EXPECT_EQ(faults.code, 75) << faults.text;
+  EXPECT_FALSE(fs::exists(d / "f.json"));
+}

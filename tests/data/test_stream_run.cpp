@@ -54,8 +54,8 @@ TEST(StreamRun, TrainsEvaluatesAndResumesBitwise) {
   EXPECT_EQ(r["hessian"]["samples_used"], 12);
   EXPECT_TRUE(r["final"]["test_acc"].is_number());
 
-  auto stopped = nrs::test::run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=5:TERM " + std::string(NRSBENCH_BINARY) + " " + args +
-                                    " --out " + d / "a.json");
+  auto stopped = nrs::test::run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=5:TERM " + std::string(NRSBENCH_FAULTS_BINARY) + " " +
+                                    args + " --out " + d / "a.json");
   ASSERT_EQ(stopped.code, 75) << stopped.text;
   auto resumed = nrs::test::nrsbench(args + " --out " + d / "a.json");
   ASSERT_EQ(resumed.code, 0) << resumed.text;

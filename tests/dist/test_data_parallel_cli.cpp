@@ -57,8 +57,8 @@ double max_abs_diff(const std::vector<torch::Tensor>& a, const std::vector<torch
 TEST(DataParallelCli, KilledRankStopsTheJobAndIsNamed) {
   nrs::test::TempDir d;
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=5:KILL NRSBENCH_TEST_SIGNAL_RANK=1 " + std::string(NRSBENCH_BINARY) +
-                   " " + run_args() + " --nproc 2 --out " + d / "r.json");
+  auto r = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=5:KILL NRSBENCH_TEST_SIGNAL_RANK=1 " +
+                   std::string(NRSBENCH_FAULTS_BINARY) + " " + run_args() + " --nproc 2 --out " + d / "r.json");
   EXPECT_NE(r.code, 0) << r.text;
   EXPECT_NE(r.text.find("rank 1 of 2 was killed by signal 9"), std::string::npos) << r.text;
   EXPECT_LT(seconds_since(t0), 60.0);
@@ -67,7 +67,7 @@ TEST(DataParallelCli, KilledRankStopsTheJobAndIsNamed) {
 
 TEST(DataParallelCli, TorchrunStyleRankFailsWithinTheTimeoutWhenItsPeerDies) {
   nrs::test::TempDir d;
-  std::vector<std::string> argv = {NRSBENCH_BINARY};
+  std::vector<std::string> argv = {NRSBENCH_FAULTS_BINARY};
   {
     std::stringstream ss(run_args() + " --out " + d / "r.json");
     for (std::string w; ss >> w;) argv.push_back(w);
@@ -105,7 +105,7 @@ TEST(DataParallelCli, PreemptedRunResumesOnTwoRanksAndOnOne) {
 
   // SIGTERM to both ranks after step 70 (mid-epoch 2): checkpoint, exit 75.
   const std::string cmd = args + " --save-weights " + d / "a.pt" + " --out " + d / "a.json";
-  auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=70:TERM " + std::string(NRSBENCH_BINARY) + " " + cmd);
+  auto stopped = run_cmd("NRSBENCH_TEST_SIGNAL_AT_STEP=70:TERM " + std::string(NRSBENCH_FAULTS_BINARY) + " " + cmd);
   EXPECT_EQ(stopped.code, 75) << stopped.text;
   ASSERT_TRUE(fs::exists(d / "a.json.ckpt"));
   EXPECT_FALSE(fs::exists(d / "a.json"));
