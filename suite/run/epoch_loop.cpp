@@ -1,8 +1,8 @@
 #include "suite/run/epoch_loop.h"
-#include "suite/core/fault_points.h"
 #include "suite/hessian/spectrum.h"
 #include "suite/run/preemption.h"
 #include "suite/run/replica_sync.h"
+#include "suite/run/step_hooks.h"
 #include "suite/run/step_timer.h"
 
 #include <chrono>
@@ -109,14 +109,100 @@ std::pair<double, double> evaluate(models::Net& model, data::BatchSource& pipe, 
   return {sums.loss_sum / n, sums.correct / n};
 }
 
+optim::StepStats train_step(TrainState& s, const data::Batch& global) {
+  auto& P = s.progress;
+  auto& S = P.sums;
+  // Replicas train on their rows of the global batch (replica_sync.h).
+  data::Batch batch = global;
+  double weight = 1.0;
+  if (s.comm != nullptr) {
+    auto rows = replica_rows(global, s.comm->rank(), s.comm->world());
+    batch = rows.batch;
+    weight = rows.weight;
+  }
+  if (s.cfg.channels_last) batch.x = batch.x.contiguous(torch::MemoryFormat::ChannelsLast);
+  S.lr = s.schedule->at(P.global_step);
+  optim::StepContext ctx{*s.model,      batch,  s.objective, *s.base,       S.lr,
+                         s.precision,   s.comm, weight,      P.global_step, s.schedule->total_steps(),
+                         s.scaler.get()};
+  auto st = optim::scaled_step(*s.strategy, ctx);
+  const int64_t B = batch.y.size(0);
+  S.loss += st.loss.to(torch::kFloat64) * static_cast<double>(B);
+  S.correct += st.correct;
+  S.grad_norm += st.grad_norm.to(torch::kFloat64);
+  S.perturb_norm += st.perturb_norm.to(torch::kFloat64);
+  if (st.kl.defined()) {
+    S.kl += st.kl.to(torch::kFloat64);
+    S.has_kl = true;
+  }
+  S.seen += B;
+  ++S.steps;
+  ++P.global_step;
+  return st;
+}
+
+nlohmann::json close_epoch(TrainState& s) {
+  auto& P = s.progress;
+  auto& S = P.sums;
+  const auto& cfg = s.cfg;
+  if (s.comm != nullptr) reduce_epoch_sums(*s.comm, S);  // every rank: the global batch's figures
+  const double denom_seen = static_cast<double>(std::max<int64_t>(S.seen, 1));
+  const double denom_steps = static_cast<double>(std::max<int64_t>(S.steps, 1));
+  const double train_loss = S.loss.item<double>() / denom_seen;
+  if (P.status == "ok" && !std::isfinite(train_loss)) {
+    P.status = "diverged";
+    P.reason = "non-finite training loss in epoch " + std::to_string(P.epoch + 1);
+  }
+  nlohmann::json h = {{"epoch", P.epoch + 1},
+                      {"lr", S.lr},
+                      {"train_loss", train_loss},
+                      {"train_acc", static_cast<double>(S.correct.item<int64_t>()) / denom_seen},
+                      {"grad_norm", S.grad_norm.item<double>() / denom_steps},
+                      {"perturb_norm", S.perturb_norm.item<double>() / denom_steps},
+                      {"epoch_time_s", S.time_s},
+                      {"train_images_per_s", S.seen / std::max(S.time_s, 1e-9)}};
+  if (S.has_kl) h["kl"] = S.kl.item<double>() / denom_steps;
+  if (P.status == "ok") {
+    if (s.comm != nullptr) average_buffers(*s.comm, *s.model);
+    if (s.data.val_size() > 0) {
+      auto val = s.data.eval_source(/*val=*/true, cfg.eval_batch_size, s.device);
+      auto [vl, va] = evaluate(*s.model, *val, s.device, cfg.channels_last, s.comm);
+      h["val_loss"] = vl;
+      h["val_acc"] = va;
+    }
+    auto test = s.data.eval_source(/*val=*/false, cfg.eval_batch_size, s.device);
+    auto [tl, ta] = evaluate(*s.model, *test, s.device, cfg.channels_last, s.comm);
+    h["test_loss"] = tl;
+    h["test_acc"] = ta;
+    // The last epoch also measures the fit to the training data as the
+    // final model sees it: eval mode, no augmentation, every training
+    // sample (train_acc above is the running figure over augmented batches
+    // in train mode, while the weights still moved).
+    if (P.epoch + 1 == cfg.epochs) {
+      if (auto train = s.data.train_eval_source(cfg.eval_batch_size, s.device)) {
+        auto [el, ea] = evaluate(*s.model, *train, s.device, cfg.channels_last, s.comm);
+        h["train_eval_loss"] = el;
+        h["train_eval_acc"] = ea;
+      }
+    }
+    if (cfg.hessian_top_k > 0 && cfg.hessian_every > 0 && (P.epoch + 1) % cfg.hessian_every == 0 &&
+        P.epoch + 1 < cfg.epochs)
+      run_hessian_point(s, P.epoch + 1);
+  }
+  P.history.push_back(h);
+  ++P.epoch;
+  S.reset(s.device);
+  return h;
+}
+
 void train_epochs(TrainState& s, const LoopOptions& o) {
   auto& P = s.progress;
   const auto& cfg = s.cfg;
-  auto last_checkpoint = Clock::now();
+  const StepHooks hooks = standard_step_hooks({o.tty && !o.quiet, o.checkpoint_every_seconds, s.comm});
   bool first_segment = true;
   auto checkpoint_now = [&] {
     if (o.checkpoint) o.checkpoint(s);
-    last_checkpoint = Clock::now();
+    for (const auto& h : hooks) h->after_checkpoint();
   };
   auto preempted = [&](int sig) {
     return Preempted(signal_name(sig) + " after step " + std::to_string(P.global_step) + " (epoch " +
@@ -139,126 +225,34 @@ void train_epochs(TrainState& s, const LoopOptions& o) {
     seg.steps0 = S.steps;
     seg.start();
 
-    data::Batch global, batch;
-    int sig = 0;
+    data::Batch global;
+    StepDecision d;
     while (s.pipe->next(global)) {
-      // Replicas train on their rows of the global batch (replica_sync.h).
-      double weight = 1.0;
-      if (s.comm != nullptr) {
-        auto rows = replica_rows(global, s.comm->rank(), s.comm->world());
-        batch = rows.batch;
-        weight = rows.weight;
-      } else {
-        batch = global;
-      }
-      if (cfg.channels_last) batch.x = batch.x.contiguous(torch::MemoryFormat::ChannelsLast);
-      S.lr = s.schedule->at(P.global_step);
-      optim::StepContext ctx{*s.model,      batch,  s.objective, *s.base,       S.lr,
-                             s.precision,   s.comm, weight,      P.global_step, s.schedule->total_steps(),
-                             s.scaler.get()};
-      auto st = optim::scaled_step(*s.strategy, ctx);
-      const int64_t B = batch.y.size(0);
-      S.loss += st.loss.to(torch::kFloat64) * static_cast<double>(B);
-      S.correct += st.correct;
-      S.grad_norm += st.grad_norm.to(torch::kFloat64);
-      S.perturb_norm += st.perturb_norm.to(torch::kFloat64);
-      if (st.kl.defined()) {
-        S.kl += st.kl.to(torch::kFloat64);
-        S.has_kl = true;
-      }
-      S.seen += B;
-      ++S.steps;
-      ++P.global_step;
+      const auto st = train_step(s, global);
       seg.after_step(S);
-      // Divergence check every 50 steps keeps host syncs rare.
-      bool nonfinite = false;
-      if (S.steps % 50 == 0) {
-        nonfinite = !std::isfinite(st.loss.item<double>());
-        if (!nonfinite && o.tty && !o.quiet) {
-          std::fprintf(stderr, "\r[epoch %lld/%lld] step %lld/%lld  loss %.4f  lr %.4g   ",
-                       static_cast<long long>(P.epoch + 1), static_cast<long long>(cfg.epochs),
-                       static_cast<long long>(S.steps), static_cast<long long>(s.pipe->batches_per_epoch()),
-                       S.loss.item<double>() / static_cast<double>(S.seen), S.lr);
-          std::fflush(stderr);
-        }
-      }
-      faults::after_step(P.global_step);  // nothing outside nrsbench-faults
-      sig = preemption_signal();
-      bool due = o.checkpoint_every_seconds > 0 &&
-                 std::chrono::duration<double>(Clock::now() - last_checkpoint).count() >= o.checkpoint_every_seconds;
-      if (s.comm != nullptr) {  // every replica leaves the loop at the same step
-        const auto a = agree(*s.comm, sig, due, nonfinite);
-        sig = a.stop_signal;
-        due = a.checkpoint_due;
-        nonfinite = a.nonfinite;
-      }
-      if (nonfinite) {
+      d = StepDecision{};
+      for (const auto& h : hooks) h->after_step(s, st, d);
+      if (d.nonfinite) {
         P.status = "diverged";
         P.reason =
             "non-finite training loss at epoch " + std::to_string(P.epoch + 1) + ", step " + std::to_string(S.steps);
         break;
       }
-      if (sig != 0) break;
-      if (due) checkpoint_now();
+      if (d.stop_signal != 0) break;
+      if (d.checkpoint_due) checkpoint_now();
     }
     seg.close(S, P.timings);
-    if (sig != 0 && P.status == "ok") {  // mid-epoch: the running sums go into the checkpoint
+    if (d.stop_signal != 0 && P.status == "ok") {  // mid-epoch: the running sums go into the checkpoint
       checkpoint_now();
-      throw preempted(sig);
+      throw preempted(d.stop_signal);
     }
 
-    if (s.comm != nullptr) reduce_epoch_sums(*s.comm, S);  // every rank: the global batch's figures
-    const double denom_seen = static_cast<double>(std::max<int64_t>(S.seen, 1));
-    const double denom_steps = static_cast<double>(std::max<int64_t>(S.steps, 1));
-    const double train_loss = S.loss.item<double>() / denom_seen;
-    if (P.status == "ok" && !std::isfinite(train_loss)) {
-      P.status = "diverged";
-      P.reason = "non-finite training loss in epoch " + std::to_string(P.epoch + 1);
-    }
-    nlohmann::json h = {{"epoch", P.epoch + 1},
-                        {"lr", S.lr},
-                        {"train_loss", train_loss},
-                        {"train_acc", static_cast<double>(S.correct.item<int64_t>()) / denom_seen},
-                        {"grad_norm", S.grad_norm.item<double>() / denom_steps},
-                        {"perturb_norm", S.perturb_norm.item<double>() / denom_steps},
-                        {"epoch_time_s", S.time_s},
-                        {"train_images_per_s", S.seen / std::max(S.time_s, 1e-9)}};
-    if (S.has_kl) h["kl"] = S.kl.item<double>() / denom_steps;
-    if (P.status == "ok") {
-      if (s.comm != nullptr) average_buffers(*s.comm, *s.model);
-      if (s.data.val_size() > 0) {
-        auto val = s.data.eval_source(/*val=*/true, cfg.eval_batch_size, s.device);
-        auto [vl, va] = evaluate(*s.model, *val, s.device, cfg.channels_last, s.comm);
-        h["val_loss"] = vl;
-        h["val_acc"] = va;
-      }
-      auto test = s.data.eval_source(/*val=*/false, cfg.eval_batch_size, s.device);
-      auto [tl, ta] = evaluate(*s.model, *test, s.device, cfg.channels_last, s.comm);
-      h["test_loss"] = tl;
-      h["test_acc"] = ta;
-      // The last epoch also measures the fit to the training data as the
-      // final model sees it: eval mode, no augmentation, every training
-      // sample (train_acc above is the running figure over augmented batches
-      // in train mode, while the weights still moved).
-      if (P.epoch + 1 == cfg.epochs) {
-        if (auto train = s.data.train_eval_source(cfg.eval_batch_size, s.device)) {
-          auto [el, ea] = evaluate(*s.model, *train, s.device, cfg.channels_last, s.comm);
-          h["train_eval_loss"] = el;
-          h["train_eval_acc"] = ea;
-        }
-      }
-      if (cfg.hessian_top_k > 0 && cfg.hessian_every > 0 && (P.epoch + 1) % cfg.hessian_every == 0 &&
-          P.epoch + 1 < cfg.epochs)
-        run_hessian_point(s, P.epoch + 1);
-    }
-    P.history.push_back(h);
+    const auto h = close_epoch(s);
     if (!o.quiet) print_epoch(s, h, o.tty);
-    ++P.epoch;
-    S.reset(s.device);
     if (P.status != "ok") break;
     // Always after the last epoch: the Hessian that follows may fail or be
     // killed, and must not cost the training.
-    sig = preemption_signal();
+    int sig = preemption_signal();
     if (s.comm != nullptr) sig = agree(*s.comm, sig, false, false).stop_signal;
     const bool last = P.epoch == cfg.epochs;
     if (last || sig != 0 || (o.checkpoint_every_epochs > 0 && P.epoch % o.checkpoint_every_epochs == 0))

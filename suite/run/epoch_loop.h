@@ -19,8 +19,20 @@ struct LoopOptions {
 };
 
 // Trains until progress.epoch == cfg.epochs or the run diverges (status
-// "diverged"). On SIGTERM/SIGUSR1/SIGINT: checkpoint, then throw Preempted.
+// "diverged"). After each step the standard step hooks (step_hooks.h) decide
+// whether to stop, checkpoint or end as diverged. On SIGTERM/SIGUSR1/SIGINT:
+// checkpoint, then throw Preempted.
 void train_epochs(TrainState& s, const LoopOptions& o);
+
+// The two pieces train_epochs and the reference loop (reference_loop.h)
+// share. train_step: one optimizer step on the next global batch (a
+// replica's rows of it), counted into progress.sums and global_step.
+// close_epoch: the epoch's history row from its sums, with the evaluation
+// (validation, test, and after the last epoch the training split in eval
+// mode) and any --hessian-every point; appends it, advances progress.epoch
+// and clears the sums. A non-finite epoch loss sets status "diverged".
+optim::StepStats train_step(TrainState& s, const data::Batch& global);
+nlohmann::json close_epoch(TrainState& s);
 
 // Mean loss and accuracy of `model` over one epoch of `source` (eval mode,
 // no grad; the source is started at epoch 0). With replicas (`comm`), each
