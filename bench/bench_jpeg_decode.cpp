@@ -1,9 +1,12 @@
 // JPEG decoding per core on ImageNet-sized photographs (500x375, quality 90,
 // 4:2:0, made here): OpenCV imgcodecs (the image-folder path) against the
 // TurboJPEG decoder (datasets/jpeg_decoder.h) at full size and with
-// DCT-domain scaling to 1/2, 1/4 and 1/8. Run interleaved, e.g.
+// DCT-domain scaling to 1/2, 1/4 and 1/8; and the streamed training
+// transform (read, random-resized crop, resize to SIZE, flip) with and
+// without imagefolder-stream-SIZE-dct's scaled decode. Run interleaved, e.g.
 //   build/bench/bench_jpeg_decode --benchmark_repetitions=6
 //       --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
+#include "datasets/image_folder.h"
 #include "datasets/jpeg_decoder.h"
 
 #include <benchmark/benchmark.h>
@@ -13,7 +16,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace {
@@ -68,7 +74,42 @@ void BM_TurboJpeg(benchmark::State& state) {
   state.SetLabel("1/" + std::to_string(nrs::data::jpeg_scale_denominator(500, 375, min_side)));
 }
 
+// The photos as files, as the streamed loader reads them.
+const std::vector<std::string>& photo_files() {
+  static const std::vector<std::string> all = [] {
+    const auto dir = std::filesystem::temp_directory_path() / "nrsbench-bench-jpeg";
+    std::filesystem::create_directories(dir);
+    std::vector<std::string> out;
+    for (size_t k = 0; k < photos().size(); ++k) {
+      out.push_back((dir / ("p" + std::to_string(k) + ".jpg")).string());
+      std::ofstream(out.back(), std::ios::binary)
+          .write(reinterpret_cast<const char*>(photos()[k].data()), static_cast<std::streamsize>(photos()[k].size()));
+    }
+    return out;
+  }();
+  return all;
+}
+
+// Args: SIZE, and 1 for the DCT-scaled decode. Crops of area 0.08-1 of
+// 500x375: at SIZE 224 only those >= 448 a side could use 1/2 (none fit), so
+// the scaled decode helps at smaller SIZEs.
+void BM_StreamTrainTransform(benchmark::State& state) {
+  cv::setNumThreads(0);
+  nrs::data::ImageTransform t;
+  t.train = true;
+  t.size = state.range(0);
+  t.dct_scaled = state.range(1) != 0;
+  uint64_t i = 0;
+  for (auto _ : state) {
+    auto img = nrs::data::load_image(photo_files()[i % photo_files().size()], t, i);
+    ++i;
+    benchmark::DoNotOptimize(img->data_ptr());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 }  // namespace
 
+BENCHMARK(BM_StreamTrainTransform)->ArgsProduct({{224, 128, 64}, {0, 1}})->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_OpenCvImdecode)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_TurboJpeg)->Arg(0)->Arg(187)->Arg(93)->Arg(46)->Unit(benchmark::kMicrosecond);

@@ -76,6 +76,54 @@ ImageFolderIndex scan_image_folder(const std::string& dir, const std::vector<std
   return idx;
 }
 
+#ifdef NRSBENCH_HAVE_OPENCV
+namespace {
+
+// torchvision's RandomResizedCrop on a W x H image: 10 tries at a random
+// area and aspect ratio, then the largest centred square as a fallback.
+cv::Rect random_resized_crop(int W, int H, const ImageTransform& t, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> U(0.0, 1.0);
+  for (int i = 0; i < 10; ++i) {
+    const double area = W * H * (t.scale_min + (t.scale_max - t.scale_min) * U(rng));
+    const double ar = std::exp(std::log(3.0 / 4.0) + (std::log(4.0 / 3.0) - std::log(3.0 / 4.0)) * U(rng));
+    const int w = static_cast<int>(std::lround(std::sqrt(area * ar)));
+    const int h = static_cast<int>(std::lround(std::sqrt(area / ar)));
+    if (w > 0 && h > 0 && w <= W && h <= H) {
+      const int x = static_cast<int>(U(rng) * (W - w + 1)), y = static_cast<int>(U(rng) * (H - h + 1));
+      return cv::Rect(std::min(x, W - w), std::min(y, H - h), w, h);
+    }
+  }
+  const int s = std::min(W, H);
+  return cv::Rect((W - s) / 2, (H - s) / 2, s, s);
+}
+
+// The training transform of a JPEG decoded at the smallest DCT scale that
+// keeps the crop drawn on the full size at least S pixels a side; nullopt
+// when TurboJPEG cannot decode it (the caller falls back to OpenCV).
+std::optional<cv::Mat> dct_scaled_train_crop(const std::vector<uchar>& bytes, ImageSize full, const ImageTransform& t,
+                                             std::mt19937_64& rng, const std::string& path) {
+  const int W = static_cast<int>(full.width), H = static_cast<int>(full.height), S = static_cast<int>(t.size);
+  const cv::Rect roi = random_resized_crop(W, H, t, rng);
+  const int d = jpeg_scale_denominator(roi.width, roi.height, S);
+  RgbImage jpeg;
+  try {
+    jpeg = decode_jpeg_scaled(bytes.data(), bytes.size(), path.c_str(), d);
+  } catch (const DataError&) {
+    return std::nullopt;
+  }
+  const cv::Mat img(jpeg.height, jpeg.width, CV_8UC3, jpeg.pixels.data());
+  const int x = std::min(roi.x / d, img.cols - 1), y = std::min(roi.y / d, img.rows - 1);
+  const cv::Rect scaled(x, y, std::max(1, std::min(roi.width / d, img.cols - x)),
+                        std::max(1, std::min(roi.height / d, img.rows - y)));
+  cv::Mat out;
+  cv::resize(img(scaled), out, cv::Size(S, S), 0, 0, cv::INTER_LINEAR);
+  if (t.flip && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < 0.5) cv::flip(out, out, 1);
+  return out;
+}
+
+}  // namespace
+#endif
+
 std::optional<torch::Tensor> load_image(const std::string& path, const ImageTransform& t, uint64_t rng_seed) {
 #ifdef NRSBENCH_HAVE_OPENCV
   try {
@@ -89,10 +137,20 @@ std::optional<torch::Tensor> load_image(const std::string& path, const ImageTran
     // JPEGs through TurboJPEG (jpeg_decoder.h: the same pixels as OpenCV's
     // decoder, tested, in RGB order and faster); PNGs, and JPEGs TurboJPEG
     // cannot turn into RGB (CMYK ones), through OpenCV, in BGR order.
+    const bool is_jpeg = bytes.size() > 2 && bytes[0] == 0xFF && bytes[1] == 0xD8;
+    const int S = static_cast<int>(t.size);
+    std::mt19937_64 rng(rng_seed);
+    if (is_jpeg && t.train && t.dct_scaled) {
+      std::mt19937_64 draw = rng;  // a fallback to OpenCV draws the same crop anew
+      if (auto out = dct_scaled_train_crop(bytes, *dims, t, draw, path)) {
+        if (!out->isContinuous()) *out = out->clone();
+        return torch::from_blob(out->data, {S, S, 3}, torch::kUInt8).permute({2, 0, 1}).contiguous();
+      }
+    }
     RgbImage jpeg;
     cv::Mat img;
     bool rgb = false;
-    if (bytes.size() > 2 && bytes[0] == 0xFF && bytes[1] == 0xD8) {
+    if (is_jpeg) {
       try {
         jpeg = decode_jpeg(bytes.data(), bytes.size(), path.c_str());
         img = cv::Mat(jpeg.height, jpeg.width, CV_8UC3, jpeg.pixels.data());
@@ -102,31 +160,10 @@ std::optional<torch::Tensor> load_image(const std::string& path, const ImageTran
     }
     if (!rgb) img = cv::imdecode(bytes, cv::IMREAD_COLOR);
     if (img.empty() || img.cols <= 0 || img.rows <= 0) return std::nullopt;
-    const int S = static_cast<int>(t.size);
-    std::mt19937_64 rng(rng_seed);
     std::uniform_real_distribution<double> U(0.0, 1.0);
     cv::Mat out;
     if (t.train) {
-      // torchvision's RandomResizedCrop: 10 tries at a random area and aspect
-      // ratio, then the largest centred square as a fallback.
-      const int W = img.cols, H = img.rows;
-      cv::Rect roi;
-      bool ok = false;
-      for (int i = 0; i < 10 && !ok; ++i) {
-        const double area = W * H * (t.scale_min + (t.scale_max - t.scale_min) * U(rng));
-        const double ar = std::exp(std::log(3.0 / 4.0) + (std::log(4.0 / 3.0) - std::log(3.0 / 4.0)) * U(rng));
-        const int w = static_cast<int>(std::lround(std::sqrt(area * ar)));
-        const int h = static_cast<int>(std::lround(std::sqrt(area / ar)));
-        if (w > 0 && h > 0 && w <= W && h <= H) {
-          const int x = static_cast<int>(U(rng) * (W - w + 1)), y = static_cast<int>(U(rng) * (H - h + 1));
-          roi = cv::Rect(std::min(x, W - w), std::min(y, H - h), w, h);
-          ok = true;
-        }
-      }
-      if (!ok) {
-        const int s = std::min(W, H);
-        roi = cv::Rect((W - s) / 2, (H - s) / 2, s, s);
-      }
+      const cv::Rect roi = random_resized_crop(img.cols, img.rows, t, rng);
       cv::resize(img(roi), out, cv::Size(S, S), 0, 0, cv::INTER_LINEAR);
       if (t.flip && U(rng) < 0.5) cv::flip(out, out, 1);
     } else {

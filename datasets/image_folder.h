@@ -30,6 +30,11 @@ struct ImageTransform {
   int64_t resize = 256;                      // eval: shorter side before the centre crop
   double scale_min = 0.08, scale_max = 1.0;  // random-resized-crop area range
   bool flip = true;
+  // Training JPEGs: draw the crop from the header's size, then decode in the
+  // DCT domain at the smallest scale (1/2, 1/4, 1/8) that keeps the crop at
+  // least `size` pixels a side (jpeg_decoder.h). Cheaper; the pixels are not
+  // the full decode's, so the dataset name says it (imagefolder-stream-SIZE-dct).
+  bool dct_scaled = false;
 };
 
 // True when this build can decode images (OpenCV imgcodecs was found).

@@ -5,6 +5,7 @@
 #include <turbojpeg.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace nrs::data {
@@ -33,18 +34,23 @@ int jpeg_scale_denominator(int width, int height, int min_side) {
   return denom;
 }
 
-RgbImage decode_jpeg(const uint8_t* data, size_t size, const char* what, int min_side) {
-  tjhandle tj = thread_decompressor();
+namespace {
+
+// The header's size, checked against the pixel limit before any allocation.
+ImageSize checked_header(tjhandle tj, const uint8_t* data, size_t size, const char* what) {
   int width = 0, height = 0, subsamp = 0, colorspace = 0;
   if (tjDecompressHeader3(tj, data, static_cast<unsigned long>(size), &width, &height, &subsamp, &colorspace) != 0)
     throw DataError(std::string(what) + ": not a JPEG TurboJPEG can read (" + tjGetErrorStr2(tj) + ")");
   if (width <= 0 || height <= 0 || !within_pixel_limit(ImageSize{width, height}))
     throw DataError(std::string(what) + ": JPEG header claims " + std::to_string(width) + "x" + std::to_string(height) +
                     " pixels (limit 2^26)");
-  const int denom = jpeg_scale_denominator(width, height, min_side);
+  return ImageSize{width, height};
+}
+
+RgbImage decompress(tjhandle tj, const uint8_t* data, size_t size, const char* what, ImageSize full, int denom) {
   RgbImage img;
-  img.width = TJSCALED(width, (tjscalingfactor{1, denom}));
-  img.height = TJSCALED(height, (tjscalingfactor{1, denom}));
+  img.width = TJSCALED(static_cast<int>(full.width), (tjscalingfactor{1, denom}));
+  img.height = TJSCALED(static_cast<int>(full.height), (tjscalingfactor{1, denom}));
   img.pixels.resize(static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 3);
   // TJFLAG_ACCURATEDCT: the integer IDCT (libjpeg's JDCT_ISLOW, Pillow's
   // default); fancy upsampling stays on (no TJFLAG_FASTUPSAMPLE), as in Pillow.
@@ -53,6 +59,23 @@ RgbImage decode_jpeg(const uint8_t* data, size_t size, const char* what, int min
       tjGetErrorCode(tj) == TJERR_FATAL)
     throw DataError(std::string(what) + ": cannot decode JPEG (" + tjGetErrorStr2(tj) + ")");
   return img;
+}
+
+}  // namespace
+
+RgbImage decode_jpeg(const uint8_t* data, size_t size, const char* what, int min_side) {
+  tjhandle tj = thread_decompressor();
+  const ImageSize full = checked_header(tj, data, size, what);
+  return decompress(tj, data, size, what, full,
+                    jpeg_scale_denominator(static_cast<int>(full.width), static_cast<int>(full.height), min_side));
+}
+
+RgbImage decode_jpeg_scaled(const uint8_t* data, size_t size, const char* what, int denominator) {
+  if (denominator != 1 && denominator != 2 && denominator != 4 && denominator != 8)
+    throw std::invalid_argument("decode_jpeg_scaled: denominator " + std::to_string(denominator) +
+                                " (expected 1, 2, 4 or 8)");
+  tjhandle tj = thread_decompressor();
+  return decompress(tj, data, size, what, checked_header(tj, data, size, what), denominator);
 }
 
 }  // namespace nrs::data

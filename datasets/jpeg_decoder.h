@@ -26,6 +26,9 @@ struct RgbImage {
 // TurboJPEG can decode, or when the header claims more than 2^26 pixels
 // (image_header.h's limit), before any pixel buffer is allocated.
 RgbImage decode_jpeg(const uint8_t* data, size_t size, const char* what, int min_side = 0);
+// The same at a given scale: 1/denominator of each side (rounded up), for
+// denominator 1, 2, 4 or 8 (std::invalid_argument otherwise).
+RgbImage decode_jpeg_scaled(const uint8_t* data, size_t size, const char* what, int denominator);
 
 // The denominator (1, 2, 4 or 8) decode_jpeg uses for a width x height JPEG.
 int jpeg_scale_denominator(int width, int height, int min_side);

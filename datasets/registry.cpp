@@ -41,9 +41,10 @@ const std::vector<DatasetEntry>& dataset_registry() {
        "DIR/{train,val}/<class>/<image> JPEG/PNG from --data-dir, decoded once at SIZE (default 224)",
        [](const std::string& n) { return parse_image_folder_name(n, nullptr); },
        [](const std::string& n, const DatasetOptions& o) { return load_image_folder(n, o); }},
-      {"imagefolder-stream[-SIZE]",
+      {"imagefolder-stream[-SIZE][-dct]",
        "DIR/{train,val}/<class>/<image> from --data-dir, larger than memory: decoded per epoch on "
-       "worker threads (random-resized crop + flip to SIZE for training, resize + centre crop for eval)",
+       "worker threads (random-resized crop + flip to SIZE for training, resize + centre crop for eval; -dct: "
+       "training JPEGs decoded at 1/2-1/8 scale where the crop keeps SIZE pixels)",
        [](const std::string& n) { return parse_streaming_folder_name(n, nullptr); },
        [](const std::string& n, const DatasetOptions&) -> Dataset {
          // Never held whole: the training loop builds a BatchSource instead.

@@ -27,17 +27,19 @@ ImageFolderIndex pick(const ImageFolderIndex& index, const torch::Tensor& positi
 
 }  // namespace
 
-bool parse_streaming_folder_name(const std::string& name, int64_t* size) {
-  static const std::regex re(R"(imagefolder-stream(?:-(\d+))?)");
+bool parse_streaming_folder_name(const std::string& name, int64_t* size, bool* dct_scaled) {
+  static const std::regex re(R"(imagefolder-stream(?:-(\d+))?(-dct)?)");
   std::smatch m;
   if (!std::regex_match(name, m, re)) return false;
   if (size && m[1].matched) *size = std::stoll(m[1]);
+  if (dct_scaled) *dct_scaled = m[2].matched;
   return true;
 }
 
 StreamingFolder open_streaming_folder(const std::string& name, const DatasetOptions& opts) {
   int64_t size = opts.image_size;
-  parse_streaming_folder_name(name, &size);
+  bool dct_scaled = false;
+  parse_streaming_folder_name(name, &size, &dct_scaled);
   if (size <= 0) throw DataError("--dataset " + name + ": image size must be positive");
   if (opts.stream_prefetch_mb <= 0)
     throw DataError("--stream-prefetch-mb " + std::to_string(opts.stream_prefetch_mb) + ": expected a positive size");
@@ -62,6 +64,7 @@ StreamingFolder open_streaming_folder(const std::string& name, const DatasetOpti
                        root + " (streamed: decoded per epoch)"};
   f.train_t.train = true;
   f.train_t.size = size;
+  f.train_t.dct_scaled = dct_scaled;
   f.eval_t.size = size;
   f.eval_t.resize = std::max<int64_t>(size, std::lround(size * 256.0 / 224.0));
   f.threads = std::max(1, opts.decode_threads);

@@ -1,4 +1,4 @@
-// `--dataset imagefolder-stream[-SIZE]`: an ImageFolder tree too large to hold
+// `--dataset imagefolder-stream[-SIZE][-dct]`: an ImageFolder tree too large to hold
 // decoded (ImageNet at 224 px is ~180 GiB) described by its file index; the
 // images are decoded per epoch by make_stream_source (datasets/stream_source.h).
 #pragma once
@@ -20,7 +20,9 @@ enum class StreamSplit { kTrain, kVal, kTest };
 // Scans DIR/train and DIR/val (or DIR/test) under the usual data search
 // order; reads no image. Throws DataError naming the directory or flag.
 StreamingFolder open_streaming_folder(const std::string& name, const DatasetOptions& opts);
-bool parse_streaming_folder_name(const std::string& name, int64_t* size);
+// "imagefolder-stream[-SIZE][-dct]": -dct decodes training JPEGs at a DCT
+// scale that keeps each crop >= SIZE a side (ImageTransform::dct_scaled).
+bool parse_streaming_folder_name(const std::string& name, int64_t* size, bool* dct_scaled = nullptr);
 
 // --train-subset/--test-subset for an index: the same fixed random subset the
 // in-memory path takes (randperm seeded 0x5b5e7, first n, original order).

@@ -179,6 +179,46 @@ TEST(ImageFolder, ValClassMissingFromTrainIsAnError) {
   EXPECT_THROW(scan_image_folder(d / "val", scan_image_folder(d / "train").classes), DataError);
 }
 
+// imagefolder-stream-SIZE-dct: a training crop decoded in the DCT domain at
+// 1/denominator is the full decode's crop up to resampling: close to it
+// pixel by pixel, and bitwise equal where no scale keeps SIZE pixels.
+TEST(ImageFolder, DctScaledTrainCropIsTheFullDecodesCrop) {
+  TempDir d;
+  cv::Mat m(384, 512, CV_8UC3);  // a smooth 512x384 photograph stand-in
+  for (int y = 0; y < 384; ++y)
+    for (int x = 0; x < 512; ++x) m.at<cv::Vec3b>(y, x) = cv::Vec3b(x / 2, y * 255 / 383, (x + y) / 4);
+  ASSERT_TRUE(cv::imwrite(d / "p.jpg", m, {cv::IMWRITE_JPEG_QUALITY, 90}));
+  const auto mean_abs_diff = [](const torch::Tensor& a, const torch::Tensor& b) {
+    return (a.to(torch::kFloat32) - b.to(torch::kFloat32)).abs().mean().item<double>();
+  };
+  ImageTransform full;
+  full.train = true;
+  full.size = 64;
+  ImageTransform dct = full;
+  dct.dct_scaled = true;
+  // Area 1.0 fits no aspect ratio but 4:3, so every seed takes the centred
+  // 384 x 384 square: decoded at 1/4 (96 >= 64 a side; 1/8 would give 48).
+  full.scale_min = full.scale_max = dct.scale_min = dct.scale_max = 1.0;
+  EXPECT_EQ(jpeg_scale_denominator(384, 384, 64), 4);
+  for (uint64_t seed = 0; seed < 4; ++seed) {
+    const auto a = load_image(d / "p.jpg", full, seed), b = load_image(d / "p.jpg", dct, seed);
+    ASSERT_TRUE(a && b);
+    EXPECT_FALSE(torch::equal(*a, *b)) << "seed " << seed << ": the scaled decode was not used";
+    EXPECT_LT(mean_abs_diff(*a, *b), 2.0) << "seed " << seed;
+  }
+  // Random crops (area 0.08-1): each seed's crop, at whatever scale it allows.
+  full.scale_min = dct.scale_min = 0.08;
+  for (uint64_t seed = 0; seed < 8; ++seed) {
+    const auto a = load_image(d / "p.jpg", full, seed), b = load_image(d / "p.jpg", dct, seed);
+    ASSERT_TRUE(a && b);
+    EXPECT_LT(mean_abs_diff(*a, *b), 3.0) << "seed " << seed;
+  }
+  // At 224 a side no crop of this image allows 1/2: the same bits.
+  full.size = dct.size = 224;
+  for (uint64_t seed = 0; seed < 3; ++seed)
+    EXPECT_TRUE(torch::equal(*load_image(d / "p.jpg", full, seed), *load_image(d / "p.jpg", dct, seed)));
+}
+
 TEST(ImageFolder, BuildWithOpenCvHeadersHasTheDecoder) { EXPECT_TRUE(have_image_decoder()); }
 #else
 using namespace nrs::data;

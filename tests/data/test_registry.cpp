@@ -2,6 +2,7 @@
 // budgets) against the datasets' own published counts and, where the files
 // are here, against what the loaders read.
 #include "datasets/registry.h"
+#include "datasets/streaming_folder.h"
 
 #include <gtest/gtest.h>
 
@@ -34,4 +35,19 @@ TEST(DatasetRegistry, PublishedSizesMatchWhatTheLoadersRead) {
   }
   EXPECT_EQ(fmnist.train.size(), dataset_entry("fashion-mnist").train_images);
   EXPECT_EQ(fmnist.test.size(), dataset_entry("fashion-mnist").test_images);
+}
+
+TEST(DatasetRegistry, StreamedFolderNamesCarrySizeAndDctScaling) {
+  int64_t size = 0;
+  bool dct = true;
+  EXPECT_TRUE(parse_streaming_folder_name("imagefolder-stream-160-dct", &size, &dct));
+  EXPECT_EQ(size, 160);
+  EXPECT_TRUE(dct);
+  EXPECT_TRUE(parse_streaming_folder_name("imagefolder-stream-224", &size, &dct));
+  EXPECT_EQ(size, 224);
+  EXPECT_FALSE(dct);
+  EXPECT_TRUE(parse_streaming_folder_name("imagefolder-stream-dct", nullptr, &dct));
+  EXPECT_TRUE(dct);
+  EXPECT_FALSE(parse_streaming_folder_name("imagefolder-stream-224-dct2", nullptr, nullptr));
+  EXPECT_TRUE(has_dataset("imagefolder-stream-224-dct"));
 }
