@@ -149,10 +149,8 @@ class ObjectReader {
   }
 
   bool has(const char* k) const { return j_.contains(k); }
-  const json& raw(const char* k) {
-    seen_.insert(k);
-    return j_.at(k);
-  }
+  // The value as it is, once it is there (InputError naming it otherwise).
+  const json& raw(const char* k) { return require(k); }
 
   std::string text(const char* k) {
     const auto& v = require(k);
@@ -260,7 +258,9 @@ ResultDataset read_dataset(ObjectReader r) {
   d.val_size = r.integer("val_size");
   d.test_size = r.integer("test_size");
   d.num_classes = r.integer("num_classes");
-  for (const auto& v : r.raw("shape")) {
+  const json& shape = r.raw("shape");
+  if (!shape.is_array()) r.fail("dataset.shape", "must be a list of integers");
+  for (const auto& v : shape) {
     if (!v.is_number_integer()) r.fail("dataset.shape", "must hold integers");
     d.shape.push_back(v.get<int64_t>());
   }

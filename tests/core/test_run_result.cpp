@@ -108,6 +108,10 @@ TEST(RunResult, MissingMisspeltAndMistypedKeysAreNamed) {
             std::string::npos);
   EXPECT_NE(with([](json& j) { j["throughput"].erase("steps"); }).find("\"throughput.steps\" is missing"),
             std::string::npos);
+  // Found by ci/check-fuzz (tests/fuzz/corpus/fuzz_results/regress-dataset-shape-missing.json).
+  EXPECT_NE(with([](json& j) { j["dataset"].erase("shape"); }).find("\"dataset.shape\" is missing"), std::string::npos);
+  EXPECT_NE(with([](json& j) { j["dataset"]["shape"] = 3; }).find("\"dataset.shape\" must be a list"),
+            std::string::npos);
   EXPECT_NE(
       with([](json& j) { j["segments"][0]["git_commit"] = 7; }).find("\"segments[].git_commit\" must be a string"),
       std::string::npos);
