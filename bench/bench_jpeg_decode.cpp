@@ -81,7 +81,9 @@ const std::vector<std::string>& photo_files() {
     std::filesystem::create_directories(dir);
     std::vector<std::string> out;
     for (size_t k = 0; k < photos().size(); ++k) {
-      out.push_back((dir / ("p" + std::to_string(k) + ".jpg")).string());
+      std::string name = std::to_string(k);  // not "p" + ...: GCC 12's -Wrestrict false positive (CMakeLists.txt)
+      name += ".jpg";
+      out.push_back((dir / name).string());
       std::ofstream(out.back(), std::ios::binary)
           .write(reinterpret_cast<const char*>(photos()[k].data()), static_cast<std::streamsize>(photos()[k].size()));
     }
