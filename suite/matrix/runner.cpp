@@ -45,6 +45,15 @@ void remove_stale_temporaries(const std::string& path, bool lock_held) {
     }
 }
 
+// A run killed after writing its result and before removing its checkpoint
+// leaves PATH.ckpt beside a finished result. The result supersedes it, so
+// the next pass removes it (unless the cell keeps its checkpoints).
+void remove_superseded_checkpoint(const Cell& c, const std::string& path) {
+  if (c.config.checkpoint.keep) return;
+  std::error_code ec;
+  fs::remove(path + ".ckpt", ec);
+}
+
 RunResult failed_result(const Cell& c, uint64_t seed, const std::string& command_line, const std::string& reason) {
   auto cfg = c.config;
   cfg.seed = seed;
@@ -186,6 +195,10 @@ class MatrixPass {
       if (is_finished(items[i])) {
         finished_[i] = true;
         ++sum_.already_done;
+        if (writer_) {
+          const auto& c = p_.cells[items[i].cell];
+          remove_superseded_checkpoint(c, result_path(o_.out_dir, c, items[i].seed));
+        }
       }
     remaining_ = items.size() - sum_.already_done;
     done_ = sum_.already_done;

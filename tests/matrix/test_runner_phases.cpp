@@ -101,12 +101,19 @@ TEST(RunnerPhases, TrainsEachItemOnceInOrderAndRecordsItsCell) {
     }
   EXPECT_TRUE(fs::exists(fs::path(d.str()) / "protocol-phases.json"));
 
-  // A second pass finds every item finished and trains nothing.
+  // A run killed between writing its result and removing its checkpoint
+  // left the checkpoint behind (ci/check-soak saw one).
+  const auto first = nrs::matrix::result_path(d.str(), p.cells[0], 0);
+  std::ofstream(first + ".ckpt") << "stale";
+
+  // A second pass finds every item finished, trains nothing, and removes the
+  // checkpoint its result supersedes.
   FakeTrainer again;
   const auto s2 = nrs::matrix::run_matrix(p, options(again, d.str()));
   EXPECT_TRUE(again.calls.empty());
   EXPECT_EQ(s2.already_done, 4u);
   EXPECT_EQ(s2.ran, 0u);
+  EXPECT_FALSE(fs::exists(first + ".ckpt"));
 }
 
 TEST(RunnerPhases, AFailureIsRecordedAndAStopLeavesTheRestForTheNextPass) {
