@@ -92,10 +92,7 @@ void print_budget(const matrix::Protocol& p, const BudgetRequest& req) {
   std::printf("total: %.3f device-hours over %zu seeds (training %.3f, evaluation %.3f)%s\n", b.hours(), p.seeds.size(),
               b.train_hours, b.eval_hours,
               b.unpriced > 0 ? (", " + std::to_string(b.unpriced) + " cells unpriced and not counted").c_str() : "");
-  std::printf(
-      "priced: training steps at the reports' ms per step (per image where the batch differs), evaluation forward "
-      "passes at 1/3 of SGD's per-image cost; not priced: Hessians, landscapes, data loading, checkpoints, "
-      "communication\n");
+  std::printf("priced: %s; not priced: %s\n", matrix::kBudgetPriced, matrix::kBudgetNotPriced);
   if (!req.json_out.empty()) write_json_atomic(req.json_out, matrix::budget_json(p, b));
 }
 

@@ -125,19 +125,16 @@ nlohmann::json budget_json(const Protocol& p, const Budget& b) {
     }
     cells.push_back(j);
   }
-  return {
-      {"kind", "nrsbench-compute-budget"},
-      {"protocol", p.name},
-      {"protocol_sha256", p.sha256},
-      {"cells", cells},
-      {"train_device_hours", b.train_hours},
-      {"eval_device_hours", b.eval_hours},
-      {"device_hours", b.hours()},
-      {"unpriced_cells", b.unpriced},
-      {"priced",
-       "training steps at the reports' ms per step (per image where the batch differs); evaluation "
-       "forward passes at 1/3 of SGD's per-image step cost"},
-      {"not_priced", "Hessians, landscapes, data loading and decoding, checkpoints, communication between replicas"}};
+  return {{"kind", "nrsbench-compute-budget"},
+          {"protocol", p.name},
+          {"protocol_sha256", p.sha256},
+          {"cells", cells},
+          {"train_device_hours", b.train_hours},
+          {"eval_device_hours", b.eval_hours},
+          {"device_hours", b.hours()},
+          {"unpriced_cells", b.unpriced},
+          {"priced", kBudgetPriced},
+          {"not_priced", kBudgetNotPriced}};
 }
 
 std::vector<StepCostReport> read_step_cost_reports(const std::string& files) {

@@ -52,6 +52,13 @@ struct Budget {
 // pass is taken to cost (forward ~ 1/3 of forward + backward).
 inline constexpr double kEvalForwardFraction = 1.0 / 3.0;
 
+// What an estimate prices and leaves out, as the table and the JSON state it.
+inline constexpr const char* kBudgetPriced =
+    "training steps at the reports' ms per step (per image where the batch differs); evaluation forward passes at "
+    "1/3 of SGD's per-image step cost";
+inline constexpr const char* kBudgetNotPriced =
+    "Hessians, landscapes, data loading and decoding, checkpoints, communication between replicas";
+
 // Prices each cell of `p` (all its seeds) from `reports`. Throws
 // std::invalid_argument naming the flag when a cell's dataset has no published
 // size and BudgetOptions gives none.
