@@ -83,10 +83,11 @@ int cmd_check(const std::vector<std::string>& args) {
     for (const auto& c : rep.claims)
       if (c.verdict == "missing") std::printf("%-48s missing: %s\n", c.id.c_str(), c.why.c_str());
   }
-  std::printf("\ncheck: %zu pass, %zu fail, %zu missing (no matching cell%s)\n", rep.pass, rep.fail, rep.missing,
-              show_missing ? "" : "; --show-missing lists them");
-  std::printf("claims: %zu supported, %zu contradicted, %zu inconclusive, %zu refused, %zu missing\n", rep.supported,
-              rep.contradicted, rep.inconclusive, rep.refused, rep.claims_missing);
+  std::printf("\ncheck: %zu pass, %zu fail, %zu missing (no matching cell%s)\n", rep.summary.pass, rep.summary.fail,
+              rep.summary.missing, show_missing ? "" : "; --show-missing lists them");
+  std::printf("claims: %zu supported, %zu contradicted, %zu inconclusive, %zu refused, %zu missing\n",
+              rep.summary.supported, rep.summary.contradicted, rep.summary.inconclusive, rep.summary.refused,
+              rep.summary.claims_missing);
   if (!report_path.empty()) {
     auto report = rep.to_json();
     report["results_dirs"] = dirs;
@@ -94,7 +95,7 @@ int cmd_check(const std::vector<std::string>& args) {
     report["generated"] = iso8601_now();
     write_json_atomic(report_path, report);
   }
-  return rep.fail > 0 ? 1 : 0;
+  return rep.summary.fail > 0 ? 1 : 0;
 }
 
 }  // namespace nrs::cli

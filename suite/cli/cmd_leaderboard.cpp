@@ -43,13 +43,13 @@ int cmd_leaderboard(const std::vector<std::string>& args) {
     report = matrix::check(agg, baselines, co);
   }
   auto lb = matrix::make_leaderboard(agg, report ? &*report : nullptr, title, family, rank_by);
-  lb["baselines"] = files;
-  lb["results_dirs"] = dirs;  // with baselines, title and rank_by: the command that remakes this page
+  lb.baselines = files;
+  lb.results_dirs = dirs;  // with baselines, title and rank_by: the command that remakes this page
   if (out.empty()) out = dir;
   std::filesystem::create_directories(out);
   const auto json_path = (std::filesystem::path(out) / "leaderboard.json").string();
   const auto html_path = (std::filesystem::path(out) / "leaderboard.html").string();
-  write_json_atomic(json_path, lb);
+  write_json_atomic(json_path, lb.to_json());
   write_text_atomic(html_path, matrix::render_html(lb));
   print_table(agg);
   std::printf("\nleaderboard: %s\n             %s\n", json_path.c_str(), html_path.c_str());

@@ -264,7 +264,7 @@ json ClaimRow::to_json() const {
   return row;
 }
 
-json CheckReport::summary_json() const {
+json CheckSummary::to_json() const {
   return {{"pass", pass},
           {"fail", fail},
           {"missing", missing},
@@ -293,7 +293,7 @@ json CheckReport::to_json() const {
             {"alpha_one_sided", alpha / 2},
             {"size", members.size()},
             {"members", members}}},
-          {"summary", summary_json()},
+          {"summary", summary.to_json()},
           {"rules",
            {{"reference",
              "pass when |measured mean - reference| <= t(0.975, Welch df) * sqrt(se_ref^2 + se_measured^2); se = sd / "
@@ -589,11 +589,11 @@ void test_claims(const Aggregate& agg, const std::vector<ClaimSpec>& specs, Chec
     r.mde_holm = stats::claim_mde(stats::parse_claim_kind(r.kind).value(), r.se, r.df, rep.alpha / (2 * m));
   }
   for (const auto& r : rep.claims) {
-    if (r.verdict == "supported") ++rep.supported;
-    if (r.verdict == "contradicted") ++rep.contradicted;
-    if (r.verdict == "inconclusive") ++rep.inconclusive;
-    if (r.verdict == "refused") ++rep.refused;
-    if (r.verdict == "missing") ++rep.claims_missing;
+    if (r.verdict == "supported") ++rep.summary.supported;
+    if (r.verdict == "contradicted") ++rep.summary.contradicted;
+    if (r.verdict == "inconclusive") ++rep.summary.inconclusive;
+    if (r.verdict == "refused") ++rep.summary.refused;
+    if (r.verdict == "missing") ++rep.summary.claims_missing;
   }
 }
 
@@ -720,14 +720,14 @@ CheckReport check(const Aggregate& agg, const std::vector<json>& baselines, cons
         row.delta = meas.mean - ref;
         reference_rule(row, e, meas, opts.alpha);
         const bool ok = std::abs(row.delta) <= row.band;
-        (ok ? rep.pass : rep.fail)++;
+        (ok ? rep.summary.pass : rep.summary.fail)++;
         row.verdict = ok ? "pass" : "fail";
         // The paper's own yardstick beside the test: is our mean inside its
         // 95% CI, and do the two intervals overlap?
         const double ci_ref = e.contains("ci95") ? parse_ci(e["ci95"]) : std::nan("");
         if (std::isfinite(ci_ref)) {
           const bool inside = std::abs(row.delta) <= ci_ref;
-          (inside ? rep.paper_ci_inside : rep.paper_ci_outside)++;
+          (inside ? rep.summary.paper_ci_inside : rep.summary.paper_ci_outside)++;
           row.paper_ci_inside = inside;
           row.paper_ci_low = ref - ci_ref;
           row.paper_ci_high = ref + ci_ref;
@@ -746,7 +746,7 @@ CheckReport check(const Aggregate& agg, const std::vector<json>& baselines, cons
         rep.rows.push_back(std::move(row));
       }
       if (order.empty()) {
-        ++rep.missing;
+        ++rep.summary.missing;
         CheckRow row;
         row.id = e["id"].get<std::string>();
         row.file = file;

@@ -108,14 +108,20 @@ struct ClaimRow {
   nlohmann::json to_json() const;
 };
 
+// What a check found: reference rows by verdict (and against the paper's own
+// CI), claims by verdict.
+struct CheckSummary {
+  size_t pass = 0, fail = 0, missing = 0, paper_ci_inside = 0, paper_ci_outside = 0;
+  size_t supported = 0, contradicted = 0, inconclusive = 0, refused = 0, claims_missing = 0;
+  nlohmann::json to_json() const;  // {"pass", "fail", "missing", "paper_ci", "claims"}
+};
+
 struct CheckReport {
   std::vector<CheckRow> rows;
   std::vector<ClaimRow> claims;
-  size_t pass = 0, fail = 0, missing = 0, paper_ci_inside = 0, paper_ci_outside = 0;
-  size_t supported = 0, contradicted = 0, inconclusive = 0, refused = 0, claims_missing = 0;
+  CheckSummary summary;
   double alpha = 0.05;
   std::string family;
-  nlohmann::json summary_json() const;
   nlohmann::json to_json() const;  // {"rows", "claims", "family", "alpha", "summary", "rules"}
 };
 

@@ -14,52 +14,6 @@
 #include <set>
 
 namespace nrs::matrix {
-using nlohmann::json;
-
-namespace {
-
-json mean_or_null(const Stats& s) { return s.empty() ? json(nullptr) : json(s.mean); }
-
-json mean_sd_ci(const Stats& s) {
-  return s.empty() ? json(nullptr) : json{{"mean", s.mean}, {"std", s.std}, {"ci95", s.to_json()["ci95"]}};
-}
-
-json method_json(const CellAggregate& c) {
-  const auto& m = c.metrics;
-  json lambda = mean_sd_ci(m.lambda_max);
-  if (!lambda.is_null()) {
-    lambda["sampling_sd"] = mean_or_null(m.lambda_max_sampling_sd);  // one subset's, mean over runs
-    if (c.lambda_spread) lambda["spread"] = c.lambda_spread->to_json();
-  }
-  return {{"label", c.label},
-          {"variant", c.variant},
-          {"optimizer", c.optimizer},
-          {"cell_id", c.cell_id},
-          {"runs", c.runs},
-          {"ok", c.ok},
-          {"diverged", c.diverged},
-          {"failed", c.failed},
-          {"test_acc", mean_sd_ci(m.test_acc)},
-          {"val_acc", mean_or_null(m.val_acc)},
-          {"val_acc_stats", mean_sd_ci(m.val_acc)},
-          {"lambda_max", lambda},
-          {"lambda_max_over_lambda_5", mean_or_null(m.lambda_max_over_lambda_5)},
-          {"trace", mean_or_null(m.trace)},
-          {"train_images_per_s", mean_or_null(m.train_images_per_s)},
-          {"ms_per_step", mean_or_null(m.ms_per_step)},
-          {"cost_ratio_vs_sgd", c.cost_ratio_vs_sgd ? json(*c.cost_ratio_vs_sgd) : json(nullptr)},
-          {"step_cost", c.step_cost_block()},
-          {"time_to_target", c.time_to_target_block()},
-          {"epochs", c.config_field("epochs")},
-          {"devices", c.devices},
-          {"git_commits", c.git_commits},
-          {"curve", c.curve_block()},
-          {"density", c.density_block()},
-          {"slices", c.slices_block()}};
-}
-
-}  // namespace
-
 std::string html_escape(const std::string& s) { return svg::escape(s); }
 
 std::vector<BoardRank> rank_methods(const std::vector<const CellAggregate*>& cells, const std::string& metric,
@@ -108,28 +62,32 @@ double metric_mean(const CellAggregate* c, const std::string& metric) {
 
 }  // namespace
 
-json make_leaderboard(const Aggregate& agg, const CheckReport* report, const std::string& title,
-                      const std::string& results_dir, const std::string& rank_by) {
+Leaderboard make_leaderboard(const Aggregate& agg, const CheckReport* report, const std::string& title,
+                             const std::string& results_dir, const std::string& rank_by) {
   if (!agg.cells.empty() && !agg.cells.front().metrics.find(rank_by))
     throw InputError("--rank-by '" + rank_by + "': not a metric (test_acc, val_acc, lambda_max, ...)");
-  std::map<std::string, json> boards;
+  Leaderboard lb;
+  std::map<std::string, size_t> board_index;  // board key -> index in lb.boards
   std::map<std::string, std::vector<const CellAggregate*>> cells_of;
   std::map<std::string, std::string> board_of_cell;  // cell id -> board key
-  std::vector<std::string> order;
   for (const auto& c : agg.cells) {
     const std::string key = board_key(c);
-    if (!boards.count(key)) {
-      order.push_back(key);
-      boards[key] = {
-          {"board", key},           {"dataset", c.dataset},     {"model", c.model},          {"group", c.group},
-          {"protocol", c.protocol}, {"methods", json::array()}, {"reported", json::array()}, {"claims", json::array()}};
+    if (!board_index.count(key)) {
+      board_index[key] = lb.boards.size();
+      Board b;
+      b.board = key;
+      b.dataset = c.dataset;
+      b.model = c.model;
+      b.group = c.group;
+      b.protocol = c.protocol;
+      lb.boards.push_back(std::move(b));
     }
     cells_of[key].push_back(&c);
     board_of_cell[c.cell_id] = key;
   }
   const bool lower = lower_is_better(rank_by);
-  for (const auto& k : order) {
-    auto& cs = cells_of[k];
+  for (auto& board : lb.boards) {
+    auto& cs = cells_of[board.board];
     std::stable_sort(cs.begin(), cs.end(), [&](const CellAggregate* a, const CellAggregate* b) {
       const double x = metric_mean(a, rank_by), y = metric_mean(b, rank_by);
       if (!std::isfinite(x)) return false;
@@ -138,34 +96,20 @@ json make_leaderboard(const Aggregate& agg, const CheckReport* report, const std
     });
     const auto ranks = rank_methods(cs, rank_by, 0.05);
     for (size_t i = 0; i < cs.size(); ++i) {
-      json m = method_json(*cs[i]);
-      m["rank"] = ranks[i].rank;
-      m["tied"] = ranks[i].tied;
-      boards[k]["methods"].push_back(m);
+      auto m = MethodEntry::of(*cs[i]);
+      m.rank = ranks[i].rank;
+      m.tied = ranks[i].tied;
+      board.methods.push_back(std::move(m));
     }
   }
-  size_t unmatched = 0;
   if (report) {
     for (const auto& r : report->rows) {
       if (r.verdict == "missing") {
-        ++unmatched;
+        ++lb.references_without_a_matching_cell;
         continue;
       }
       const auto b = board_of_cell.find(r.cell_id);
-      if (b == board_of_cell.end()) continue;
-      const auto row = r.to_json();
-      boards[b->second]["reported"].push_back({{"id", r.id},
-                                               {"kind", r.kind},
-                                               {"cell", r.cell},
-                                               {"metric", r.metric},
-                                               {"reported", r.reference},
-                                               {"reported_ci95", r.reference_ci95},
-                                               {"measured", row["measured"]},
-                                               {"verdict", r.verdict},
-                                               {"rule", r.rule},
-                                               {"verdict_paper_ci", row.value("verdict_paper_ci", json(nullptr))},
-                                               {"selection", row.value("selection", json(nullptr))},
-                                               {"citation", r.citation}});
+      if (b != board_of_cell.end()) lb.boards[board_index[b->second]].reported.push_back({r});
     }
     // A claim goes on every board holding a cell of its NRS cell's name.
     for (const auto& c : report->claims) {
@@ -173,39 +117,33 @@ json make_leaderboard(const Aggregate& agg, const CheckReport* report, const std
       std::set<std::string> keys;
       for (const auto& cell : agg.cells)
         if (cell.name == c.cell) keys.insert(board_of_cell[cell.cell_id]);
-      for (const auto& k : keys) boards[k]["claims"].push_back(c.to_json());
+      for (const auto& k : keys) lb.boards[board_index[k]].claims.push_back(c);
     }
+    lb.check_summary = report->summary;
   }
-  json out = json::array();
-  for (const auto& k : order) out.push_back(boards[k]);
-  return {{"kind", "nrsbench-leaderboard"},
-          {"title", title},
-          {"generated", iso8601_now()},
-          {"suite_version", suite_version()},
-          {"git_commit", git_commit()},
-          {"results_dir", results_dir},
-          {"rank_by", rank_by},
-          {"rank_rule",
-           "methods sorted by mean " + rank_by +
-               "; rank = 1 + the number of methods better beyond the noise "
-               "(Welch two-sided, Holm over the board's pairs, alpha 0.05): methods the data do not separate share a "
-               "rank (tied)"},
-          {"boards", out},
-          {"check_summary", report ? report->summary_json() : json(nullptr)},
-          {"references_without_a_matching_cell", unmatched},
-          {"notes",
-           {"Accuracy: final-epoch test accuracy, mean +- sample std over seeds (95% CI in the JSON).",
-            "lambda: top Hessian eigenvalue of the final model (Lanczos; the mean over the run's disjoint sample "
-            "subsets where it has several).",
-            "cost: the step-cost report's median of paired per-round ratios to SGD (one process, variants "
-            "interleaved) where one is beside the results; else ms per step / SGD's from the runs themselves, wall "
-            "clock on a machine they shared (loaded-machine figures).",
-            "to target: epochs and training seconds until the test accuracy first reached the SGD cell's mean final "
-            "test accuracy; median over all seeds, a seed that never reached it counting as later than all others "
-            "(\"not reached\" when the median seed did not); reached/runs. Under a schedule that decays to zero "
-            "this mostly restates the final accuracy.",
-            "Reported numbers come from the cited sources; measured numbers from the runs in results_dir. They are "
-            "never mixed."}}};
+  lb.title = title;
+  lb.generated = iso8601_now();
+  lb.suite_version = suite_version();
+  lb.git_commit = git_commit();
+  lb.results_dir = results_dir;
+  lb.rank_by = rank_by;
+  lb.rank_rule = "methods sorted by mean " + rank_by +
+                 "; rank = 1 + the number of methods better beyond the noise "
+                 "(Welch two-sided, Holm over the board's pairs, alpha 0.05): methods the data do not separate share "
+                 "a rank (tied)";
+  lb.notes = {"Accuracy: final-epoch test accuracy, mean +- sample std over seeds (95% CI in the JSON).",
+              "lambda: top Hessian eigenvalue of the final model (Lanczos; the mean over the run's disjoint sample "
+              "subsets where it has several).",
+              "cost: the step-cost report's median of paired per-round ratios to SGD (one process, variants "
+              "interleaved) where one is beside the results; else ms per step / SGD's from the runs themselves, wall "
+              "clock on a machine they shared (loaded-machine figures).",
+              "to target: epochs and training seconds until the test accuracy first reached the SGD cell's mean final "
+              "test accuracy; median over all seeds, a seed that never reached it counting as later than all others "
+              "(\"not reached\" when the median seed did not); reached/runs. Under a schedule that decays to zero "
+              "this mostly restates the final accuracy.",
+              "Reported numbers come from the cited sources; measured numbers from the runs in results_dir. They are "
+              "never mixed."};
+  return lb;
 }
 
 }  // namespace nrs::matrix

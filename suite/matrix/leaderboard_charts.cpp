@@ -7,7 +7,6 @@
 #include <set>
 
 namespace nrs::matrix {
-using nlohmann::json;
 
 namespace {
 
@@ -22,25 +21,12 @@ constexpr int kFixedCount = sizeof(kFixed) / sizeof(kFixed[0]);
 struct Method {
   std::string label;
   svg::Style style;
-  const json* m;
+  const MethodEntry* m;
 };
 
-// j[k], or null when j lacks k (const operator[] must not see a missing key).
-const json& at(const json& j, const char* k) {
-  static const json null;
-  return j.is_object() && j.contains(k) ? j[k] : null;
-}
+double or_nan(const std::optional<double>& v) { return v ? *v : std::nan(""); }
 
-double num(const json& j, const char* k) {
-  return j.is_object() && j.contains(k) && j[k].is_number() ? j[k].get<double>() : std::nan("");
-}
-
-std::vector<double> nums(const json& j, const char* k) {
-  std::vector<double> v;
-  if (j.is_object() && j.contains(k) && j[k].is_array())
-    for (const auto& e : j[k]) v.push_back(e.is_number() ? e.get<double>() : std::nan(""));
-  return v;
-}
+std::vector<double> as_doubles(const std::vector<size_t>& v) { return {v.begin(), v.end()}; }
 
 svg::Axis axis(const std::string& label, bool log = false) {
   svg::Axis a;
@@ -69,11 +55,11 @@ bool accuracy_chart(const std::vector<Method>& ms, svg::Chart& c) {
   c.x.integer = true;
   c.y = axis("test accuracy (fraction of the test set)");
   for (const auto& me : ms) {
-    const auto& cv = at(*me.m, "curve");
-    if (!cv.is_object()) continue;
-    auto s = series(me, nums(cv, "epoch"), nums(cv, "mean"));
-    const auto n = nums(cv, "n");
-    if (std::any_of(n.begin(), n.end(), [](double k) { return k >= 2; })) s.lo = nums(cv, "lo"), s.hi = nums(cv, "hi");
+    if (!me.m->curve) continue;
+    const Band& cv = *me.m->curve;
+    auto s = series(me, cv.x, cv.mean);
+    const auto n = as_doubles(cv.n);
+    if (std::any_of(n.begin(), n.end(), [](double k) { return k >= 2; })) s.lo = cv.lo, s.hi = cv.hi;
     s.marker_every = std::max(1, static_cast<int>(s.x.size() / 12));
     c.series.push_back(std::move(s));
   }
@@ -98,14 +84,14 @@ bool lambda_chart(const std::vector<Method>& ms, svg::Chart& c) {
   c.y = axis("λ_max (final model, training loss)");
   bool sampling = false;
   for (const auto& me : ms) {
-    const auto& l = at(*me.m, "lambda_max");
-    if (!l.is_object()) continue;
-    const double mean = num(l, "mean"), i = static_cast<double>(c.x.categories.size());
+    if (!me.m->lambda_max) continue;
+    const LambdaEstimate& l = *me.m->lambda_max;
+    const double mean = l.over_seeds.mean, i = static_cast<double>(c.x.categories.size());
     auto s = series(me, {i}, {mean});
     s.line = false;
-    s.err = {around(mean, num(l, "ci95"))};
-    if (std::isfinite(num(l, "sampling_sd"))) {
-      s.err2 = {around(mean, num(l, "sampling_sd"))};
+    s.err = {around(mean, or_nan(l.over_seeds.ci95))};
+    if (std::isfinite(or_nan(l.sampling_sd))) {
+      s.err2 = {around(mean, *l.sampling_sd)};
       s.err2_offset_px = 10;
       sampling = true;
     }
@@ -125,9 +111,9 @@ bool cost_chart(const std::vector<Method>& ms, svg::Chart& c) {
   // when every method has it, else ms.
   bool step_cost = true, ratio = true;
   for (const auto& me : ms) {
-    if (!at(*me.m, "test_acc").is_object()) continue;
-    if (!at(*me.m, "step_cost").is_object()) step_cost = false;
-    if (!std::isfinite(num(*me.m, "cost_ratio_vs_sgd"))) ratio = false;
+    if (!me.m->test_acc) continue;
+    if (!me.m->step_cost) step_cost = false;
+    if (!std::isfinite(or_nan(me.m->cost_ratio_vs_sgd))) ratio = false;
   }
   c.x = axis(step_cost ? "cost per training step (× SGD's, nrsbench step-cost in one process)"
              : ratio   ? "cost per training step (× SGD's ms/step)"
@@ -135,15 +121,14 @@ bool cost_chart(const std::vector<Method>& ms, svg::Chart& c) {
   c.y = axis("final test accuracy (fraction)");
   std::vector<double> cost, acc;
   for (const auto& me : ms) {
-    const auto& a = at(*me.m, "test_acc");
-    const double x = step_cost ? num(at(*me.m, "step_cost"), "ratio_to_sgd")
-                     : ratio   ? num(*me.m, "cost_ratio_vs_sgd")
-                               : num(*me.m, "ms_per_step");
-    if (!a.is_object() || !std::isfinite(x)) continue;
-    const double y = num(a, "mean");
+    const double x = step_cost ? (me.m->step_cost ? me.m->step_cost->ratio_to_sgd : std::nan(""))
+                     : ratio   ? or_nan(me.m->cost_ratio_vs_sgd)
+                               : or_nan(me.m->ms_per_step);
+    if (!me.m->test_acc || !std::isfinite(x)) continue;
+    const double y = me.m->test_acc->mean;
     auto s = series(me, {x}, {y});
     s.line = false;
-    s.err = {around(y, num(a, "ci95"))};
+    s.err = {around(y, or_nan(me.m->test_acc->ci95))};
     c.series.push_back(std::move(s));
     cost.push_back(x);
     acc.push_back(y);
@@ -166,9 +151,8 @@ bool density_chart(const std::vector<Method>& ms, svg::Chart& c) {
   c.y = axis("density (per unit λ, log scale)", true);
   double top = 0, low = INFINITY;
   for (const auto& me : ms) {
-    const auto& d = at(*me.m, "density");
-    if (!d.is_object()) continue;
-    auto s = series(me, nums(d, "grid"), nums(d, "density"));
+    if (!me.m->density) continue;
+    auto s = series(me, me.m->density->x, me.m->density->y);
     for (double v : s.y)
       if (v > 0 && std::isfinite(v)) top = std::max(top, v), low = std::min(low, v);
     s.marker_every = std::max(1, static_cast<int>(s.x.size() / 8));
@@ -197,11 +181,9 @@ svg::Chart slice_chart(const std::vector<Method>& ms, const std::string& kind) {
   // onto the floor. A cross-entropy loss is positive, so no point is lost.
   c.y = axis("training loss (cross-entropy, nats, log scale)", true);
   for (const auto& me : ms) {
-    const auto& sl = at(*me.m, "slices");
-    if (!sl.is_array()) continue;
-    for (const auto& s : sl)
-      if (s.value("kind", "") == kind) {
-        auto se = series(me, nums(s, "alphas"), nums(s, "train_loss"));
+    for (const auto& s : me.m->slices)
+      if (s.kind == kind) {
+        auto se = series(me, s.curve.x, s.curve.y);
         se.marker_every = std::max(1, static_cast<int>(se.x.size() / 10));
         c.series.push_back(std::move(se));
       }
@@ -230,10 +212,10 @@ svg::Style Palette::style(const std::string& label) const {
   return slot_style(it == slot_.end() ? 0 : it->second);
 }
 
-std::vector<std::string> method_labels(const json& lb) {
+std::vector<std::string> method_labels(const Leaderboard& lb) {
   std::vector<std::string> v;
-  for (const auto& b : lb["boards"])
-    for (const auto& m : b["methods"]) v.push_back(m["label"].get<std::string>());
+  for (const auto& b : lb.boards)
+    for (const auto& m : b.methods) v.push_back(m.label);
   return v;
 }
 
@@ -250,10 +232,9 @@ std::vector<size_t> pareto_front(const std::vector<double>& cost, const std::vec
   return front;
 }
 
-std::vector<BoardChart> board_charts(const json& board, const Palette& palette, const std::string& id_prefix) {
+std::vector<BoardChart> board_charts(const Board& board, const Palette& palette, const std::string& id_prefix) {
   std::vector<Method> ms;
-  for (const auto& m : board["methods"])
-    ms.push_back({m["label"].get<std::string>(), palette.style(m["label"].get<std::string>()), &m});
+  for (const auto& m : board.methods) ms.push_back({m.label, palette.style(m.label), &m});
   std::vector<BoardChart> out;
   auto add = [&](svg::Chart c, const std::string& id, std::string caption) {
     c.id = id_prefix + "-" + id;
@@ -283,11 +264,8 @@ std::vector<BoardChart> board_charts(const json& board, const Palette& palette, 
         "seeds that share a grid. Log scale; at most six decades below the peak are shown.");
   std::vector<std::string> kinds;
   for (const auto& me : ms)
-    if (at(*me.m, "slices").is_array())
-      for (const auto& s : at(*me.m, "slices")) {
-        const auto k = s.value("kind", "");
-        if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
-      }
+    for (const auto& s : me.m->slices)
+      if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end()) kinds.push_back(s.kind);
   for (size_t i = 0; i < kinds.size(); ++i) {
     auto sc = slice_chart(ms, kinds[i]);
     if (!sc.series.empty())
@@ -296,14 +274,6 @@ std::vector<BoardChart> board_charts(const json& board, const Palette& palette, 
               "), mean over the seeds that share the α grid.");
   }
   return out;
-}
-
-std::string charts_html(const std::vector<BoardChart>& charts) {
-  if (charts.empty()) return "";
-  std::string h = "<div class=\"charts\">\n";
-  for (const auto& c : charts)
-    h += "<figure>\n" + svg::render(c.chart) + "<figcaption>" + html_escape(c.caption) + "</figcaption>\n</figure>\n";
-  return h + "</div>\n";
 }
 
 }  // namespace nrs::matrix

@@ -4,10 +4,10 @@
 // densities and 1-D loss slices. One style (colour, marker, dash) per method
 // on the whole page.
 #pragma once
+#include "suite/matrix/leaderboard_model.h"
 #include "suite/matrix/svg_chart.h"
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -32,18 +32,15 @@ class Palette {
 std::vector<size_t> pareto_front(const std::vector<double>& cost, const std::vector<double>& acc);
 
 // Every method label of a leaderboard, for its Palette.
-std::vector<std::string> method_labels(const nlohmann::json& leaderboard);
+std::vector<std::string> method_labels(const Leaderboard& leaderboard);
 
 struct BoardChart {
   svg::Chart chart;
   std::string caption;  // plain text: what the marks mean
 };
 
-// Charts of one board (a leaderboard["boards"][i]); a chart without data is
-// left out. `id_prefix` makes the chart ids unique on the page.
-std::vector<BoardChart> board_charts(const nlohmann::json& board, const Palette& palette, const std::string& id_prefix);
-
-// <div class="charts"> with one <figure> per chart; "" when there is none.
-std::string charts_html(const std::vector<BoardChart>& charts);
+// Charts of one board; a chart without data is left out. `id_prefix` makes
+// the chart ids unique on the page.
+std::vector<BoardChart> board_charts(const Board& board, const Palette& palette, const std::string& id_prefix);
 
 }  // namespace nrs::matrix

@@ -1,10 +1,13 @@
-// The leaderboard page: the template suite/matrix/leaderboard_page.html,
-// embedded at build time, with its placeholders filled by the functions
-// below. Every string that comes from results or baselines is escaped.
-#include "nrsbench/leaderboard_page.h"
+// The leaderboard page: the templates of suite/matrix/page/, embedded at
+// build time, filled from the typed leaderboard. This file computes the
+// values (numbers formatted, strings escaped, which fragment applies); the
+// markup is in the templates. Every string from results or baselines is
+// escaped.
+#include "nrsbench/page_templates.h"
 #include "suite/matrix/leaderboard.h"
 #include "suite/matrix/leaderboard_charts.h"
 
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 
@@ -13,178 +16,203 @@ using nlohmann::json;
 
 namespace {
 
-std::string num(const json& v, int prec) {
-  if (!v.is_number()) return "&ndash;";
+const char* const kNone = "&ndash;";  // a value the data do not have
+
+using Values = std::map<std::string, std::string>;
+
+std::string fill(const std::string& name, const Values& values) { return fill_template(page_template(name), values); }
+
+std::string fixed(std::optional<double> v, int prec) {
+  if (!v || !std::isfinite(*v)) return kNone;
   std::ostringstream s;
   s.setf(std::ios::fixed);
   s.precision(prec);
-  s << v.get<double>();
+  s << *v;
   return s.str();
 }
 
-std::string sig(const json& v, int digits) {
-  if (!v.is_number()) return "&ndash;";
+std::string sig(std::optional<double> v, int digits) {
+  if (!v || !std::isfinite(*v)) return kNone;
   std::ostringstream s;
   s.precision(digits);
-  s << v.get<double>();
+  s << *v;
   return s.str();
 }
 
-std::string str(const json& v) { return html_escape(v.is_string() ? v.get<std::string>() : v.dump()); }
+std::string cell(const std::string& value) { return fill("cell", {{"value", value}}); }
 
-// "<td>median epochs (reached/runs)</td><td>median seconds</td>" of a
-// time_to_target block; a median that falls on a seed that never reached the
-// target reads "not reached".
-std::string target_cells(const json& t) {
-  if (!t.is_object()) return "<td>&ndash;</td><td>&ndash;</td>";
-  const std::string count =
-      " <small>(" + std::to_string(t["reached"].get<int>()) + "/" + std::to_string(t["runs"].get<int>()) + ")</small>";
-  auto med = [](const json& v, int digits) { return v.is_number() ? num(v, digits) : std::string("not reached"); };
-  return "<td>" + med(t["median_epochs"], 1) + count + "</td><td>" + med(t["median_train_seconds"], 0) + "</td>";
+// A JSON value as written by the baseline (a number, or a string such as "<0.1").
+std::string as_written(const json& v) { return html_escape(v.is_string() ? v.get<std::string>() : v.dump()); }
+
+std::string meta(const Leaderboard& lb) {
+  return fill("meta", {{"generated", html_escape(lb.generated)},
+                       {"suite_version", html_escape(lb.suite_version)},
+                       {"commit", html_escape(lb.git_commit.substr(0, 12))},
+                       {"results_dir", html_escape(lb.results_dir)}});
 }
 
-std::string meta(const json& lb) {
-  return "<p><small>generated " + html_escape(lb.value("generated", "")) + " by nrsbench " +
-         html_escape(lb.value("suite_version", "")) + " (commit <code>" +
-         html_escape(lb.value("git_commit", "").substr(0, 12)) + "</code>) from <code>" +
-         html_escape(lb.value("results_dir", "")) + "</code></small></p>";
-}
-
-std::string notes(const json& lb) {
+std::string notes(const Leaderboard& lb) {
   std::string h;
-  for (const auto& n : lb["notes"]) h += "<li><small>" + str(n) + "</small></li>\n";
+  for (const auto& n : lb.notes) h += fill("note", {{"note", html_escape(n)}});
   return h;
 }
 
-std::string check_summary(const json& lb) {
-  if (!lb["check_summary"].is_object()) return "";
-  const auto& s = lb["check_summary"];
-  std::string claims;
-  if (s.contains("claims") && s["claims"].is_object()) {
-    const auto& c = s["claims"];
-    claims = "; claims: <span class=\"supported\">" + str(c["supported"]) +
-             " supported</span>, <span class=\"contradicted\">" + str(c["contradicted"]) +
-             " contradicted</span>, <span class=\"inconclusive\">" + str(c["inconclusive"]) +
-             " inconclusive</span>, <span class=\"refused\">" + str(c["refused"]) + " refused</span>";
-  }
-  return "<p id=\"check-summary\">reference check: <span class=\"pass\">" + str(s["pass"]) +
-         " pass</span>, <span class=\"fail\">" + str(s["fail"]) + " fail</span>, <span class=\"missing\">" +
-         str(s["missing"]) + " without a matching cell</span>" + claims + "</p>";
+std::string check_summary(const Leaderboard& lb) {
+  if (!lb.check_summary) return "";
+  const auto& s = *lb.check_summary;
+  auto n = [](size_t v) { return std::to_string(v); };
+  const std::string claims = fill("check_summary_claims", {{"supported", n(s.supported)},
+                                                           {"contradicted", n(s.contradicted)},
+                                                           {"inconclusive", n(s.inconclusive)},
+                                                           {"refused", n(s.refused)}});
+  return fill("check_summary",
+              {{"pass", n(s.pass)}, {"fail", n(s.fail)}, {"missing", n(s.missing)}, {"claims", claims}});
 }
 
 // The cost a step-cost report beside the runs gives (one process, variants
-// interleaved), with its source on hover; a column only on boards that have one.
-std::string step_cost_cell(const json& m) {
-  if (!m.contains("step_cost") || !m["step_cost"].is_object()) return "<td>&ndash;</td>";
-  const json& sc = m["step_cost"];
-  auto text = [&](const char* k) { return sc.contains(k) && sc[k].is_string() ? sc[k].get<std::string>() : ""; };
-  const std::string source = text("file") + ", commit " + text("git_commit").substr(0, 7) + ", " +
-                             (sc.contains("threads") ? sc["threads"].dump() : "?") + " thread(s), " +
-                             num(sc.contains("ms_per_step") ? sc["ms_per_step"] : json(), 1) + " ms/step";
-  const json range = sc.contains("ratio_to_sgd_range") ? sc["ratio_to_sgd_range"] : json();
-  const std::string spread =
-      range.is_array() ? " <small>[" + num(range[0], 2) + "&ndash;" + num(range[1], 2) + "]</small>" : "";
-  return "<td title=\"" + html_escape(source) + "\">" +
-         num(sc.contains("ratio_to_sgd") ? sc["ratio_to_sgd"] : json(), 2) + spread + "</td>";
+// interleaved), with its source on hover.
+std::string one_process_cost(const MethodEntry& m) {
+  if (!m.step_cost) return cell(kNone);
+  const auto& sc = *m.step_cost;
+  const std::string source = sc.file + ", commit " + sc.git_commit.substr(0, 7) + ", " + std::to_string(sc.threads) +
+                             " thread(s), " + fixed(sc.ms_per_step, 1) + " ms/step";
+  const bool paired = std::isfinite(sc.ratio_low) && std::isfinite(sc.ratio_high);
+  const std::string range =
+      paired ? fill("cost_range", {{"low", fixed(sc.ratio_low, 2)}, {"high", fixed(sc.ratio_high, 2)}}) : "";
+  return fill("cost_one_process",
+              {{"source", html_escape(source)}, {"ratio", fixed(sc.ratio_to_sgd, 2)}, {"range", range}});
 }
 
-bool has_step_cost(const json& b) {
-  for (const auto& m : b["methods"])
-    if (m.contains("step_cost") && m["step_cost"].is_object()) return true;
-  return false;
+// Median epochs (reached/runs) and median seconds to the target; a median
+// that falls on a seed that never reached it reads "not reached".
+std::string target_cells(const std::optional<TimeToTarget>& t) {
+  if (!t) return cell(kNone) + cell(kNone);
+  auto med = [](const std::optional<double>& v, int prec) { return v ? fixed(v, prec) : std::string("not reached"); };
+  return fill("target_cells", {{"epochs", med(t->median_epochs, 1)},
+                               {"reached", std::to_string(t->reached)},
+                               {"runs", std::to_string(t->runs)},
+                               {"seconds", med(t->median_train_seconds, 0)}});
 }
 
-std::string ranking_table(const json& b) {
-  std::ostringstream h;
-  const bool step_cost = has_step_cost(b);
-  h << "<table class=\"board\"><thead><tr><th>#</th><th class=\"l\">method</th><th class=\"l\">variant</th>"
-    << "<th>runs</th><th>test acc</th><th>&plusmn; sd</th><th>val acc</th><th>&lambda;<sub>max</sub></th>"
-    << "<th>&lambda;<sub>max</sub>/&lambda;<sub>5</sub></th><th>trace</th><th>img/s</th><th>ms/step</th>"
-    << (step_cost ? "<th title=\"nrsbench step-cost: one process, variants interleaved; median of paired per-round "
-                    "ratios\">cost &times;SGD, one process</th>"
-                  : "<th title=\"the runs' own ms per step over SGD's: wall clock on a machine they shared\">cost "
-                    "&times;SGD, in-run (loaded machine)</th>")
-    << "<th>epochs to target</th><th>s to target</th></tr></thead><tbody>\n";
-  for (const auto& m : b["methods"]) {
-    const auto& acc = m["test_acc"];
-    std::string runs = std::to_string(m["ok"].get<int>());
-    if (m["diverged"].get<int>() > 0) runs += " (+" + std::to_string(m["diverged"].get<int>()) + " diverged)";
-    if (m["failed"].get<int>() > 0) runs += " (+" + std::to_string(m["failed"].get<int>()) + " failed)";
-    const bool tied = m.value("tied", false);
-    h << "<tr class=\"method" << (m["rank"] == 1 && !tied ? " rank1" : "") << "\" data-label=\"" << str(m["label"])
-      << "\"><td" << (tied ? " title=\"tied: not separated from another method beyond the noise\"" : "") << ">"
-      << (tied ? "=" : "") << m["rank"] << "</td><td class=\"l\">" << str(m["label"]) << "</td><td class=\"l\"><small>"
-      << str(m["variant"]) << "</small></td><td>" << runs << "</td><td>"
-      << (acc.is_object() ? num(acc["mean"], 4) : "&ndash;") << "</td><td>"
-      << (acc.is_object() ? num(acc["std"], 4) : "&ndash;") << "</td><td>" << num(m["val_acc"], 4) << "</td><td>"
-      << (m["lambda_max"].is_object() ? sig(m["lambda_max"]["mean"], 4) : "&ndash;") << "</td><td>"
-      << sig(m["lambda_max_over_lambda_5"], 3) << "</td><td>" << sig(m["trace"], 4) << "</td><td>"
-      << num(m["train_images_per_s"], 0) << "</td><td>" << num(m["ms_per_step"], 1) << "</td>"
-      << (step_cost ? step_cost_cell(m) : "<td>" + num(m["cost_ratio_vs_sgd"], 2) + "</td>")
-      << target_cells(m["time_to_target"]) << "</tr>\n";
+std::string method_row(const MethodEntry& m, bool step_cost_column) {
+  std::string runs = std::to_string(m.ok);
+  if (m.diverged > 0) runs += " (+" + std::to_string(m.diverged) + " diverged)";
+  if (m.failed > 0) runs += " (+" + std::to_string(m.failed) + " failed)";
+  auto mean = [](const std::optional<Estimate>& e) { return e ? std::optional<double>(e->mean) : std::nullopt; };
+  return fill(
+      "method_row",
+      {{"rank1", m.rank == 1 && !m.tied ? " rank1" : ""},
+       {"label", html_escape(m.label)},
+       {"rank_title",
+        m.tied ? fill("title_attribute", {{"text", "tied: not separated from another method beyond the noise"}}) : ""},
+       {"tie", m.tied ? "=" : ""},
+       {"rank", std::to_string(m.rank)},
+       {"variant", html_escape(m.variant)},
+       {"runs", runs},
+       {"test_acc", fixed(mean(m.test_acc), 4)},
+       {"test_acc_sd", m.test_acc ? fixed(m.test_acc->std, 4) : kNone},
+       {"val_acc", fixed(mean(m.val_acc), 4)},
+       {"lambda_max", m.lambda_max ? sig(m.lambda_max->over_seeds.mean, 4) : kNone},
+       {"lambda_ratio", sig(m.lambda_max_over_lambda_5, 3)},
+       {"trace", sig(m.trace, 4)},
+       {"images_per_s", fixed(m.train_images_per_s, 0)},
+       {"ms_per_step", fixed(m.ms_per_step, 1)},
+       {"cost", step_cost_column ? one_process_cost(m) : cell(fixed(m.cost_ratio_vs_sgd, 2))},
+       {"target", target_cells(m.time_to_target)}});
+}
+
+// A "cost ×SGD, one process" column on boards that have a step-cost report
+// for some method; the runs' own ratio otherwise.
+std::string ranking_table(const Board& b) {
+  bool step_cost_column = false;
+  for (const auto& m : b.methods) step_cost_column = step_cost_column || m.step_cost.has_value();
+  std::string rows;
+  for (const auto& m : b.methods) rows += method_row(m, step_cost_column);
+  return fill("ranking_table",
+              {{"cost_heading", page_template(step_cost_column ? "cost_heading_one_process" : "cost_heading_in_run")},
+               {"rows", rows}});
+}
+
+std::string reported_table(const Board& b) {
+  if (b.reported.empty()) return "";
+  std::string rows;
+  for (const auto& e : b.reported) {
+    const auto& r = e.row;
+    rows += fill(
+        "reported_row",
+        {{"id", html_escape(r.id)},
+         {"metric", html_escape(r.metric)},
+         {"reported", sig(r.reference, 4)},
+         {"reported_ci95",
+          r.reference_ci95.is_null() ? "" : fill("plus_minus", {{"value", as_written(r.reference_ci95)}})},
+         {"measured", r.measured ? sig(r.measured->mean, 4) : kNone},
+         {"verdict", html_escape(r.verdict)},
+         {"rule", html_escape(r.rule)},
+         {"selection_title", r.best_of.empty() ? "" : fill("title_attribute", {{"text", html_escape(r.selection)}})},
+         {"paper_ci", r.paper_ci_inside ? (*r.paper_ci_inside ? "inside" : "outside") : kNone},
+         {"citation", r.citation.is_null() ? "" : html_escape(r.citation.dump())}});
   }
-  h << "</tbody></table>\n";
-  return h.str();
+  return fill("reported_table", {{"rows", rows}});
 }
 
-std::string reported_table(const json& b) {
-  if (b["reported"].empty()) return "";
-  std::ostringstream h;
-  h << "<h3>Reported vs measured</h3>\n<table class=\"reported\"><thead><tr><th class=\"l\">reference</th>"
-    << "<th class=\"l\">metric</th><th>reported</th><th>measured</th><th class=\"l\">verdict</th>"
-    << "<th class=\"l\">in paper 95% CI</th><th class=\"l\">source</th></tr></thead><tbody>\n";
-  for (const auto& r : b["reported"]) {
-    h << "<tr class=\"ref\"><td class=\"l\">" << str(r["id"]) << "</td><td class=\"l\">" << str(r["metric"])
-      << "</td><td>" << sig(r["reported"], 4)
-      << (r["reported_ci95"].is_null() ? "" : " &plusmn; " + str(r["reported_ci95"])) << "</td><td>"
-      << sig(r["measured"]["mean"], 4) << "</td><td class=\"l " << str(r["verdict"]) << "\" title=\"" << str(r["rule"])
-      << "\">" << str(r["verdict"]) << "</td><td class=\"l\""
-      << (r["selection"].is_string() ? " title=\"" + str(r["selection"]) + "\"" : "") << ">"
-      << (r["verdict_paper_ci"].is_string() ? str(r["verdict_paper_ci"]) : "&ndash;") << "</td><td class=\"l\"><small>"
-      << (r["citation"].is_null() ? "" : html_escape(r["citation"].dump())) << "</small></td></tr>\n";
+std::string claims_table(const Board& b) {
+  if (b.claims.empty()) return "";
+  std::string rows;
+  for (const auto& c : b.claims) {
+    const bool support = c.p_support <= c.p_contradict;
+    const std::string test =
+        c.tested ? fill("claim_tested", {{"difference", sig(c.difference, 3)},
+                                         {"ci_low", sig(c.ci_low, 3)},
+                                         {"ci_high", sig(c.ci_high, 3)},
+                                         {"holm_p", sig(support ? c.p_support_holm : c.p_contradict_holm, 2)},
+                                         {"detects", sig(c.mde, 3)}})
+                 : fill("claim_untested", {{"why", html_escape(c.why)}});
+    rows += fill("claim_row", {{"id", html_escape(c.id)},
+                               {"claim", html_escape(c.claim)},
+                               {"kind", html_escape(c.kind)},
+                               {"cell", c.cell.empty() ? kNone : html_escape(c.cell)},
+                               {"comparator", c.comparator.empty() ? kNone : html_escape(c.comparator)},
+                               {"test", test},
+                               {"verdict", html_escape(c.verdict)}});
   }
-  h << "</tbody></table>\n";
-  return h.str();
+  return fill("claims_table", {{"rows", rows}});
 }
 
-std::string claims_table(const json& b) {
-  if (b["claims"].empty()) return "";
-  std::ostringstream h;
-  h << "<h3>Claims</h3>\n<table class=\"claims\"><thead><tr><th class=\"l\">claim</th><th class=\"l\">kind</th>"
-    << "<th class=\"l\">treatment</th><th class=\"l\">comparator</th><th>difference</th><th>95% CI</th>"
-    << "<th>Holm p</th><th title=\"true effect found with 80% power\">detects</th><th class=\"l\">verdict</th>"
-    << "</tr></thead><tbody>\n";
-  for (const auto& c : b["claims"]) {
-    h << "<tr class=\"claim\"><td class=\"l\">" << str(c["id"]) << "<br><small>" << str(c["claim"])
-      << "</small></td><td class=\"l\">" << str(c["kind"]) << "</td><td class=\"l\">" << str(c["cell"])
-      << "</td><td class=\"l\">" << str(c["comparator"]) << "</td>";
-    if (c.value("in_family", false)) {
-      const bool support = c["p_support"].get<double>() <= c["p_contradict"].get<double>();
-      h << "<td>" << sig(c["difference"], 3) << "</td><td>[" << sig(c["ci95"][0], 3) << ", " << sig(c["ci95"][1], 3)
-        << "]</td><td>" << sig(support ? c["p_support_holm"] : c["p_contradict_holm"], 2) << "</td><td>"
-        << sig(c["mde_80"], 3) << "</td>";
-    } else {
-      h << "<td colspan=\"4\" class=\"l\"><small>" << str(c.value("why", json(""))) << "</small></td>";
-    }
-    h << "<td class=\"l " << str(c["verdict"]) << "\">" << str(c["verdict"]) << "</td></tr>\n";
-  }
-  h << "</tbody></table>\n";
-  return h.str();
+std::string charts(const std::vector<BoardChart>& charts) {
+  if (charts.empty()) return "";
+  std::string figures;
+  for (const auto& c : charts)
+    figures += fill("chart_figure", {{"svg", svg::render(c.chart)}, {"caption", html_escape(c.caption)}});
+  return fill("charts", {{"figures", figures}});
 }
 
 // Per board: heading, ranking, charts, reported vs measured, claims.
-std::string boards(const json& lb) {
+std::string boards(const Leaderboard& lb) {
   const Palette palette(method_labels(lb));
   std::string h;
-  size_t i = 0;
-  for (const auto& b : lb["boards"]) {
-    h += "<h2>" + str(b["board"]) + "</h2>\n" + ranking_table(b) +
-         charts_html(board_charts(b, palette, "board" + std::to_string(i++))) + reported_table(b) + claims_table(b);
+  for (size_t i = 0; i < lb.boards.size(); ++i) {
+    const auto& b = lb.boards[i];
+    h += fill("board", {{"board", html_escape(b.board)},
+                        {"ranking", ranking_table(b)},
+                        {"charts", charts(board_charts(b, palette, "board" + std::to_string(i)))},
+                        {"reported", reported_table(b)},
+                        {"claims", claims_table(b)}});
   }
   return h;
 }
 
 }  // namespace
+
+const std::string& page_template(const std::string& name) {
+  static const std::map<std::string, std::string> templates = [] {
+    std::map<std::string, std::string> m;
+    for (const auto& [k, v] : kPageTemplates) m.emplace(k, v);
+    return m;
+  }();
+  const auto it = templates.find(name);
+  if (it == templates.end()) throw std::logic_error("page template: no file suite/matrix/page/" + name + ".html");
+  return it->second;
+}
 
 std::string fill_template(const std::string& text, const std::map<std::string, std::string>& values) {
   std::string out;
@@ -208,12 +236,12 @@ std::string fill_template(const std::string& text, const std::map<std::string, s
   return out;
 }
 
-std::string render_html(const json& lb) {
-  return fill_template(kLeaderboardPageTemplate, {{"title", html_escape(lb.value("title", "nrsbench leaderboard"))},
-                                                  {"meta", meta(lb)},
-                                                  {"notes", notes(lb)},
-                                                  {"check_summary", check_summary(lb)},
-                                                  {"boards", boards(lb)}});
+std::string render_html(const Leaderboard& lb) {
+  return fill("page", {{"title", html_escape(lb.title)},
+                       {"meta", meta(lb)},
+                       {"notes", notes(lb)},
+                       {"check_summary", check_summary(lb)},
+                       {"boards", boards(lb)}});
 }
 
 }  // namespace nrs::matrix

@@ -76,25 +76,25 @@ TEST(Leaderboard, RanksByMeanAccuracyAndKeepsReportedApart) {
   const json claims = nrs::test::claims_file({nrs::test::claim("flat", "lambda_max")});
   const auto report = nrs::matrix::check(agg, {claims}, {});
   auto lb = nrs::matrix::make_leaderboard(agg, &report, "T", t.str());
-  ASSERT_EQ(lb["boards"].size(), 2u);
-  const auto& b = lb["boards"][0];
-  EXPECT_EQ(b["model"], "small-cnn");
-  ASSERT_EQ(b["methods"].size(), 3u);
-  EXPECT_EQ(b["methods"][0]["label"], "sam");  // 0.925
-  EXPECT_EQ(b["methods"][1]["label"], "nrs");  // 0.91
-  EXPECT_EQ(b["methods"][2]["label"], "sgd");  // 0.905
+  ASSERT_EQ(lb.boards.size(), 2u);
+  const auto& b = lb.boards[0];
+  EXPECT_EQ(b.model, "small-cnn");
+  ASSERT_EQ(b.methods.size(), 3u);
+  EXPECT_EQ(b.methods[0].label, "sam");  // 0.925
+  EXPECT_EQ(b.methods[1].label, "nrs");  // 0.91
+  EXPECT_EQ(b.methods[2].label, "sgd");  // 0.905
   // Two seeds each: SAM 0.925 against SGD 0.905 is t = 2.83 on 2 df (two-sided p 0.106 before Holm), so
   // the data separate no pair and all three share rank 1, marked tied.
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(b["methods"][i]["rank"], 1) << b["methods"][i].dump();
-    EXPECT_EQ(b["methods"][i]["tied"], true);
+    EXPECT_EQ(b.methods[i].rank, 1u) << b.methods[i].to_json().dump();
+    EXPECT_TRUE(b.methods[i].tied);
   }
-  EXPECT_NEAR(b["methods"][0]["cost_ratio_vs_sgd"].get<double>(), 2.0, 1e-12);
-  EXPECT_NEAR(b["methods"][2]["test_acc"]["std"].get<double>(), std::sqrt(0.00005), 1e-12);
-  ASSERT_EQ(b["claims"].size(), 1u);
+  EXPECT_NEAR(*b.methods[0].cost_ratio_vs_sgd, 2.0, 1e-12);
+  EXPECT_NEAR(b.methods[2].test_acc->std, std::sqrt(0.00005), 1e-12);
+  ASSERT_EQ(b.claims.size(), 1u);
   // lambda_max is 15 and 30 in every seed: no spread, nothing to test against.
-  EXPECT_EQ(b["claims"][0]["verdict"], "inconclusive");
-  EXPECT_NE(b["claims"][0]["why"].get<std::string>().find("not testable"), std::string::npos);
+  EXPECT_EQ(b.claims[0].verdict, "inconclusive");
+  EXPECT_NE(b.claims[0].why.find("not testable"), std::string::npos);
   // Ten seeds at a clear gap separate the methods: ranks 1, 2, 3, none tied.
   TempDir u;
   for (int s = 0; s < 10; ++s) {
@@ -105,17 +105,17 @@ TEST(Leaderboard, RanksByMeanAccuracyAndKeepsReportedApart) {
   }
   auto lu =
       nrs::matrix::make_leaderboard(nrs::matrix::aggregate(nrs::matrix::load_results(u.str())), nullptr, "T", u.str());
-  const auto& ms = lu["boards"][0]["methods"];
-  EXPECT_EQ(ms[0]["label"], "sam");
-  EXPECT_EQ(ms[0]["rank"], 1);
-  EXPECT_EQ(ms[1]["rank"], 2);
-  EXPECT_EQ(ms[2]["rank"], 3);
-  EXPECT_EQ(ms[0]["tied"], false);
+  const auto& ms = lu.boards[0].methods;
+  EXPECT_EQ(ms[0].label, "sam");
+  EXPECT_EQ(ms[0].rank, 1u);
+  EXPECT_EQ(ms[1].rank, 2u);
+  EXPECT_EQ(ms[2].rank, 3u);
+  EXPECT_FALSE(ms[0].tied);
   // Ranked by a sweep's selection metric instead.
   EXPECT_THROW(nrs::matrix::make_leaderboard(nrs::matrix::aggregate(nrs::matrix::load_results(u.str())), nullptr, "T",
                                              u.str(), "no_such_metric"),
                nrs::InputError);
-  EXPECT_TRUE(lb["boards"][1]["claims"].empty());
+  EXPECT_TRUE(lb.boards[1].claims.empty());
 }
 
 // A step-cost report beside the results (one process: SGD 100 ms, SAM 190,
@@ -134,11 +134,12 @@ TEST(Leaderboard, OneProcessStepCostHasAColumnOnlyOnBoardsItCovers) {
              nrs::test::step_cost_report("small-cnn", 256, {{"sgd", 100}, {"sam", 190}, {"nrs", 205}}));
   auto lb =
       nrs::matrix::make_leaderboard(nrs::matrix::aggregate(nrs::matrix::load_results(t.str())), nullptr, "T", t.str());
-  const auto& sam = lb["boards"][0]["methods"][0];
-  ASSERT_EQ(sam["label"], "sam");
-  EXPECT_NEAR(sam["cost_ratio_vs_sgd"].get<double>(), 2.0, 1e-12);
-  EXPECT_NEAR(sam["step_cost"]["ratio_to_sgd"].get<double>(), 1.9, 1e-12);
-  EXPECT_TRUE(lb["boards"][1]["methods"][0]["step_cost"].is_null());
+  const auto& sam = lb.boards[0].methods[0];
+  ASSERT_EQ(sam.label, "sam");
+  EXPECT_NEAR(*sam.cost_ratio_vs_sgd, 2.0, 1e-12);
+  ASSERT_TRUE(sam.step_cost);
+  EXPECT_NEAR(sam.step_cost->ratio_to_sgd, 1.9, 1e-12);
+  EXPECT_FALSE(lb.boards[1].methods[0].step_cost);
   const auto html = nrs::matrix::render_html(lb);
   size_t columns = 0;
   for (size_t p = html.find("one process</th>"); p != std::string::npos; p = html.find("one process</th>", p + 1))

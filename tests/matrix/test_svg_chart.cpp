@@ -171,10 +171,15 @@ TEST(LeaderboardCharts, PaletteFixesShippedMethodsAndOrdersOthersAlphabetically)
 // neighbour at 11 would be under 1e-8 of the plot apart; on the log axis
 // (0.1 to 1e10 after rounding out) they are log10(11/0.4)/11 = 13% apart.
 TEST(LeaderboardCharts, LossSlicesUseALogAxisSoTheMinimumStaysReadable) {
-  const nlohmann::json slice = {{"kind", "top-eigenvector"},
-                                {"alphas", {-1.0, -0.1, 0.0, 0.1, 1.0}},
-                                {"train_loss", {1e9, 11.0, 0.4, 16.0, 4e9}}};
-  const nlohmann::json board = {{"methods", {{{"label", "sgd"}, {"slices", {slice}}}}}};
+  nrs::matrix::SliceCurve slice;
+  slice.kind = "top-eigenvector";
+  slice.curve.x = {-1.0, -0.1, 0.0, 0.1, 1.0};
+  slice.curve.y = {1e9, 11.0, 0.4, 16.0, 4e9};
+  nrs::matrix::MethodEntry sgd;
+  sgd.label = "sgd";
+  sgd.slices = {slice};
+  nrs::matrix::Board board;
+  board.methods = {sgd};
   const auto charts = nrs::matrix::board_charts(board, nrs::matrix::Palette({"sgd"}), "b");
   const nrs::matrix::BoardChart* found = nullptr;
   for (const auto& c : charts)
