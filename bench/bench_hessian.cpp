@@ -78,12 +78,8 @@ void bm_hvp(benchmark::State& st, const std::string& name, bool cached) {
   st.counters["params"] = static_cast<double>(op.dim());
 }
 
-// The ResNet-mini comes from the model zoo issue; until it is registered the
-// narrower small-cnn-mini stands in (docs/hessian.md says which was timed).
-std::string resnet_mini() { return nrs::models::has_model("resnet18-mini") ? "resnet18-mini" : "small-cnn-mini"; }
-
 const bool registered = [] {
-  for (const std::string& m : {std::string("small-cnn"), resnet_mini()}) {
+  for (const std::string m : {"small-cnn", "resnet18-mini", "wrn-16-8-mini"}) {
     benchmark::RegisterBenchmark(("forward/" + m).c_str(), bm_forward, m)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("gradient/" + m).c_str(), bm_gradient, m)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("grad_graph/" + m).c_str(), bm_grad_graph, m)->Unit(benchmark::kMillisecond);
