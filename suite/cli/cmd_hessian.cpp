@@ -50,7 +50,7 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
   const auto data = in.load_data();
   auto model = in.load_model(data, in.weights);
 
-  nlohmann::json report;
+  hessian::HessianReport report;
   try {
     report = hessian::hessian_report(*model, data.hessian_split(h.samples * h.repeats, h.seed), data.info, h, device);
   } catch (const std::invalid_argument& e) {
@@ -68,35 +68,32 @@ int cmd_hessian(const std::vector<std::string>& args, const std::string& command
   result["weights"] = in.weights;
   result["environment"] = environment_info(in.run.device);
   result["start_time"] = iso8601_now();
-  result["hessian"] = report;
+  result["hessian"] = report.to_json();
   if (out.empty()) out = "results/hessian/" + in.run.dataset + "/" + in.run.model + ".json";
   write_json_atomic(out, result);
 
   std::printf("hessian %s on %s (%lld samples, %s, bn %s):", in.run.model.c_str(), in.run.dataset.c_str(),
-              static_cast<long long>(report["samples_used"].get<int64_t>()), h.method.c_str(), h.bn_mode.c_str());
-  for (const auto& e : report["eigenpairs"])
-    std::printf(" %.6g%s", e["value"].get<double>(), e["converged"].get<bool>() ? "" : "(not converged)");
+              static_cast<long long>(report.samples_used), h.method.c_str(), h.bn_mode.c_str());
+  for (const auto& e : report.eigenpairs) std::printf(" %.6g%s", e.value, e.converged ? "" : "(not converged)");
   std::printf("\n");
-  if (report.contains("trace"))
-    std::printf(
-        "trace %.6g +- %.3g (%lld probes)\n", report["trace"]["estimate"].get<double>(),
-        report["trace"]["standard_error"].is_null() ? std::nan("") : report["trace"]["standard_error"].get<double>(),
-        static_cast<long long>(report["trace"]["probes"].get<int64_t>()));
-  if (report.contains("density"))
+  if (report.trace)
+    std::printf("trace %.6g +- %.3g (%lld probes)\n", report.trace->estimate, report.trace->standard_error,
+                static_cast<long long>(report.trace->probes));
+  if (report.density) {
+    const auto d = report.density->to_json();
     std::printf("density: %lld probes x %lld steps, %.3g s per probe (%.3g gradients), sigma %.3g\n",
-                static_cast<long long>(report["density"]["probes"].get<int64_t>()),
-                static_cast<long long>(report["density"]["steps"].get<int64_t>()),
-                report["density"]["seconds_per_probe"].get<double>(),
-                report["density"].value("gradient_equivalents_per_probe", std::nan("")),
-                report["density"]["sigma"].get<double>());
-  if (report.contains("repeats")) {
-    const auto& lm = report["repeats"]["lambda_max"];
+                static_cast<long long>(d["probes"].get<int64_t>()), static_cast<long long>(report.density->steps),
+                report.density->seconds_per_probe, d.value("gradient_equivalents_per_probe", std::nan("")),
+                report.density->sigma);
+  }
+  if (report.repeats) {
+    const auto lm = report.repeats->lambda_max.to_json();
     std::printf("lambda_max over %lld disjoint subsets: mean %.6g, sd %.3g\n",
-                static_cast<long long>(report["repeats"]["R"].get<int64_t>()), lm["mean"].get<double>(),
+                static_cast<long long>(report.repeats->subsets), lm["mean"].get<double>(),
                 lm["sd"].is_null() ? std::nan("") : lm["sd"].get<double>());
   }
   std::printf("results: %s\n", out.c_str());
-  if (!report["all_converged"].get<bool>())
+  if (!report.all_converged())
     std::fprintf(stderr, "warning: not every eigenpair met --tol within --max-iter; see eigenpairs[].converged\n");
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "suite/hessian/spectrum.h"
 
 #include "datasets/pipeline.h"
+#include "suite/hessian/hessian_report.h"
 #include "suite/hessian/hutchinson.h"
 #include "suite/hessian/hvp.h"
 #include "suite/hessian/lanczos.h"
@@ -88,35 +89,26 @@ std::pair<torch::Tensor, torch::Tensor> hessian_inputs(models::Net& model, const
 
 namespace {
 
-double mean_of(const std::vector<double>& v) {
-  double m = 0.0;
-  for (double x : v) m += x;
-  return m / static_cast<double>(v.size());
-}
-
-// Sample standard deviation (n - 1); null with one value.
-nlohmann::json spread(const std::vector<double>& v) {
-  const double m = mean_of(v);
-  nlohmann::json sd = nullptr;
-  if (v.size() > 1) {
-    double ss = 0.0;
-    for (double x : v) ss += (x - m) * (x - m);
-    sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
+// The dtype's name as NumPy and PyTorch spell it.
+std::string dtype_name(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat:
+      return "float32";
+    case at::kDouble:
+      return "float64";
+    case at::kBFloat16:
+      return "bfloat16";
+    case at::kHalf:
+      return "float16";
+    default:
+      return c10::toString(t);
   }
-  return {{"values", v}, {"mean", m}, {"sd", sd}};
-}
-
-nlohmann::json trace_json(const TraceEstimate& t) {
-  return {
-      {"estimate", t.estimate},
-      {"standard_error", std::isfinite(t.standard_error) ? nlohmann::json(t.standard_error) : nlohmann::json(nullptr)},
-      {"probes", t.probes}};
 }
 
 }  // namespace
 
-nlohmann::json hessian_report(models::Net& model, const data::Split& train, const data::DatasetInfo& info,
-                              const HessianOptions& opts, torch::Device device) {
+HessianReport hessian_report(models::Net& model, const data::Split& train, const data::DatasetInfo& info,
+                             const HessianOptions& opts, torch::Device device) {
   opts.validate();
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t n = std::min(opts.samples, train.size());
@@ -164,36 +156,17 @@ nlohmann::json hessian_report(models::Net& model, const data::Split& train, cons
   hopt.bn_mode = opts.bn_mode;
   hopt.graph_cache_mb = cache_mb;
 
-  nlohmann::json j;
+  HessianReport rep;
   std::vector<double> lambda_values, trace_values;
   {
     ModelHessian op(model, x, y, hopt);
     auto res = opts.method == "power" ? power_iteration(op, eo) : lanczos(op, eo);
-
-    j["eigenvalues"] = nlohmann::json::array();
-    j["eigenpairs"] = nlohmann::json::array();
-    bool all_conv = true;
-    for (const auto& p : res.pairs) {
-      j["eigenvalues"].push_back(p.value);
-      j["eigenpairs"].push_back(
-          {{"value", p.value},
-           {"relative_residual", p.relative_residual},
-           {"relative_change",
-            std::isfinite(p.relative_change) ? nlohmann::json(p.relative_change) : nlohmann::json(nullptr)},
-           {"iterations", p.iterations},
-           {"converged", p.converged}});
-      all_conv = all_conv && p.converged;
-    }
-    j["all_converged"] = all_conv;
-    if (!res.pairs.empty()) {
-      j["lambda_max"] = res.pairs.front().value;
-      lambda_values.push_back(res.pairs.front().value);
-    }
-    if (res.pairs.size() >= 5) j["lambda_max_over_lambda_5"] = res.pairs[0].value / res.pairs[4].value;
+    for (const auto& p : res.pairs)
+      rep.eigenpairs.push_back({p.value, p.relative_residual, p.relative_change, p.iterations, p.converged});
+    if (!res.pairs.empty()) lambda_values.push_back(res.pairs.front().value);
     if (opts.trace_probes > 0) {
-      auto t = hutchinson_trace(op, opts.trace_probes, opts.seed);
-      j["trace"] = trace_json(t);
-      trace_values.push_back(t.estimate);
+      rep.trace = hutchinson_trace(op, opts.trace_probes, opts.seed);
+      trace_values.push_back(rep.trace->estimate);
     }
     if (opts.density) {
       // One gradient of the same loss (forward + backward over the same
@@ -208,21 +181,22 @@ nlohmann::json hessian_report(models::Net& model, const data::Split& train, cons
       so.seed = opts.seed;
       so.grid = opts.density_grid;
       so.sigma_relative = opts.density_sigma;
-      j["density"] = slq(op, so).to_json();
+      rep.density = slq(op, so);
     }
-    j["loss"] = op.loss();
-    j["parameters"] = op.dim();
-    j["samples_used"] = n;
-    j["micro_batch_size"] = op.batch_size();
-    j["micro_batches"] = op.num_batches();
-    j["cached_batches"] = op.cached_batches();
-    j["hvp_count"] = op.applies();
-    j["memory"] = {{"budget_mb", opts.memory_mb},
-                   {"graph_cache_limit_mb", cache_mb},
-                   {"basis_vectors_cap", eo.max_basis},
-                   {"basis_vectors", res.basis_vectors},
-                   {"basis_mb", static_cast<double>(res.basis_vectors * op.dim() * 8) / (1 << 20)},
-                   {"restarts", res.restarts}};
+    rep.loss = op.loss();
+    rep.parameters = op.dim();
+    rep.samples_used = n;
+    rep.micro_batch_size = op.batch_size();
+    rep.micro_batches = op.num_batches();
+    rep.cached_batches = op.cached_batches();
+    rep.hvp_count = op.applies();
+    rep.compute_dtype = dtype_name(x.scalar_type());
+    rep.memory.budget_mb = opts.memory_mb;
+    rep.memory.graph_cache_limit_mb = cache_mb;
+    rep.memory.basis_vectors_cap = eo.max_basis;
+    rep.memory.basis_vectors = res.basis_vectors;
+    rep.memory.basis_mb = static_cast<double>(res.basis_vectors * op.dim() * 8) / (1 << 20);
+    rep.memory.restarts = res.restarts;
   }
 
   if (opts.repeats > 1) {
@@ -238,18 +212,18 @@ nlohmann::json hessian_report(models::Net& model, const data::Split& train, cons
       if (opts.trace_probes > 0) trace_values.push_back(hutchinson_trace(op, opts.trace_probes, opts.seed).estimate);
       hvps += op.applies();
     }
-    nlohmann::json rep = {
-        {"R", opts.repeats},
-        {"samples_each", n},
-        {"lambda_max", spread(lambda_values)},
-        {"hvp_count", hvps},
-        {"wall_time_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count()}};
-    if (opts.trace_probes > 0) rep["trace"] = spread(trace_values);
-    j["repeats"] = rep;
+    HessianReport::Repeats rp;
+    rp.subsets = opts.repeats;
+    rp.samples_each = n;
+    rp.lambda_max.values = lambda_values;
+    if (opts.trace_probes > 0) rp.trace = SubsetSpread{trace_values};
+    rp.hvp_count = hvps;
+    rp.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
+    rep.repeats = rp;
   }
-  j["settings"] = opts.to_json();
-  j["wall_time_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return j;
+  rep.settings = opts.to_json();
+  rep.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rep;
 }
 
 }  // namespace nrs::hessian

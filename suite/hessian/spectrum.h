@@ -3,6 +3,7 @@
 #pragma once
 #include "datasets/dataset.h"
 #include "models/net.h"
+#include "suite/hessian/hessian_report.h"
 
 #include <nlohmann/json.hpp>
 
@@ -42,15 +43,9 @@ struct HessianOptions {
   void validate() const;  // throws std::invalid_argument naming the flag
 };
 
-// The report (docs/hessian.md explains every field): "eigenvalues" (numbers,
-// best first), "eigenpairs" (value, relative_residual, relative_change,
-// iterations, converged), "lambda_max", "lambda_max_over_lambda_5" (k >= 5),
-// "all_converged", "trace" {estimate, standard_error, probes} when asked,
-// "loss", "parameters", "samples_used", "hvp_count", "wall_time_s", "settings".
-// The Hessian is that of the mean cross-entropy (no label smoothing, no
-// weight decay) over `samples` training images drawn without replacement
-// with `seed`, normalised but not augmented.
-// Computes the top-k eigenvalues (with residuals, iterations, converged flags),
+// The report (hessian_report.h; docs/hessian.md explains every field). The Hessian is that of the mean cross-entropy
+// (no label smoothing, no weight decay) over `samples` training images drawn without replacement with `seed`,
+// normalised but not augmented. Computes the top-k eigenvalues (with residuals, iterations, converged flags),
 // lambda_max/lambda_5 when k >= 5, and the trace when asked. The model's
 // train/eval mode is restored afterwards. Images are normalised with `info`.
 // The subsets: a permutation of the split's indices drawn with
@@ -64,11 +59,10 @@ std::pair<torch::Tensor, torch::Tensor> hessian_inputs(models::Net& model, const
                                                        const data::DatasetInfo& info, int64_t n, uint64_t seed,
                                                        int64_t r, torch::Device device);
 
-// With density: a "density" block (slq.h; SlqResult::to_json). With
-// repeats R > 1: a "repeats" block {R, samples_each, lambda_max {values,
-// mean, sd}, trace {values, mean, sd} when trace_probes > 0}; values[0] is
+// With density: the SLQ density (slq.h). With repeats R > 1: lambda_max (and
+// the trace when trace_probes > 0) on each of R disjoint subsets, values[0]
 // the report's own subset; R x samples must fit in the split.
-nlohmann::json hessian_report(models::Net& model, const data::Split& train, const data::DatasetInfo& info,
-                              const HessianOptions& opts, torch::Device device);
+HessianReport hessian_report(models::Net& model, const data::Split& train, const data::DatasetInfo& info,
+                             const HessianOptions& opts, torch::Device device);
 
 }  // namespace nrs::hessian

@@ -7,7 +7,9 @@
 // Blocks that are reports of their own (config, optimizer, environment, the
 // Hessian and landscape reports, the distributed record, epoch rows) stay JSON
 // documents here: the configuration is hashed into the cell id as written, and
-// the reports carry their own settings. Every top-level key, with where it must
+// the reports carry their own settings. (The Hessian report is typed where it
+// is made, hessian/hessian_report.h; this layer sits below it and keeps the
+// document it writes.) Every top-level key, with where it must
 // appear, is declared once in result_keys() (docs/results-schema.md is printed
 // from it by `nrsbench list result-keys`).
 #pragma once

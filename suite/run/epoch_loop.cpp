@@ -57,7 +57,8 @@ void run_hessian_point(TrainState& s, int64_t epoch) {
   // Density and repeats describe the final model only (cost, result size).
   ho.density = false;
   ho.repeats = 1;
-  auto h = hessian::hessian_report(*s.model, s.data.hessian_split(ho.samples, ho.seed), s.data.info, ho, s.device);
+  auto h =
+      hessian::hessian_report(*s.model, s.data.hessian_split(ho.samples, ho.seed), s.data.info, ho, s.device).to_json();
   h["epoch"] = epoch;
   s.progress.hessian_curve.push_back(h);
 }

@@ -182,7 +182,8 @@ nlohmann::json final_hessian(TrainState& s) {
   ho.top_k = s.cfg.hessian_top_k;
   try {
     auto h = hessian::hessian_report(*s.model, s.data.hessian_split(ho.samples * ho.repeats, ho.seed), s.data.info, ho,
-                                     s.device);
+                                     s.device)
+                 .to_json();
     h["epoch"] = s.cfg.epochs;
     h["status"] = "ok";
     return h;

@@ -256,7 +256,7 @@ TEST(Report, FieldsSettingsAndReproducibility) {
   o.batch_size = 40;
   o.trace_probes = 6;
   o.seed = 4;
-  auto j = hessian_report(*net, ds.train, ds.info, o, torch::kCPU);
+  auto j = hessian_report(*net, ds.train, ds.info, o, torch::kCPU).to_json();
   EXPECT_TRUE(net->is_training());
   ASSERT_EQ(j["eigenvalues"].size(), 5u);
   ASSERT_EQ(j["eigenpairs"].size(), 5u);
@@ -268,13 +268,14 @@ TEST(Report, FieldsSettingsAndReproducibility) {
   EXPECT_EQ(j["trace"]["probes"], 6);
   EXPECT_GT(j["trace"]["standard_error"].get<double>(), 0.0);
   EXPECT_EQ(j["samples_used"], 96);
+  EXPECT_EQ(j["compute_dtype"], "float32");
   EXPECT_EQ(j["micro_batches"], 3);
   EXPECT_EQ(j["settings"]["seed"], 4);
   EXPECT_EQ(j["settings"]["method"], "lanczos");
   EXPECT_EQ(j["settings"]["bn_mode"], "eval");
   EXPECT_EQ(j["settings"]["tol"], o.tol);
 
-  auto again = hessian_report(*net, ds.train, ds.info, o, torch::kCPU);
+  auto again = hessian_report(*net, ds.train, ds.info, o, torch::kCPU).to_json();
   EXPECT_EQ(j["eigenvalues"], again["eigenvalues"]);
   EXPECT_EQ(j["trace"], again["trace"]);
 
@@ -283,7 +284,7 @@ TEST(Report, FieldsSettingsAndReproducibility) {
   o.top_k = 2;
   o.max_iter = 1000;
   o.trace_probes = 0;
-  auto pw = hessian_report(*net, ds.train, ds.info, o, torch::kCPU);
+  auto pw = hessian_report(*net, ds.train, ds.info, o, torch::kCPU).to_json();
   for (int i = 0; i < 2; ++i)
     EXPECT_NEAR(pw["eigenvalues"][i].get<double>(), j["eigenvalues"][i].get<double>(),
                 3e-3 * std::abs(j["eigenvalues"][i].get<double>()));
@@ -316,5 +317,35 @@ TEST(Cli, HessianCommandWritesJsonAndRefusesBadFlags) {
   EXPECT_EQ(exit_code(std::system((base + " --hessian-bn train --hessian-batch-size 16 2>/dev/null").c_str())), 2);
   EXPECT_EQ(exit_code(std::system((base + " --hessian-method qr 2>/dev/null").c_str())), 2);
   EXPECT_EQ(exit_code(std::system((std::string(NRSBENCH_BINARY) + " hessian --model mlp 2>/dev/null").c_str())), 2);
+  std::filesystem::remove_all(dir);
+}
+
+// Training in bf16 changes the weights, never the Hessian's arithmetic: the
+// final Hessian of a `--precision bf16` run is float32 and equals, bitwise,
+// what `nrsbench hessian` (which never autocasts) computes on the weights
+// that run saved. An autocast left on around the final Hessian would compute
+// the convolutions in bf16 and move the eigenvalues by ~1e-3.
+TEST(Cli, HessianOfABf16RunIsFloat32AndEqualsTheHessianCommandOnItsWeights) {
+  const auto dir = std::filesystem::temp_directory_path() / ("nrs_hessian_bf16_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto w = (dir / "w.pt").string(), run = (dir / "run.json").string(), h = (dir / "h.json").string();
+  const std::string flags =
+      " --model small-cnn-mini --dataset synthetic --threads 1 --hessian-samples 64"
+      " --hessian-top-k 2 --hessian-tol 1e-6 --hessian-max-iter 30 --train-subset 256";
+  ASSERT_EQ(std::system((std::string(NRSBENCH_BINARY) + " run" + flags +
+                         " --epochs 1 --precision bf16 --save-weights " + w + " --out " + run + " > /dev/null 2>&1")
+                            .c_str()),
+            0);
+  ASSERT_EQ(std::system(
+                (std::string(NRSBENCH_BINARY) + " hessian" + flags + " --weights " + w + " --out " + h + " > /dev/null")
+                    .c_str()),
+            0);
+  const auto trained = read_json_file(run)["hessian"], measured = read_json_file(h)["hessian"];
+  EXPECT_EQ(read_json_file(run)["config"]["precision"], "bf16");
+  EXPECT_EQ(trained["compute_dtype"], "float32");
+  EXPECT_EQ(measured["compute_dtype"], "float32");
+  ASSERT_EQ(trained["eigenvalues"].size(), 2u);
+  EXPECT_EQ(trained["eigenvalues"], measured["eigenvalues"]) << trained["eigenvalues"] << measured["eigenvalues"];
+  EXPECT_EQ(trained["loss"], measured["loss"]);
   std::filesystem::remove_all(dir);
 }

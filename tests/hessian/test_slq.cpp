@@ -269,7 +269,7 @@ TEST(Repeats, EachValueIsAnIndependentComputationOnItsSubset) {
   o.trace_probes = 3;
   o.seed = 7;
   o.repeats = 2;
-  auto j = hessian_report(*net, ds.train, ds.info, o, torch::kCPU);
+  auto j = hessian_report(*net, ds.train, ds.info, o, torch::kCPU).to_json();
   ASSERT_TRUE(j.contains("repeats")) << j.dump();
   EXPECT_EQ(j["repeats"]["R"], 2);
   EXPECT_EQ(j["repeats"]["samples_each"], 48);
@@ -313,7 +313,7 @@ TEST(Repeats, EachValueIsAnIndependentComputationOnItsSubset) {
   }
   // R = 1 writes no repeats block.
   o.repeats = 1;
-  EXPECT_FALSE(hessian_report(*net, ds.train, ds.info, o, torch::kCPU).contains("repeats"));
+  EXPECT_FALSE(hessian_report(*net, ds.train, ds.info, o, torch::kCPU).to_json().contains("repeats"));
 }
 
 TEST(Cli, HessianDensityAndRepeatsFlags) {
