@@ -45,13 +45,12 @@ int cmd_step_cost(const std::vector<std::string>& args) {
   for (std::string item; std::getline(ss, item, ',');) o.optimizers.push_back(item);
   const auto r = measure_step_cost(o);
   std::printf("%s, batch %lld, %s%s, %s\n", o.model.c_str(), static_cast<long long>(o.batch_size), o.precision.c_str(),
-              o.channels_last ? " + channels_last" : "", r["device"].get<std::string>().c_str());
+              o.channels_last ? " + channels_last" : "", r.device.c_str());
   std::printf("  %-16s %10s %12s %8s\n", "optimizer", "ms/step", "images/s", "x SGD");
-  for (const auto& row : r["results"])
-    std::printf("  %-16s %10.3f %12.1f %8.2f\n", row["label"].get<std::string>().c_str(),
-                row["ms_per_step"].get<double>(), row["images_per_s"].get<double>(),
-                row["ratio_to_sgd"].is_number() ? row["ratio_to_sgd"].get<double>() : std::nan(""));
-  if (!out.empty()) write_json_atomic(out, r);
+  for (const auto& row : r.rows)
+    std::printf("  %-16s %10.3f %12.1f %8.2f\n", row.label.c_str(), row.ms_per_step, row.images_per_s,
+                row.ratio_to_sgd.value_or(std::nan("")));
+  if (!out.empty()) write_json_atomic(out, r.to_json());
   return 0;
 }
 

@@ -125,7 +125,7 @@ void StepCostOptions::validate() const {
   }
 }
 
-nlohmann::json measure_step_cost(const StepCostOptions& o) {
+StepCostMeasurement measure_step_cost(const StepCostOptions& o) {
   o.validate();
   const torch::Device device(o.device);
   // As `nrsbench run` sets the process up (denormals flushed), with cuDNN autotuning.
@@ -184,48 +184,76 @@ nlohmann::json measure_step_cost(const StepCostOptions& o) {
   // load that comes and goes between rounds cancels; the median of those
   // ratios and their range are reported.
   const bool have_sgd = vs.front().label == "sgd";
-  nlohmann::json rows = nlohmann::json::array();
+  StepCostMeasurement out;
+  out.options = o;
+  out.device = device.is_cuda() ? gpu_name(device.has_index() ? device.index() : 0) : "cpu: " + cpu_model();
+  out.threads = threads;
+  out.timing = method +
+               "; variants interleaved round by round; ms_per_step: median over rounds; ratio_to_sgd: median of the "
+               "per-round ratios to SGD's time in the same round";
   for (const auto& v : vs) {
-    const double m = median(v.ms);
-    nlohmann::json row = {{"label", v.label},
-                          {"variant", v.variant},
-                          {"optimizer", optim::strategy_config_json(v.options)},
-                          {"ms_per_step", m},
-                          {"ms_per_step_rounds", v.ms},
-                          {"images_per_s", 1000.0 * static_cast<double>(o.batch_size) / m},
-                          {"ratio_to_sgd", nullptr}};
+    StepCostRow row;
+    row.label = v.label;
+    row.variant = v.variant;
+    row.optimizer = optim::strategy_config_json(v.options);
+    row.ms_per_step = median(v.ms);
+    row.ms_per_step_rounds = v.ms;
+    row.images_per_s = 1000.0 * static_cast<double>(o.batch_size) / row.ms_per_step;
     // RST: the SAM fraction its steps (warm-up included) realised, which its cost follows.
-    if (auto summary = v.strategy->summary(); !summary.is_null()) row["optimizer_summary"] = summary;
+    row.optimizer_summary = v.strategy->summary();
     // fp16: how many of the measured steps (warm-up included) the scaler skipped.
-    if (v.scaler) row["loss_scale"] = v.scaler->summary();
+    if (v.scaler) row.loss_scale = v.scaler->summary();
     if (have_sgd) {
-      std::vector<double> ratios;
-      for (size_t r = 0; r < v.ms.size(); ++r) ratios.push_back(v.ms[r] / vs.front().ms[r]);
-      row["ratio_to_sgd"] = median(ratios);
-      row["ratio_to_sgd_rounds"] = ratios;
-      row["ratio_to_sgd_range"] = {*std::min_element(ratios.begin(), ratios.end()),
-                                   *std::max_element(ratios.begin(), ratios.end())};
+      for (size_t r = 0; r < v.ms.size(); ++r) row.ratio_to_sgd_rounds.push_back(v.ms[r] / vs.front().ms[r]);
+      row.ratio_to_sgd = median(row.ratio_to_sgd_rounds);
     }
-    rows.push_back(row);
+    out.rows.push_back(std::move(row));
   }
+  out.git_commit = git_commit();
+  out.environment = environment_info(o.device);
+  out.time = iso8601_now();
+  return out;
+}
+
+nlohmann::json StepCostRow::to_json() const {
+  nlohmann::json j = {{"label", label},
+                      {"variant", variant},
+                      {"optimizer", optimizer},
+                      {"ms_per_step", ms_per_step},
+                      {"ms_per_step_rounds", ms_per_step_rounds},
+                      {"images_per_s", images_per_s},
+                      {"ratio_to_sgd", ratio_to_sgd ? nlohmann::json(*ratio_to_sgd) : nlohmann::json(nullptr)}};
+  if (!optimizer_summary.is_null()) j["optimizer_summary"] = optimizer_summary;
+  if (!loss_scale.is_null()) j["loss_scale"] = loss_scale;
+  if (ratio_to_sgd) {
+    j["ratio_to_sgd_rounds"] = ratio_to_sgd_rounds;
+    j["ratio_to_sgd_range"] = {*std::min_element(ratio_to_sgd_rounds.begin(), ratio_to_sgd_rounds.end()),
+                               *std::max_element(ratio_to_sgd_rounds.begin(), ratio_to_sgd_rounds.end())};
+  }
+  return j;
+}
+
+nlohmann::json StepCostMeasurement::to_json() const {
+  nlohmann::json rs = nlohmann::json::array();
+  for (const auto& r : rows) rs.push_back(r.to_json());
+  const auto& o = options;
   return {{"kind", "nrsbench-step-cost"},
           {"model", o.model},
           {"input_shape", {o.channels, o.height, o.width}},
           {"classes", o.classes},
           {"batch_size", o.batch_size},
-          {"device", device.is_cuda() ? gpu_name(device.has_index() ? device.index() : 0) : "cpu: " + cpu_model()},
+          {"device", device},
           {"precision", o.precision},
           {"channels_last", o.channels_last},
           {"threads", threads},
           {"warmup_steps", o.warmup},
           {"steps_per_round", o.steps},
           {"rounds", o.rounds},
-          {"timing", method + "; variants interleaved round by round; ms_per_step: median over rounds; ratio_to_sgd: "
-                              "median of the per-round ratios to SGD's time in the same round"},
-          {"results", rows},
-          {"git_commit", git_commit()},
-          {"environment", environment_info(o.device)},
-          {"time", iso8601_now()}};
+          {"timing", timing},
+          {"results", rs},
+          {"git_commit", git_commit},
+          {"environment", environment},
+          {"time", time}};
 }
 
 }  // namespace nrs

@@ -8,6 +8,7 @@
 #include "suite/optim/step_strategy.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,35 @@ optim::StrategyOptions step_cost_strategy(const std::string& label);
 // method flags that its strategy reads.
 optim::StrategyOptions step_cost_variant(const StepCostOptions& o, const std::string& label);
 
-nlohmann::json measure_step_cost(const StepCostOptions& o);
+// One variant's cost.
+struct StepCostRow {
+  std::string label, variant;
+  nlohmann::json optimizer;  // the strategy's configuration (optim::strategy_config_json)
+  double ms_per_step = 0;    // median over rounds
+  std::vector<double> ms_per_step_rounds;
+  double images_per_s = 0;
+  // With SGD measured first: the median of the per-round ratios to SGD's
+  // time in the same round, the ratios, and their range.
+  std::optional<double> ratio_to_sgd;
+  std::vector<double> ratio_to_sgd_rounds;
+  nlohmann::json optimizer_summary;  // the strategy's (RST's realised SAM fraction); null if none
+  nlohmann::json loss_scale;         // fp16: the scaler's summary; null otherwise
+  nlohmann::json to_json() const;
+};
+
+// A `nrsbench step-cost` report; to_json is its file (kind
+// "nrsbench-step-cost", read back by matrix/step_cost_report.h).
+struct StepCostMeasurement {
+  StepCostOptions options;
+  std::string device;  // "cpu: <model name>" or the GPU's name
+  int threads = 0;
+  std::string timing;  // how the time was taken (StepTimer::method and the pairing)
+  std::vector<StepCostRow> rows;
+  std::string git_commit, time;
+  nlohmann::json environment;
+  nlohmann::json to_json() const;
+};
+
+StepCostMeasurement measure_step_cost(const StepCostOptions& o);
 
 }  // namespace nrs
