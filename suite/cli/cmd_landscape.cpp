@@ -54,7 +54,7 @@ int cmd_landscape(const std::vector<std::string>& args, const std::string& comma
   const auto split = data.hessian_split(lo.samples, sample_seed);
   const int64_t n = std::min(lo.samples, split.size());
   auto [x, y] = hessian::hessian_inputs(*model, split, data.info, n, sample_seed, 0, device);
-  auto land = hessian::landscape(*model, x, y, lo, seed, other ? other.get() : nullptr);
+  const auto report = hessian::landscape(*model, x, y, lo, seed, other ? other.get() : nullptr);
 
   nlohmann::json result = {
       {"kind", "nrsbench-landscape"},
@@ -69,22 +69,20 @@ int cmd_landscape(const std::vector<std::string>& args, const std::string& comma
       {"environment", environment_info(in.run.device)},
       {"start_time", iso8601_now()}};
   if (!to.empty()) result["to"] = to;
+  const auto land = report.to_json();
   for (const auto& [k, v] : land.items()) result[k] = v;
   if (out.empty()) out = "results/landscape/" + in.run.dataset + "/" + in.run.model + ".json";
   write_json_atomic(out, result);
 
-  for (const auto& s : land["slices"]) {
-    const auto& l = s["train_loss"];
-    const auto& a = s["alphas"];
-    std::printf("%-16s loss %.4g at %g, %.4g at %g, %.4g at %g\n", s["kind"].get<std::string>().c_str(),
-                l.front().get<double>(), a.front().get<double>(), l[l.size() / 2].get<double>(),
-                a[a.size() / 2].get<double>(), l.back().get<double>(), a.back().get<double>());
+  for (const auto& s : report.slices) {
+    const auto& l = s.train_loss;
+    const auto& a = s.alphas;
+    std::printf("%-16s loss %.4g at %g, %.4g at %g, %.4g at %g\n", s.kind.c_str(), l.front(), a.front(),
+                l[l.size() / 2], a[a.size() / 2], l.back(), a.back());
   }
   std::printf("landscape: %lld evaluations on %lld samples, %.3g s = %.3g gradients (one gradient %.3g s)\n",
-              static_cast<long long>(land["evaluations"].get<int64_t>()), static_cast<long long>(n),
-              land["seconds"].get<double>(),
-              land["gradient_equivalents"].is_null() ? 0.0 : land["gradient_equivalents"].get<double>(),
-              land["gradient_seconds"].get<double>());
+              static_cast<long long>(report.evaluations), static_cast<long long>(n), report.seconds,
+              report.gradient_seconds > 0.0 ? report.seconds / report.gradient_seconds : 0.0, report.gradient_seconds);
   std::printf("results: %s\n", out.c_str());
   return 0;
 }

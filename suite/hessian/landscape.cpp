@@ -34,14 +34,17 @@ std::vector<double> symmetric_alphas(int64_t points, double range) {
   return a;
 }
 
-nlohmann::json slice_json(const std::string& kind, const std::vector<double>& alphas,
-                          const std::vector<PointEval>& evals, double seconds) {
-  std::vector<double> loss, acc;
+LandscapeSlice slice_of(const std::string& kind, const std::vector<double>& alphas, const std::vector<PointEval>& evals,
+                        double seconds) {
+  LandscapeSlice s;
+  s.kind = kind;
+  s.alphas = alphas;
   for (const auto& e : evals) {
-    loss.push_back(e.loss);
-    acc.push_back(e.accuracy);
+    s.train_loss.push_back(e.loss);
+    s.train_acc.push_back(e.accuracy);
   }
-  return {{"kind", kind}, {"alphas", alphas}, {"train_loss", loss}, {"train_acc", acc}, {"seconds", seconds}};
+  s.seconds = seconds;
+  return s;
 }
 
 }  // namespace
@@ -199,11 +202,11 @@ PointEval LossSurface::between(const std::vector<torch::Tensor>& other_params,
   return evaluate();
 }
 
-nlohmann::json landscape(models::Net& model, const torch::Tensor& x, const torch::Tensor& y,
-                         const LandscapeOptions& opts, uint64_t seed, models::Net* to, LossFn loss) {
+LandscapeReport landscape(models::Net& model, const torch::Tensor& x, const torch::Tensor& y,
+                          const LandscapeOptions& opts, uint64_t seed, models::Net* to, LossFn loss) {
   opts.validate();
   const auto t0 = Clock::now();
-  nlohmann::json j;
+  LandscapeReport rep;
 
   // The unit of cost: one gradient of the same loss on the same samples.
   double gradient_seconds = 0.0;
@@ -221,7 +224,7 @@ nlohmann::json landscape(models::Net& model, const torch::Tensor& x, const torch
   const double norm = direction_norm(dirs[0]);
 
   Direction eig;
-  nlohmann::json eig_info;
+  LandscapeSlice::Eigenpair eig_info;
   double eig_seconds = 0.0;
   if (opts.top_eigenvector) {
     const auto e0 = Clock::now();
@@ -235,32 +238,28 @@ nlohmann::json landscape(models::Net& model, const torch::Tensor& x, const torch
     const auto& p = res.pairs.front();
     // Unit norm in parameter space; rescaled to the random direction's norm.
     for (auto& t : op.unflatten(p.vector * (norm > 0.0 ? norm : 1.0))) eig.push_back(t.clone());
-    eig_info = {{"eigenvalue", p.value},
-                {"relative_residual", p.relative_residual},
-                {"converged", p.converged},
-                {"hvps", res.applies}};
+    eig_info = {p.value, p.relative_residual, p.converged, res.applies};
     eig_seconds = since(e0);
   }
 
   LossSurface surf(model, x, y, opts, loss);
   const auto alphas = symmetric_alphas(opts.points, opts.range);
-  j["slices"] = nlohmann::json::array();
   {
     const auto s0 = Clock::now();
     std::vector<PointEval> ev;
     for (double a : alphas) ev.push_back(surf.along({&dirs[0]}, {a}));
-    auto s = slice_json("random-filter", alphas, ev, since(s0));
-    s["direction_norm"] = norm;
-    j["slices"].push_back(s);
+    auto s = slice_of("random-filter", alphas, ev, since(s0));
+    s.direction_norm = norm;
+    rep.slices.push_back(s);
   }
   if (opts.top_eigenvector) {
     const auto s0 = Clock::now();
     std::vector<PointEval> ev;
     for (double a : alphas) ev.push_back(surf.along({&eig}, {a}));
-    auto s = slice_json("top-eigenvector", alphas, ev, since(s0) + eig_seconds);
-    s["direction_norm"] = direction_norm(eig);
-    for (const auto& [k, v] : eig_info.items()) s[k] = v;
-    j["slices"].push_back(s);
+    auto s = slice_of("top-eigenvector", alphas, ev, since(s0) + eig_seconds);
+    s.direction_norm = direction_norm(eig);
+    s.eigenpair = eig_info;
+    rep.slices.push_back(s);
   }
   if (to != nullptr) {
     const auto s0 = Clock::now();
@@ -273,12 +272,13 @@ nlohmann::json landscape(models::Net& model, const torch::Tensor& x, const torch
       ts.push_back(static_cast<double>(i) / static_cast<double>(opts.points - 1));
       ev.push_back(surf.between(other_params, other_buffers, ts.back()));
     }
-    j["slices"].push_back(slice_json("interpolation", ts, ev, since(s0)));
+    rep.slices.push_back(slice_of("interpolation", ts, ev, since(s0)));
   }
   if (opts.grid2d > 0) {
     const auto s0 = Clock::now();
     const auto ab = symmetric_alphas(opts.grid2d, opts.range);
-    nlohmann::json loss_rows = nlohmann::json::array(), acc_rows = nlohmann::json::array();
+    LandscapeGrid g;
+    g.alphas = ab;
     for (double a : ab) {
       std::vector<double> lr, ar;
       for (double b : ab) {
@@ -286,24 +286,22 @@ nlohmann::json landscape(models::Net& model, const torch::Tensor& x, const torch
         lr.push_back(e.loss);
         ar.push_back(e.accuracy);
       }
-      loss_rows.push_back(lr);
-      acc_rows.push_back(ar);
+      g.train_loss.push_back(lr);
+      g.train_acc.push_back(ar);
     }
-    // train_loss[i][j] is at alphas[i] along direction 0, betas[j] along 1.
-    j["grid2d"] = {
-        {"alphas", ab},          {"betas", ab},          {"train_loss", loss_rows},
-        {"train_acc", acc_rows}, {"seconds", since(s0)}, {"direction_norms", {norm, direction_norm(dirs[1])}}};
+    g.seconds = since(s0);
+    g.direction_norms[0] = norm;
+    g.direction_norms[1] = direction_norm(dirs[1]);
+    rep.grid2d = g;
   }
-  j["evaluations"] = surf.evaluations();
-  j["samples"] = x.size(0);
-  j["bn"] = opts.bn;
-  j["seed"] = seed;
-  j["settings"] = opts.to_json();
-  j["gradient_seconds"] = gradient_seconds;
-  j["seconds"] = since(t0);
-  j["gradient_equivalents"] =
-      gradient_seconds > 0.0 ? nlohmann::json(j["seconds"].get<double>() / gradient_seconds) : nlohmann::json(nullptr);
-  return j;
+  rep.evaluations = surf.evaluations();
+  rep.samples = x.size(0);
+  rep.bn = opts.bn;
+  rep.seed = seed;
+  rep.settings = opts.to_json();
+  rep.gradient_seconds = gradient_seconds;
+  rep.seconds = since(t0);
+  return rep;
 }
 
 }  // namespace nrs::hessian

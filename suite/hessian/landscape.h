@@ -6,6 +6,7 @@
 #pragma once
 #include "models/net.h"
 #include "suite/hessian/hvp.h"
+#include "suite/hessian/landscape_report.h"
 
 #include <nlohmann/json.hpp>
 
@@ -89,8 +90,8 @@ class LossSurface {
 // Also the wall time and that time in gradients (one gradient: forward and
 // backward of the mean loss over the same samples, micro-batches of 256,
 // BatchNorm in eval mode, timed after a warm-up).
-nlohmann::json landscape(models::Net& model, const torch::Tensor& x, const torch::Tensor& y,
-                         const LandscapeOptions& opts, uint64_t seed, models::Net* to = nullptr,
-                         LossFn loss = mean_cross_entropy);
+LandscapeReport landscape(models::Net& model, const torch::Tensor& x, const torch::Tensor& y,
+                          const LandscapeOptions& opts, uint64_t seed, models::Net* to = nullptr,
+                          LossFn loss = mean_cross_entropy);
 
 }  // namespace nrs::hessian

@@ -204,7 +204,7 @@ nlohmann::json final_landscape(TrainState& s) {
     const auto split = s.data.hessian_split(lo.samples, s.cfg.hessian.seed);
     const int64_t n = std::min(lo.samples, split.size());
     auto [x, y] = hessian::hessian_inputs(*s.model, split, s.data.info, n, s.cfg.hessian.seed, 0, s.device);
-    auto j = hessian::landscape(*s.model, x, y, lo, s.cfg.seed);
+    auto j = hessian::landscape(*s.model, x, y, lo, s.cfg.seed).to_json();
     j["sample_seed"] = s.cfg.hessian.seed;
     j["epoch"] = s.cfg.epochs;
     j["status"] = "ok";

@@ -86,7 +86,7 @@ TEST(Landscape, QuadraticLossSlicesAreClosedFormPolynomials) {
   o.points = 5;
   o.range = 1.0;
   o.batch_size = 7;  // several batches, uneven last one
-  auto j = landscape(net, d.x, d.y, o, /*seed=*/5, nullptr, squared_error);
+  auto j = landscape(net, d.x, d.y, o, /*seed=*/5, nullptr, squared_error).to_json();
 
   // Random-filter slice: L(w + a D) = c + b a + q a^2 with, per sample,
   // residual r_i = W x_i - t_i and D x_i: c = mean |r|^2, b = 2 mean <r, Dx>,
@@ -143,7 +143,7 @@ TEST(Landscape, AlphaZeroAndInterpolationEndpointsEqualDirectLosses) {
   LandscapeOptions o;
   o.points = 7;
   o.grid2d = 3;
-  auto j = landscape(a, d.x, d.y, o, 2, &b);
+  auto j = landscape(a, d.x, d.y, o, 2, &b).to_json();
   EXPECT_TRUE(a.is_training());             // mode restored
   EXPECT_NEAR(ce(a, d.x, d.y), la, 1e-15);  // weights restored
   ASSERT_EQ(j["slices"].size(), 3u);
@@ -217,7 +217,7 @@ TEST(Landscape, RecomputedBatchNormUsesTheSubsetStatistics) {
   o.top_eigenvector = false;
   o.bn = "recompute";
   o.batch_size = 40;  // one batch: the running statistics are that batch's
-  auto j = landscape(net, d.x, d.y, o, 0);
+  auto j = landscape(net, d.x, d.y, o, 0).to_json();
   // By hand: BN with the subset's mean and unbiased variance.
   torch::NoGradGuard ng;
   auto h = net.l1->forward(d.x);
