@@ -1,6 +1,7 @@
 // CLI: bad input gives one line naming the flag or file and exit code 2.
 // CTest label: cli
 #include "suite/io/results.h"
+#include "tests/support/run_binary.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -14,23 +15,12 @@
 
 namespace {
 
-struct Out {
-  int code;
-  std::string text;
-};
+using Out = nrs::test::CmdOut;
+using nrs::test::run_cmd;
 
-Out shell(const std::string& command) {
-  std::string cmd = command + " 2>&1";
-  Out o{0, ""};
-  FILE* f = popen(cmd.c_str(), "r");
-  char buf[512];
-  while (fgets(buf, sizeof buf, f)) o.text += buf;
-  int st = pclose(f);
-  o.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return o;
+Out run(const std::string& args) {
+  return run_cmd(std::string("env -u NRSBENCH_DATA ") + NRSBENCH_BINARY + " " + args);
 }
-
-Out run(const std::string& args) { return shell(std::string("env -u NRSBENCH_DATA ") + NRSBENCH_BINARY + " " + args); }
 
 void expect_usage_error(const std::string& args, const std::string& needle) {
   auto o = run(args);
@@ -77,13 +67,13 @@ TEST(Cli, VersionNamesLibTorchAndCommit) {
   // The commit is a real one of this checkout's history: HEAD when just
   // built, an ancestor of it after later commits.
   const std::string git = "git -C " + std::string(NRSBENCH_SOURCE_DIR);
-  if (shell(git + " rev-parse HEAD").code == 0) {
+  if (run_cmd(git + " rev-parse HEAD").code == 0) {
     const std::string commit = v["git_commit"].get<std::string>().substr(0, 40);
-    EXPECT_EQ(shell(git + " merge-base --is-ancestor " + commit + " HEAD").code, 0) << commit;
+    EXPECT_EQ(run_cmd(git + " merge-base --is-ancestor " + commit + " HEAD").code, 0) << commit;
   }
-  const auto sum = shell("sha256sum " + std::string(NRSBENCH_BINARY));
+  const auto sum = run_cmd("sha256sum " + std::string(NRSBENCH_BINARY));
   EXPECT_EQ(v["binary_sha256"], sum.text.substr(0, 64));
-  EXPECT_EQ(v["hardware_threads"], std::stoi(shell("nproc --all").text));
+  EXPECT_EQ(v["hardware_threads"], std::stoi(run_cmd("nproc --all").text));
   EXPECT_TRUE(v["libtorch_version"].is_string());
   EXPECT_NE(v["libtorch_version"].get<std::string>().find('.'), std::string::npos);  // "1.13.0", "2.11.0", ...
 }
