@@ -88,8 +88,9 @@ struct CellAggregate {
 
   // A configuration field, null when the runs did not record it.
   const nlohmann::json& config_field(const char* key) const;
-  // The published form of each optional block (null when absent), shared by
-  // to_json and the leaderboard so the two cannot drift.
+  // The published form of each optional block (null when absent): each
+  // block's own to_json, which the leaderboard's MethodEntry writes too, so
+  // the two cannot drift.
   nlohmann::json curve_block() const;
   nlohmann::json density_block() const;
   nlohmann::json slices_block() const;
