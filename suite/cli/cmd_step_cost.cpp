@@ -48,8 +48,8 @@ int cmd_step_cost(const std::vector<std::string>& args) {
               o.channels_last ? " + channels_last" : "", r.device.c_str());
   std::printf("  %-16s %10s %12s %8s\n", "optimizer", "ms/step", "images/s", "x SGD");
   for (const auto& row : r.rows)
-    std::printf("  %-16s %10.3f %12.1f %8.2f\n", row.label.c_str(), row.ms_per_step, row.images_per_s,
-                row.ratio_to_sgd.value_or(std::nan("")));
+    std::printf("  %-16s %10.3f %12.1f %8.2f\n", row.label.c_str(), row.ms_per_step(), row.images_per_s(o.batch_size),
+                row.ratio_to_sgd().value_or(std::nan("")));
   if (!out.empty()) write_json_atomic(out, r.to_json());
   return 0;
 }

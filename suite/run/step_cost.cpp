@@ -196,17 +196,13 @@ StepCostMeasurement measure_step_cost(const StepCostOptions& o) {
     row.label = v.label;
     row.variant = v.variant;
     row.optimizer = optim::strategy_config_json(v.options);
-    row.ms_per_step = median(v.ms);
     row.ms_per_step_rounds = v.ms;
-    row.images_per_s = 1000.0 * static_cast<double>(o.batch_size) / row.ms_per_step;
     // RST: the SAM fraction its steps (warm-up included) realised, which its cost follows.
     row.optimizer_summary = v.strategy->summary();
     // fp16: how many of the measured steps (warm-up included) the scaler skipped.
     if (v.scaler) row.loss_scale = v.scaler->summary();
-    if (have_sgd) {
+    if (have_sgd)
       for (size_t r = 0; r < v.ms.size(); ++r) row.ratio_to_sgd_rounds.push_back(v.ms[r] / vs.front().ms[r]);
-      row.ratio_to_sgd = median(row.ratio_to_sgd_rounds);
-    }
     out.rows.push_back(std::move(row));
   }
   out.git_commit = git_commit();
@@ -215,17 +211,29 @@ StepCostMeasurement measure_step_cost(const StepCostOptions& o) {
   return out;
 }
 
-nlohmann::json StepCostRow::to_json() const {
+double StepCostRow::ms_per_step() const { return median(ms_per_step_rounds); }
+
+double StepCostRow::images_per_s(int64_t batch_size) const {
+  return 1000.0 * static_cast<double>(batch_size) / ms_per_step();
+}
+
+std::optional<double> StepCostRow::ratio_to_sgd() const {
+  if (ratio_to_sgd_rounds.empty()) return std::nullopt;
+  return median(ratio_to_sgd_rounds);
+}
+
+nlohmann::json StepCostRow::to_json(int64_t batch_size) const {
+  const auto ratio = ratio_to_sgd();
   nlohmann::json j = {{"label", label},
                       {"variant", variant},
                       {"optimizer", optimizer},
-                      {"ms_per_step", ms_per_step},
+                      {"ms_per_step", ms_per_step()},
                       {"ms_per_step_rounds", ms_per_step_rounds},
-                      {"images_per_s", images_per_s},
-                      {"ratio_to_sgd", ratio_to_sgd ? nlohmann::json(*ratio_to_sgd) : nlohmann::json(nullptr)}};
+                      {"images_per_s", images_per_s(batch_size)},
+                      {"ratio_to_sgd", ratio ? nlohmann::json(*ratio) : nlohmann::json(nullptr)}};
   if (!optimizer_summary.is_null()) j["optimizer_summary"] = optimizer_summary;
   if (!loss_scale.is_null()) j["loss_scale"] = loss_scale;
-  if (ratio_to_sgd) {
+  if (ratio) {
     j["ratio_to_sgd_rounds"] = ratio_to_sgd_rounds;
     j["ratio_to_sgd_range"] = {*std::min_element(ratio_to_sgd_rounds.begin(), ratio_to_sgd_rounds.end()),
                                *std::max_element(ratio_to_sgd_rounds.begin(), ratio_to_sgd_rounds.end())};
@@ -235,7 +243,7 @@ nlohmann::json StepCostRow::to_json() const {
 
 nlohmann::json StepCostMeasurement::to_json() const {
   nlohmann::json rs = nlohmann::json::array();
-  for (const auto& r : rows) rs.push_back(r.to_json());
+  for (const auto& r : rows) rs.push_back(r.to_json(options.batch_size));
   const auto& o = options;
   return {{"kind", "nrsbench-step-cost"},
           {"model", o.model},

@@ -45,16 +45,17 @@ optim::StrategyOptions step_cost_variant(const StepCostOptions& o, const std::st
 struct StepCostRow {
   std::string label, variant;
   nlohmann::json optimizer;  // the strategy's configuration (optim::strategy_config_json)
-  double ms_per_step = 0;    // median over rounds
   std::vector<double> ms_per_step_rounds;
-  double images_per_s = 0;
-  // With SGD measured first: the median of the per-round ratios to SGD's
-  // time in the same round, the ratios, and their range.
-  std::optional<double> ratio_to_sgd;
+  // With SGD measured first: each round's time over SGD's in the same round
+  // (empty otherwise).
   std::vector<double> ratio_to_sgd_rounds;
   nlohmann::json optimizer_summary;  // the strategy's (RST's realised SAM fraction); null if none
   nlohmann::json loss_scale;         // fp16: the scaler's summary; null otherwise
-  nlohmann::json to_json() const;
+
+  double ms_per_step() const;  // median over rounds
+  double images_per_s(int64_t batch_size) const;
+  std::optional<double> ratio_to_sgd() const;  // median of the per-round ratios; none without SGD
+  nlohmann::json to_json(int64_t batch_size) const;
 };
 
 // A `nrsbench step-cost` report; to_json is its file (kind
