@@ -154,12 +154,7 @@ json CellAggregate::curve_block() const { return curve ? curve->to_json() : json
 
 json CellAggregate::density_block() const { return density ? density_json(*density) : json(nullptr); }
 
-json CellAggregate::slices_block() const {
-  if (slices.empty()) return nullptr;
-  json sl = json::array();
-  for (const auto& s : slices) sl.push_back(s.to_json());
-  return sl;
-}
+json CellAggregate::slices_block() const { return slices_json(slices); }
 
 json CellAggregate::time_to_target_block() const { return time_to_target ? time_to_target->to_json() : json(nullptr); }
 

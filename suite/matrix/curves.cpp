@@ -74,6 +74,13 @@ json SliceCurve::to_json() const {
       {"kind", kind}, {"alphas", curve.x}, {"train_loss", curve.y}, {"runs", curve.runs}, {"skipped", curve.skipped}};
 }
 
+json slices_json(const std::vector<SliceCurve>& slices) {
+  if (slices.empty()) return nullptr;
+  json sl = json::array();
+  for (const auto& s : slices) sl.push_back(s.to_json());
+  return sl;
+}
+
 std::vector<SliceCurve> slice_curves(const std::vector<const RunRecord*>& runs) {
   std::vector<std::string> kinds;
   std::map<std::string, std::vector<GridCurve>> by_kind;

@@ -48,5 +48,7 @@ struct SliceCurve {
   nlohmann::json to_json() const;  // {"kind", "alphas", "train_loss", "runs", "skipped"}
 };
 std::vector<SliceCurve> slice_curves(const std::vector<const RunRecord*>& runs);
+// The slices' published form: a list of SliceCurve::to_json, null when there is none.
+nlohmann::json slices_json(const std::vector<SliceCurve>& slices);
 
 }  // namespace nrs::matrix

@@ -69,11 +69,6 @@ MethodEntry MethodEntry::of(const CellAggregate& c) {
 }
 
 json MethodEntry::to_json() const {
-  json slices_json = nullptr;
-  if (!slices.empty()) {
-    slices_json = json::array();
-    for (const auto& s : slices) slices_json.push_back(s.to_json());
-  }
   return {{"label", label},
           {"variant", variant},
           {"optimizer", optimizer},
@@ -98,7 +93,7 @@ json MethodEntry::to_json() const {
           {"git_commits", git_commits},
           {"curve", block_or_null(curve)},
           {"density", density ? density_json(*density) : json(nullptr)},
-          {"slices", slices_json},
+          {"slices", slices_json(slices)},
           {"rank", rank},
           {"tied", tied}};
 }
