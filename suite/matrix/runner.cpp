@@ -54,6 +54,16 @@ void remove_superseded_checkpoint(const Cell& c, const std::string& path) {
   fs::remove(path + ".ckpt", ec);
 }
 
+// A run killed after writing its result and before its lock's destructor
+// leaves PATH.lock beside a finished result, and no later pass claims the
+// item again. A lock nobody holds (flock dies with its process) is taken and
+// so removed; one a live process holds is left to it.
+void remove_abandoned_lock(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path + ".lock", ec)) return;
+  FileLock lock(path + ".lock");  // unlinks the file when held
+}
+
 RunResult failed_result(const Cell& c, uint64_t seed, const std::string& command_line, const std::string& reason) {
   auto cfg = c.config;
   cfg.seed = seed;
@@ -197,7 +207,9 @@ class MatrixPass {
         ++sum_.already_done;
         if (writer_) {
           const auto& c = p_.cells[items[i].cell];
-          remove_superseded_checkpoint(c, result_path(o_.out_dir, c, items[i].seed));
+          const auto path = result_path(o_.out_dir, c, items[i].seed);
+          remove_superseded_checkpoint(c, path);
+          if (report_) remove_abandoned_lock(path);
         }
       }
     remaining_ = items.size() - sum_.already_done;

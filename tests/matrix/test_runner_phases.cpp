@@ -105,6 +105,12 @@ TEST(RunnerPhases, TrainsEachItemOnceInOrderAndRecordsItsCell) {
   // left the checkpoint behind (ci/check-soak saw one).
   const auto first = nrs::matrix::result_path(d.str(), p.cells[0], 0);
   std::ofstream(first + ".ckpt") << "stale";
+  // ... or between writing its result and dropping its lock (CI saw one).
+  std::ofstream(first + ".lock") << "12345\n";
+  // A lock a live process holds stays with it.
+  const auto second = nrs::matrix::result_path(d.str(), p.cells[0], 1);
+  nrs::FileLock held(second + ".lock");
+  ASSERT_TRUE(held.held());
 
   // A second pass finds every item finished, trains nothing, and removes the
   // checkpoint its result supersedes.
@@ -114,6 +120,8 @@ TEST(RunnerPhases, TrainsEachItemOnceInOrderAndRecordsItsCell) {
   EXPECT_EQ(s2.already_done, 4u);
   EXPECT_EQ(s2.ran, 0u);
   EXPECT_FALSE(fs::exists(first + ".ckpt"));
+  EXPECT_FALSE(fs::exists(first + ".lock"));
+  EXPECT_TRUE(fs::exists(second + ".lock"));
 }
 
 TEST(RunnerPhases, AFailureIsRecordedAndAStopLeavesTheRestForTheNextPass) {
