@@ -1,5 +1,6 @@
 #include "suite/run/epoch_loop.h"
 #include "suite/hessian/spectrum.h"
+#include "suite/run/memory_format.h"
 #include "suite/run/preemption.h"
 #include "suite/run/replica_sync.h"
 #include "suite/run/step_hooks.h"
@@ -95,7 +96,7 @@ std::pair<double, double> evaluate(models::Net& model, data::BatchSource& pipe, 
   auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
   while (pipe.next(b)) {
     if (comm != nullptr && index++ % comm->world() != comm->rank()) continue;
-    auto x = channels_last ? b.x.contiguous(torch::MemoryFormat::ChannelsLast) : b.x;
+    auto x = channels_last ? to_channels_last(b.x) : b.x;
     auto logits = model.forward(x).to(torch::kFloat32);
     loss_sum += torch::nn::functional::cross_entropy(
                     logits, b.y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
@@ -121,7 +122,7 @@ optim::StepStats train_step(TrainState& s, const data::Batch& global) {
     batch = rows.batch;
     weight = rows.weight;
   }
-  if (s.cfg.channels_last) batch.x = batch.x.contiguous(torch::MemoryFormat::ChannelsLast);
+  if (s.cfg.channels_last) batch.x = to_channels_last(batch.x);
   S.lr = s.schedule->at(P.global_step);
   optim::StepContext ctx{*s.model,      batch,  s.objective, *s.base,       S.lr,
                          s.precision,   s.comm, weight,      P.global_step, s.schedule->total_steps(),

@@ -4,6 +4,7 @@
 #include "datasets/stream_source.h"
 #include "models/registry.h"
 #include "suite/io/weights.h"
+#include "suite/run/memory_format.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -109,7 +110,7 @@ models::NetPtr make_run_model(const ModelSelection& sel, const models::ModelSpec
     // Module::to has no memory-format overload: convert 4-D weights in place.
     torch::NoGradGuard ng;
     for (auto& p : model->parameters())
-      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+      if (p.dim() == 4) p.set_data(to_channels_last(p.data()));
   }
   model->train();
   return model;

@@ -4,6 +4,7 @@
 #include "suite/io/results.h"
 #include "suite/optim/strategies.h"
 #include "suite/optim/strategy_fields.h"
+#include "suite/run/memory_format.h"
 #include "suite/run/process_scope.h"
 #include "suite/run/run.h"
 #include "suite/run/setup.h"
@@ -139,7 +140,7 @@ StepCostMeasurement measure_step_cost(const StepCostOptions& o) {
   torch::manual_seed(0);
   data::Batch batch{torch::randn({o.batch_size, o.channels, o.height, o.width}).to(device),
                     torch::randint(0, o.classes, {o.batch_size}, torch::kInt64).to(device)};
-  if (o.channels_last) batch.x = batch.x.contiguous(torch::MemoryFormat::ChannelsLast);
+  if (o.channels_last) batch.x = to_channels_last(batch.x);
   optim::Objective objective;
 
   std::vector<Variant> vs;
