@@ -103,7 +103,8 @@ const std::vector<RunField>& run_fields() {
       F("loss-scale-growth-interval", "loss_scale.growth_interval", AT(loss_scale.growth_interval),
         "fp16: steps without inf/NaN before the scale doubles (GradScaler's 2000)")
           .when(fp16),
-      F("channels-last", "channels_last", AT(channels_last), "channels_last memory format"),
+      F("channels-last", "channels_last", AT(channels_last),
+        "channels_last memory format for 4-D weights and batches, as Module.to(memory_format=...) makes it"),
       F("cudnn-benchmark", "cudnn_benchmark", AT(cudnn_benchmark), "cuDNN autotuning"),
       F("data-dir", "data_dir", AT(data_dir), "dataset directory (then $NRSBENCH_DATA, ../shared/data, system)")
           .operational(),
