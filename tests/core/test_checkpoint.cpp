@@ -126,6 +126,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{"sgd", "--optimizer sgd"}, Case{"sam", "--optimizer sam --rho 0.05"},
                       Case{"nrs_gradient", "--optimizer nrs --nrs-neighbor gradient --nrs-radius 0.05"},
                       Case{"nrs_random", "--optimizer nrs --nrs-neighbor random --nrs-samples 2 --nrs-radius 0.5"},
+                      // The CPU fast path: a one-channel model in channels_last, forward passes in bf16.
+                      Case{"sam_bf16_channels_last", "--optimizer sam --rho 0.05 --precision bf16 --channels-last"},
                       // Starts at 2^40: float16 overflows, steps are skipped and the scale falls, then
                       // grows every 16 clean steps (more skips), across the interruptions.
                       Case{"sam_fp16",
